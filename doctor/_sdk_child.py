@@ -1,0 +1,114 @@
+"""Runs in a child process of the target interpreter: what the application would see of the SDK.
+
+Standard library only (it may run under another interpreter). Started as ``python -c`` so the
+working directory is first on sys.path, exactly as for an application started from here.
+Protocol: one JSON line ``{"install": ...}``; then it reads one JSON line of settings from stdin
+(never argv or the environment, where other processes could read the key) and answers with one
+``{"roundtrip": ...}`` line. An empty line means "no round trip": it exits.
+"""
+
+import json
+import sys
+import time
+
+MEMORY_LIMIT = 1 << 30
+MAX_MESSAGE = 2000
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def exception_facts(exc):
+    cause = exc.__cause__ or exc.__context__
+    return {
+        "classes": [cls.__name__ for cls in type(exc).__mro__],
+        "module": type(exc).__module__,
+        "message": str(exc)[:MAX_MESSAGE],
+        "status_code": getattr(exc, "status_code", None),
+        "request_id": getattr(exc, "request_id", None),
+        "retry_after": getattr(exc, "retry_after_seconds", None),
+        "cause": (type(cause).__name__ + ": " + str(cause))[:MAX_MESSAGE] if cause else None,
+    }
+
+
+def install_facts():
+    import importlib.util
+    import re
+    from importlib import metadata
+
+    info = {"python": list(sys.version_info[:3]), "executable": sys.executable,
+            "dist_version": None, "requires": [], "installed": {}, "dist_location": None}
+    try:
+        dist = metadata.distribution("memorysync")
+        info["dist_version"] = dist.version
+        info["requires"] = list(dist.requires or [])
+        info["dist_location"] = str(dist.locate_file("memorysync"))
+    except metadata.PackageNotFoundError:
+        pass
+    for requirement in info["requires"]:
+        name = re.match(r"[A-Za-z0-9_.\-]+", requirement).group(0)
+        try:
+            info["installed"][name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            info["installed"][name] = None
+    try:
+        spec = importlib.util.find_spec("memorysync")
+        info["origin"] = spec.origin if spec else None
+    except Exception as exc:
+        info["origin"] = None
+        info["find_error"] = type(exc).__name__ + ": " + str(exc)
+    try:
+        import memorysync
+
+        info["import_ok"] = True
+        info["module_version"] = getattr(memorysync, "__version__", None)
+        info["module_file"] = getattr(memorysync, "__file__", None)
+    except BaseException as exc:  # a broken install can raise anything
+        info["import_ok"] = False
+        info["import_error"] = (type(exc).__name__ + ": " + str(exc))[:MAX_MESSAGE]
+    return info
+
+
+def roundtrip(request):
+    import memorysync
+
+    started = time.monotonic()
+    try:
+        client = memorysync.MemorySyncClient(
+            api_key=request["api_key"],
+            base_url=request["base_url"],
+            end_user_id=request.get("end_user_id"),
+            project_id=request.get("project_id"),
+            timeout=request["timeout"],
+        )
+    except BaseException as exc:
+        return {"ok": False, "stage": "construct", "error": exception_facts(exc)}
+    try:
+        response = client.export_all()
+        return {"ok": True, "user_id": response.user_id, "memories": len(response.memories),
+                "elapsed_ms": round((time.monotonic() - started) * 1000, 1)}
+    except BaseException as exc:
+        return {"ok": False, "stage": "call", "error": exception_facts(exc),
+                "elapsed_ms": round((time.monotonic() - started) * 1000, 1)}
+    finally:
+        client.close()
+
+
+def main():
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    except Exception:
+        pass  # not on this platform: the parent's deadline still bounds us
+    info = install_facts()
+    emit({"install": info})
+    line = sys.stdin.readline()
+    if not line.strip() or not info.get("import_ok"):
+        return
+    emit({"roundtrip": roundtrip(json.loads(line))})
+
+
+main()

@@ -1,0 +1,143 @@
+"""The API key: set, well-formed, and meant for the environment base_url points at."""
+
+from __future__ import annotations
+
+import re
+
+from ..context import CheckContext
+from ..mask import KEY_PREFIXES, fingerprint
+from ..registry import register
+from ..results import Result, fail, passed, skip, warn
+from ..settings import ENV_VARS
+from .values import header_problem, quoted
+
+MIN_BODY, MAX_BODY = 16, 128
+# Values seen as defaults in docs and examples (field-notes.md): never a real key.
+PLACEHOLDERS = frozenset(
+    {"ms_demo_key", "ms_live_demo_key", "ms_live_test_key", "ms_test_demo_key", "ms_live_123",
+     "ms_test_123", "changeme", "change_me", "your_api_key", "your-api-key", "api_key", "xxx", "todo"}
+)
+_PLACEHOLDER_SHAPES = re.compile(
+    r"^(ms_(test|live)_)?(\.{2,}|…|x{3,}|\*{3,}|<[^>]*>|\{[^}]*\}|\$\{?[A-Z_]+\}?|your[ _-].*|.*changeme.*|.*replace[ _-]?me.*)$"
+    r"|^ms_(\.{2,}|…)$",
+    re.IGNORECASE,
+)
+_FIX_VAR = f"export {ENV_VARS['api_key']}=ms_test_... (staging) or ms_live_... (production)"
+
+
+@register("key.present", title="API key set", tags=["offline", "key"])
+def key_present(ctx: CheckContext) -> Result:
+    """An API key is set (flag, environment, env file or checks.yaml settings:).
+
+    Why: the SDK raises ValueError("api_key is required") at construction without one.
+    Fix: set MEMORYSYNC_API_KEY; the row lists every place searched.
+    """
+    setting = ctx.settings.api_key
+    if setting.value is None:
+        return fail(
+            "no API key found (searched: " + ", ".join(ctx.settings.searched) + ")",
+            _FIX_VAR,
+        )
+    if not setting.value.strip():
+        return fail(
+            f"the API key from {setting.source} is empty; the SDK raises ValueError('api_key is required')",
+            _FIX_VAR,
+        )
+    return passed(f"API key from {setting.source}", fingerprint=fingerprint(setting.value))
+
+
+@register("key.format", title="API key format", tags=["offline", "key"], requires=["key.present"])
+def key_format(ctx: CheckContext) -> Result:
+    """The key is exactly a MemorySync key: no whitespace, quotes, odd characters or placeholders.
+
+    Why: a key pasted with a newline or quotes, or left as an example value, fails every call
+    (and a newline fails before anything is sent, as a confusing 'Network error').
+    Fix: re-copy the key from the dashboard into the place named by the row.
+    """
+    setting = ctx.settings.api_key
+    key = setting.value or ""
+    where = setting.source
+    fix = f"re-copy the key from the dashboard into {where}, exactly, with nothing around it"
+    if quoted(key):
+        return fail(
+            f"the key from {where} is wrapped in quotes; they are sent as part of the key and the "
+            "server answers 401 INVALID_API_KEY",
+            f"remove the quotes around the value in {where}",
+        )
+    problem = header_problem(key, "X-API-Key")
+    if problem:
+        return fail(f"the key from {where} {problem}", fix)
+    if key.lower() in PLACEHOLDERS or _PLACEHOLDER_SHAPES.match(key):
+        return fail(f"the key from {where} is a placeholder, not a real key", fix)
+    prefix = next((p for p in KEY_PREFIXES if key.startswith(p)), None)
+    if prefix is None:
+        return fail(
+            f"the key from {where} does not start with ms_test_ (staging) or ms_live_ (production)",
+            fix,
+        )
+    body = key[len(prefix):]
+    if " " in body:
+        return fail(f"the key from {where} contains a space at position {key.index(' ') + 1}", fix)
+    if not MIN_BODY <= len(body) <= MAX_BODY:
+        return fail(
+            f"the key from {where} is {len(key)} characters long; a real key has "
+            f"{MIN_BODY}-{MAX_BODY} characters after {prefix} (truncated or pasted twice?)",
+            fix,
+        )
+    return passed(f"{prefix} key, {len(key)} characters", prefix=prefix, length=len(key))
+
+
+@register("key.env_match", title="Key matches environment", tags=["offline", "key"], requires=["key.format"])
+def key_env_match(ctx: CheckContext) -> Result:
+    """The key's prefix is the one base_url's environment takes (ms_test_ staging, ms_live_ production).
+
+    Why: a live key against staging (or the reverse) is refused with 401 on every call.
+    Fix: use the other key, or point base_url at the environment the key belongs to.
+    """
+    key = ctx.settings.api_key.value or ""
+    url = ctx.settings.base_url.value
+    if not url:
+        return skip("base_url is not set")
+    env = ctx.environment
+    if env is None:
+        known = ", ".join(f"{e.name} ({e.base_url})" for e in ctx.config.environments.values())
+        return warn(
+            f"base_url {url} matches no environment in {ctx.config.source} (known: {known}), so the "
+            "key prefix it takes is unknown",
+            "add it under environments: in checks.yaml with the key_prefix it takes",
+        )
+    if key.startswith(env.key_prefix):
+        return passed(f"{env.key_prefix} key for {env.name} ({env.base_url})", environment=env.name)
+    owner = next((e for e in ctx.config.environments.values() if key.startswith(e.key_prefix)), None)
+    fix = f"use your {env.name} key ({env.key_prefix}...)"
+    if owner is not None:
+        fix += f", or set {ENV_VARS['base_url']}={owner.base_url} to use {owner.name}"
+    return fail(
+        f"a {key[:8]} key against {env.name} ({env.base_url}), which takes {env.key_prefix} keys; "
+        "the server answers 401 on every call",
+        fix,
+        environment=env.name,
+    )
+
+
+@register("settings.conflicts", title="One value per setting", tags=["offline", "settings"])
+def settings_conflicts(ctx: CheckContext) -> Result:
+    """Warn when the key or base URL is set in several places with different values.
+
+    Why: "which credential is actually used?" is the most common support question; a stale
+    value in an env file or the shell hides behind the one that wins.
+    Fix: remove the losing values, so every tool reads the same one.
+    """
+    findings = []
+    for setting in (ctx.settings.api_key, ctx.settings.base_url):
+        if setting.value is None:
+            continue
+        others = [f for f in setting.shadowed if f.value != setting.value]
+        if others:
+            shown = ", ".join(
+                f"{f.source} ({fingerprint(f.value) if setting.name == 'api_key' else f.value})" for f in others
+            )
+            findings.append(f"{setting.name} from {setting.source} wins over different values in {shown}")
+    if findings:
+        return warn("; ".join(findings), "remove the values that lose, so every tool reads the same one")
+    return passed("no setting has competing values")

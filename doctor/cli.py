@@ -1,0 +1,203 @@
+"""The command line: parse, call, print. Logic lives in app.py; text leaves through Output."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import click
+
+from ._version import __version__
+from .errors import DoctorError
+from .output import Output, color_wanted
+from .report import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
+from .settings import ENV_VARS
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+FORMAT_NAMES = ("table", "json")
+
+
+class DoctorGroup(click.Group):
+    """The one error boundary: maps every outcome to a documented exit code, output masked."""
+
+    def main(self, args: Any = None, prog_name: Optional[str] = None, **extra: Any) -> Any:  # type: ignore[override]
+        extra.pop("standalone_mode", None)
+        argv = list(sys.argv[1:] if args is None else args)
+        # Before settings exist, mask what could be a key: the variable, the flag, and any
+        # key-like word on the command line (a key pasted as a stray argument is echoed by click).
+        output = Output(
+            [os.environ.get(ENV_VARS["api_key"], "")]
+            + _flag_values(argv, "--api-key")
+            + [a for a in argv if _SECRET_LIKE.match(a.strip())]
+        )
+        try:
+            code = super().main(args=argv, prog_name=prog_name, standalone_mode=False, **extra)
+        except click.exceptions.Abort:
+            output.err("Interrupted.")
+            sys.exit(EXIT_INTERRUPTED)
+        except click.ClickException as exc:
+            ctx = getattr(exc, "ctx", None)
+            if ctx is not None:
+                output.err(ctx.get_usage() + f"\nTry '{ctx.command_path} --help' for help.\n")
+            output.err(f"Error: {exc.format_message()}")
+            sys.exit(exc.exit_code)
+        except DoctorError as exc:
+            output.err(f"Error: {exc}")
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            output.err("Interrupted.")
+            sys.exit(EXIT_INTERRUPTED)
+        except Exception as exc:
+            output.err(
+                f"Internal error: {type(exc).__name__}: {exc}\n"
+                "This is a bug in memorysync-doctor; please report it with the command you ran."
+            )
+            sys.exit(EXIT_INTERNAL)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+_SECRET_LIKE = re.compile(r"^['\"]?[A-Za-z0-9_\-]{16,}")
+
+
+def _flag_values(argv: list[str], flag: str) -> list[str]:
+    values = [a.split("=", 1)[1] for a in argv if a.startswith(flag + "=")]
+    values += [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == flag]
+    return values
+
+
+def _csv(_: click.Context, __: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(part.strip() for item in value for part in item.split(",") if part.strip())
+
+
+def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options shared by `check` and `demo`: what to run and how to show it."""
+    options = [
+        click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="table", show_default=True, help="Output format."),
+        click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE instead of stdout."),
+        click.option("--only", multiple=True, callback=_csv, help="Run only these check ids (comma-separated, repeatable)."),
+        click.option("--skip", multiple=True, callback=_csv, help="Do not run these check ids (comma-separated, repeatable)."),
+        click.option("--tag", "tags", multiple=True, callback=_csv, help="Run only checks with one of these tags (e.g. offline, key, network)."),
+        click.option("--offline", is_flag=True, help="Run no network check (they show as skip)."),
+        click.option("--fail-on", type=click.Choice(["warn", "fail"]), default="fail", show_default=True, help="Lowest status that makes the exit code 1."),
+        click.option("--deadline", type=click.FloatRange(min=0.5), help="Wall-clock limit for the whole run, in seconds [default: 2 x timeout + 5, at most 300]."),
+        click.option("--verbose", "-v", is_flag=True, help="Show each check's details and timing."),
+        click.option("--no-color", is_flag=True, help="No colour (also: NO_COLOR=1)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@click.group(cls=DoctorGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "--version", prog_name="memorysync-doctor")
+def cli() -> None:
+    """Will the MemorySync client work here? If not, exactly why, and what to type to fix it."""
+
+
+@cli.command()
+@click.option("--api-key", metavar="KEY", help=f"API key [env {ENV_VARS['api_key']}].")
+@click.option("--base-url", metavar="URL", help=f"API base URL [env {ENV_VARS['base_url']}].")
+@click.option("--end-user-id", metavar="ID", help=f"End-user id sent as X-End-User-ID [env {ENV_VARS['end_user_id']}].")
+@click.option("--project-id", metavar="ID", help=f"Project id sent as X-Project-ID [env {ENV_VARS['project_id']}].")
+@click.option("--timeout", metavar="SECONDS", help=f"Client timeout [env {ENV_VARS['timeout']}; default 30].")
+@click.option("--env-file", "env_files", multiple=True, type=click.Path(path_type=Path), help="Read MEMORYSYNC_* from a dotenv file (repeatable; later files win).")
+@click.option("--config", type=click.Path(path_type=Path), help="checks.yaml to use [default: ./checks.yaml if present, else the packaged one].")
+@run_options
+def check(api_key: Optional[str], base_url: Optional[str], end_user_id: Optional[str], project_id: Optional[str], timeout: Optional[str], env_files: tuple[Path, ...], config: Optional[Path], **opts: Any) -> int:
+    """Run the checks against the settings found here and print a report.
+
+    Settings come from flags, then MEMORYSYNC_* environment variables, then --env-file files,
+    then checks.yaml settings:. Exit code 0: nothing failed; 1: a check failed or errored
+    (or warned, with --fail-on warn); 2: usage or configuration error; 3: internal error.
+    """
+    from .sdkproc import SdkProcess
+
+    # Started first so the child interpreter's start-up and SDK import overlap ours.
+    sdk = SdkProcess(environ=os.environ, cwd=os.getcwd())
+    flags = {"api_key": api_key, "base_url": base_url, "end_user_id": end_user_id, "project_id": project_id, "timeout": timeout}
+    try:
+        return _run_and_print(flags, env_files, config, sdk=sdk, **opts)
+    finally:
+        sdk.close()
+
+
+def _run_and_print(flags: dict[str, Optional[str]], env_files: tuple[Path, ...], config: Optional[Path], *, fmt: str, output: Optional[Path], only: tuple[str, ...], skip: tuple[str, ...], tags: tuple[str, ...], offline: bool, fail_on: str, deadline: Optional[float], verbose: bool, no_color: bool, sdk: Any = None, environ: Optional[dict[str, str]] = None, loaded_config: Any = None) -> int:
+    from . import app
+    from .render import RenderOptions, renderer
+    from .results import Status
+
+    out: Output = click.get_current_context().find_root().meta.setdefault("output", Output())
+    environ = dict(os.environ) if environ is None else environ
+    options = app.RunOptions(flags=flags, env_files=env_files, config=config, only=only, skip=skip, tags=tags, offline=offline, fail_on=Status(fail_on), deadline=deadline)
+    report = app.run(options, environ=environ, cwd=Path.cwd(), sdk=sdk, config=loaded_config)
+    out.add_secrets(report.settings.secrets)
+    color = output is None and color_wanted(not no_color, environ)
+    width = _width() if output is None else 200
+    text = renderer(fmt)(report, RenderOptions(color=color, verbose=verbose, width=width))
+    if output is None:
+        out.out(text)
+    else:
+        out.to_file(output, text)
+    return report.exit_code
+
+
+def _width() -> int:
+    import shutil
+
+    return max(80, shutil.get_terminal_size((200, 24)).columns) if sys.stdout.isatty() else 200
+
+
+@cli.command("list")
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="table", show_default=True)
+@click.option("--config", type=click.Path(path_type=Path), help="checks.yaml whose plugins: to load.")
+def list_checks(fmt: str, config: Optional[Path]) -> int:
+    """List every check: id, title, tags and where it comes from."""
+    from . import app
+    from .config import load_config
+
+    specs, failures, _ = app.load_checks(load_config(config, Path.cwd()))
+    out = Output()
+    rows = [(s.id, s.title, ",".join(s.tags), s.origin) for s in specs]
+    rows += [(f.row_id, f"plugin {f.name} failed to load: {f.message}", "plugin", f.origin) for f in failures]
+    if fmt == "json":
+        import json
+
+        out.out(json.dumps([dict(zip(("id", "title", "tags", "origin"), r)) for r in rows], indent=2))
+    else:
+        from tabulate import tabulate
+
+        out.out(tabulate(rows, headers=["id", "title", "tags", "origin"], tablefmt="simple"))
+    return 0
+
+
+@cli.command()
+@click.argument("check_id", metavar="ID")
+@click.option("--config", type=click.Path(path_type=Path), help="checks.yaml whose plugins: to load.")
+def explain(check_id: str, config: Optional[Path]) -> int:
+    """Explain one check: what it checks, why it matters, how to fix it."""
+    from . import app
+    from .config import load_config
+
+    cfg = load_config(config, Path.cwd())
+    specs, _, _ = app.load_checks(cfg)
+    app.select(specs, app.RunOptions(only=(check_id,)), cfg)  # raises the usage error for unknown ids
+    spec = next(s for s in specs if s.id == check_id)
+    lines = [f"{spec.id}: {spec.title}", f"tags: {', '.join(spec.tags)}", f"origin: {spec.origin}"]
+    if spec.requires:
+        lines.append(f"requires: {', '.join(spec.requires)}")
+    if spec.options:
+        current = cfg.checks.get(spec.id, {})
+        lines.append("options: " + ", ".join(f"{k} ({t.__name__}) = {current.get(k)!r}" for k, t in spec.options.items()))
+    lines += ["", spec.doc]
+    Output().out("\n".join(lines))
+    return 0
+
+
+def main() -> None:
+    cli.main(prog_name="memorysync-doctor")
+
+
+__all__ = ["cli", "main", "EXIT_USAGE"]

@@ -1,0 +1,286 @@
+"""checks.yaml -> Config. The schema is data; loading raises one error type, ConfigError.
+
+A user file is merged over the packaged default (environments by name, checks by id). Errors
+name the file, the line and the key path, and say what was expected (in the manner of
+pre-commit's cfgv); unknown keys only warn.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Optional, Sequence, Tuple
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+PACKAGED = Path(__file__).with_name("checks.yaml")
+MAX_BYTES = 1 << 20
+SETTING_NAMES = ("api_key", "base_url", "end_user_id", "project_id", "timeout")
+_ROOT_KEYS = ("version", "environments", "checks", "plugins", "settings")
+_ENV_KEYS = ("base_url", "key_prefix")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+KeyPath = Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    base_url: str
+    key_prefix: str
+
+    def matches(self, url: str) -> bool:
+        """Same scheme, host and port (paths do not decide which environment a URL is)."""
+        return _origin(self.base_url) == _origin(url)
+
+
+@dataclass(frozen=True)
+class Config:
+    source: str
+    environments: Mapping[str, Environment]
+    checks: Mapping[str, Mapping[str, Any]]
+    plugins: Tuple[str, ...] = ()
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    warnings: Tuple[str, ...] = ()
+    lines: Mapping[KeyPath, int] = field(default_factory=dict, compare=False)
+
+    def environment_for(self, url: Optional[str]) -> Optional[Environment]:
+        if not url:
+            return None
+        return next((env for env in self.environments.values() if env.matches(url)), None)
+
+    def enabled(self, check_id: str) -> bool:
+        return bool(self.checks.get(check_id, {}).get("enabled", True))
+
+    def error(self, message: str, keys: KeyPath, fix: Optional[str] = None) -> ConfigError:
+        return ConfigError(message, file=self.source, line=_line(self.lines, keys), keys=keys, fix=fix)
+
+    def validate_options(self, option_types: Mapping[str, Mapping[str, type]]) -> Tuple[str, ...]:
+        """Type-check per-check options against what each check declares; returns warnings."""
+        warnings = []
+        for check_id, options in self.checks.items():
+            if check_id not in option_types:
+                warnings.append(f"{self.source}: checks > {check_id}: no such check (ignored)")
+                continue
+            declared = option_types[check_id]
+            for name, value in options.items():
+                if name == "enabled":
+                    continue
+                if name not in declared:
+                    known = ", ".join(sorted(declared)) or "none"
+                    warnings.append(
+                        f"{self.source}: checks > {check_id} > {name}: unknown option (known: {known})"
+                    )
+                elif not _is_type(value, declared[name]):
+                    raise self.error(
+                        f"expected {_TYPE_WORDS.get(declared[name], declared[name].__name__)}, "
+                        f"got {value!r}",
+                        ("checks", check_id, name),
+                    )
+        return tuple(warnings)
+
+
+def load_config(path: Optional[Path] = None, cwd: Optional[Path] = None) -> Config:
+    """The packaged default, with ``path`` (or ./checks.yaml when present) merged over it."""
+    default = _parse(PACKAGED, "packaged default checks.yaml")
+    if path is None:
+        local = (cwd or Path.cwd()) / "checks.yaml"
+        if not local.is_file():
+            return default
+        return _merge(default, _parse(local, "checks.yaml"))
+    if not path.is_file():
+        raise ConfigError(
+            "file not found", file=str(path), fix="pass an existing file to --config, or omit it"
+        )
+    return _merge(default, _parse(path, str(path)))
+
+
+def _parse(path: Path, label: str) -> Config:
+    import yaml
+
+    try:
+        raw = path.read_bytes()[: MAX_BYTES + 1]
+    except OSError as exc:
+        raise ConfigError(f"cannot read it ({exc.strerror})", file=label) from None
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(f"larger than {MAX_BYTES // 1024} KiB; is this really a checks.yaml?", file=label)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text (byte {exc.start})", file=label) from None
+    try:
+        _refuse_aliases(text, label)
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ConfigError(f"not valid YAML: {exc.problem or exc}", file=label, line=line) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"not valid YAML: {exc}", file=label) from None
+    lines: dict[KeyPath, int] = {}
+    if node is not None:
+        _index_lines(node, (), lines, label)
+    return _validate(data if data is not None else {}, label, lines)
+
+
+def _refuse_aliases(text: str, label: str) -> None:
+    """Anchors and aliases are how YAML bombs are built; a config never needs them."""
+    import yaml
+
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if isinstance(token, (yaml.AliasToken, yaml.AnchorToken)):
+            raise ConfigError(
+                "YAML anchors and aliases (&name, *name) are not supported",
+                file=label,
+                line=token.start_mark.line + 1,
+                fix="write the values out in full",
+            )
+
+
+def _index_lines(node: Any, path: KeyPath, lines: dict[KeyPath, int], label: str) -> None:
+    import yaml
+
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                raise ConfigError(
+                    "duplicate key", file=label, line=key_node.start_mark.line + 1, keys=(*path, key)
+                )
+            seen.add(key)
+            _index_lines(value_node, (*path, key), lines, label)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _index_lines(item, (*path, str(index)), lines, label)
+
+
+def _validate(data: Any, label: str, lines: Mapping[KeyPath, int]) -> Config:
+    def error(message: str, keys: KeyPath, fix: Optional[str] = None) -> ConfigError:
+        return ConfigError(message, file=label, line=_line(lines, keys), keys=keys, fix=fix)
+
+    if not isinstance(data, dict):
+        raise error(f"expected a mapping at the top level, got {_kind(data)}", (), "see the README's checks.yaml section")
+    warnings = [
+        f"{label}: unexpected key {key!r} at the top level (known: {', '.join(_ROOT_KEYS)})"
+        for key in data
+        if key not in _ROOT_KEYS
+    ]
+    version = data.get("version", 1)
+    if version != 1 or isinstance(version, bool):
+        raise error(f"expected 1, got {version!r}", ("version",), "this doctor reads version: 1")
+
+    environments = {}
+    for name, env in _mapping(data, "environments", error).items():
+        if not isinstance(env, dict):
+            raise error(f"expected a mapping with {' and '.join(_ENV_KEYS)}, got {_kind(env)}", ("environments", str(name)))
+        for key in _ENV_KEYS:
+            if not isinstance(env.get(key), str) or not env[key]:
+                raise error(f"expected a non-empty string, got {env.get(key)!r}", ("environments", str(name), key))
+        if not _hostname(env["base_url"]):
+            raise error(f"expected a URL like https://api.memorysync.io, got {env['base_url']!r}", ("environments", str(name), "base_url"))
+        warnings += [
+            f"{label}: environments > {name}: unexpected key {key!r}" for key in env if key not in _ENV_KEYS
+        ]
+        environments[str(name)] = Environment(str(name), env["base_url"], env["key_prefix"])
+
+    checks = {}
+    for check_id, options in _mapping(data, "checks", error).items():
+        if options is None:
+            options = {}
+        if not isinstance(options, dict):
+            raise error(f"expected a mapping of options, got {_kind(options)}", ("checks", str(check_id)))
+        if "enabled" in options and not isinstance(options["enabled"], bool):
+            raise error(f"expected true or false, got {options['enabled']!r}", ("checks", str(check_id), "enabled"))
+        checks[str(check_id)] = dict(options)
+
+    plugins = data.get("plugins") or []
+    if not isinstance(plugins, list) or not all(isinstance(p, str) and p for p in plugins):
+        raise error(f"expected a list of importable module names, got {plugins!r}", ("plugins",))
+
+    settings = _mapping(data, "settings", error)
+    for key, value in settings.items():
+        if key not in SETTING_NAMES:
+            warnings.append(f"{label}: settings > {key}: unknown setting (known: {', '.join(SETTING_NAMES)})")
+        elif value is not None and (not isinstance(value, (str, int, float)) or isinstance(value, bool)):
+            raise error(f"expected a string or number, got {_kind(value)}", ("settings", str(key)))
+    settings = {k: v for k, v in settings.items() if k in SETTING_NAMES and v is not None}
+    return Config(label, environments, checks, tuple(plugins), settings, tuple(warnings), dict(lines))
+
+
+def _mapping(data: Mapping[str, Any], key: str, error: Any) -> dict[Any, Any]:
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise error(f"expected a mapping, got {_kind(value)}", (key,))
+    return value
+
+
+def _merge(base: Config, user: Config) -> Config:
+    checks = {k: dict(v) for k, v in base.checks.items()}
+    for check_id, options in user.checks.items():
+        checks.setdefault(check_id, {}).update(options)
+    return Config(
+        source=user.source,
+        environments={**base.environments, **user.environments},
+        checks=checks,
+        plugins=tuple(dict.fromkeys(base.plugins + user.plugins)),
+        settings={**base.settings, **user.settings},
+        warnings=base.warnings + user.warnings,
+        lines=user.lines,
+    )
+
+
+def _line(lines: Mapping[KeyPath, int], keys: KeyPath) -> Optional[int]:
+    """The line of ``keys``, or of its nearest parent when the key itself is missing."""
+    for end in range(len(keys), -1, -1):
+        if keys[:end] in lines:
+            return lines[keys[:end]]
+    return None
+
+
+def _hostname(url: str) -> Optional[str]:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:  # e.g. "http://[::1": an unclosed IPv6 bracket
+        return None
+
+
+def _origin(url: str) -> Tuple[str, str, Optional[int]]:
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ("", "", None)
+    scheme = parts.scheme.lower()
+    return (scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme))
+
+
+_TYPE_WORDS = {float: "a number", int: "a whole number", str: "a string", bool: "true or false", list: "a list"}
+
+
+def _is_type(value: Any, expected: type) -> bool:
+    if isinstance(value, bool):
+        return expected is bool
+    if expected is float:
+        return isinstance(value, (int, float)) and math.isfinite(value)
+    return isinstance(value, expected)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {dict: "a mapping", list: "a list", str: f"the string {value!r}"}.get(type(value), repr(value))
+
+
+__all__: Sequence[str] = ("Config", "Environment", "load_config", "PACKAGED", "SETTING_NAMES")

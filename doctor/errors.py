@@ -1,0 +1,49 @@
+"""The doctor's own exceptions; the CLI maps each kind to an exit code."""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+
+class DoctorError(Exception):
+    """A problem the user can fix: printed as 'Error: ...', exit code 2."""
+
+    exit_code = 2
+
+
+class UsageError(DoctorError):
+    """Bad command-line input (unknown check id, bad option value)."""
+
+
+class ConfigError(DoctorError):
+    """checks.yaml (or an env file) is broken. Names the file, the line and the key."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str,
+        line: Optional[int] = None,
+        keys: Sequence[str] = (),
+        fix: Optional[str] = None,
+    ) -> None:
+        self.file = file
+        self.line = line
+        self.keys = tuple(keys)
+        self.message = message
+        self.fix = fix
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        parts = [f"invalid configuration in {where}"]
+        if self.keys:
+            parts.append("at key " + " > ".join(self.keys))
+        text = ", ".join(parts) + f": {self.message}"
+        if self.fix:
+            text += f"\n  Fix: {self.fix}"
+        return text
+
+
+class RegistrationError(Exception):
+    """A check was declared wrongly; raised at import time, like Django's check framework."""

@@ -1,0 +1,62 @@
+"""The one choke point every outgoing string passes through.
+
+Nothing reaches the terminal, a file or an exception message shown to the user without passing
+through a :class:`Masker`. It hides the API keys it was told about (in every form they were found:
+raw, stripped, quoted) and, as a safety net, anything shaped like a MemorySync key or a password in
+a URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any, Iterable
+
+KEY_PREFIXES = ("ms_test_", "ms_live_")
+_KEY_SHAPE = re.compile(r"ms_(?:test|live)_[A-Za-z0-9_\-]{6,}")
+_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@]*:)[^\s/@]+@")
+_TAIL = 4
+_MIN_BODY_FOR_TAIL = 16
+
+
+def mask_key(key: str) -> str:
+    """``ms_test_…5f60``: the prefix, and the last four characters of a long enough key."""
+    stripped = key.strip().strip("'\"")
+    prefix = next((p for p in KEY_PREFIXES if stripped.startswith(p)), "")
+    body = stripped[len(prefix) :]
+    tail = body[-_TAIL:] if len(body) >= _MIN_BODY_FOR_TAIL else ""
+    return f"{prefix}…{tail}"
+
+
+def fingerprint(key: str) -> str:
+    """A short, stable id for "is this the same key?" that does not reveal the key."""
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+class Masker:
+    """Replaces known secrets and secret-shaped text in strings and JSON-like data."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        forms: dict[str, str] = {}
+        for secret in secrets:
+            for form in {secret, secret.strip(), secret.strip().strip("'\"")}:
+                if len(form) >= 6:
+                    forms[form] = mask_key(secret)
+        # Longest first, so a stripped form never leaves the rest of a raw form behind.
+        self._forms = sorted(forms.items(), key=lambda item: -len(item[0]))
+
+    def __call__(self, text: str) -> str:
+        for secret, replacement in self._forms:
+            text = text.replace(secret, replacement)
+        text = _KEY_SHAPE.sub(lambda m: mask_key(m.group(0)), text)
+        return _URL_PASSWORD.sub(r"\g<head>***@", text)
+
+    def data(self, value: Any) -> Any:
+        """The same, through dicts, lists and tuples (for structured output)."""
+        if isinstance(value, str):
+            return self(value)
+        if isinstance(value, dict):
+            return {self(str(k)): self.data(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.data(v) for v in value]
+        return value

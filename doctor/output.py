@@ -1,0 +1,44 @@
+"""Where text leaves the doctor: stdout, stderr and --output files, all through one Masker."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Iterable, Optional
+
+from .errors import DoctorError
+from .mask import Masker
+
+
+class Output:
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets = list(secrets)
+        self.mask = Masker(self._secrets)
+
+    def add_secrets(self, secrets: Iterable[str]) -> None:
+        self._secrets.extend(secrets)
+        self.mask = Masker(self._secrets)
+
+    def out(self, text: str, *, nl: bool = True) -> None:
+        import click
+
+        click.echo(self.mask(text), nl=nl)
+
+    def err(self, text: str) -> None:
+        import click
+
+        click.echo(self.mask(text), err=True)
+
+    def to_file(self, path: Path, text: str) -> None:
+        try:
+            path.write_text(self.mask(text) + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+        except OSError as exc:
+            raise DoctorError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def color_wanted(flag: Optional[bool], environ: dict[str, str], stream: object = None) -> bool:
+    """Colour only on a terminal, and never with NO_COLOR set (https://no-color.org) or --no-color."""
+    if flag is False or environ.get("NO_COLOR"):
+        return False
+    stream = stream or sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)())

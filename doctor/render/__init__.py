@@ -1,0 +1,31 @@
+"""Renderers: one module per output format, each ``render(report, options) -> str``.
+
+Renderers never print; the CLI writes what they return through the masking Output.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..report import Report
+
+FORMATS = {"table": "doctor.render.table", "json": "doctor.render.json"}
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    color: bool = False
+    verbose: bool = False
+    width: int = 200
+
+
+class Renderer(Protocol):
+    def __call__(self, report: Report, options: RenderOptions) -> str: ...
+
+
+def renderer(name: str) -> Renderer:
+    module = importlib.import_module(FORMATS[name])
+    render: Renderer = module.render
+    return render

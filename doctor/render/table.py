@@ -1,0 +1,61 @@
+"""The default terminal output: settings header, a table of checks, a footer of counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._version import __version__
+from ..report import Report, settings_view
+from ..results import Status
+from . import RenderOptions
+
+_COLORS = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "red", Status.ERROR: "magenta", Status.SKIP: "bright_black"}
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    from tabulate import tabulate
+
+    lines = [f"memorysync-doctor {__version__} · environment: {report.environment or 'unknown'}"]
+    for name, view in settings_view(report.settings).items():
+        value = view["value"] if view["value"] is not None else "(not set)"
+        if "fingerprint" in view:
+            value = f"{value} ({view['fingerprint']})"
+        shadowed = f"  [shadows {len(view['shadowed'])}]" if view["shadowed"] else ""  # type: ignore[arg-type]
+        lines.append(f"  {name:<12} {value}  <- {view['source']}{shadowed}")
+    lines += [f"warning: {w}" for w in report.warnings]
+    summary_width = max(30, (options.width - 30) * 5 // 9)
+    fix_width = max(24, options.width - 30 - summary_width)
+    table = [
+        [_status(row.status, options.color), row.id, row.result.summary, row.result.fix or ""]
+        for row in report.rows
+    ]
+    lines += [
+        "",
+        tabulate(
+            table,
+            headers=["status", "check", "summary", "fix"],
+            tablefmt="simple",
+            maxcolwidths=[None, None, summary_width, fix_width],
+        ),
+    ]
+    if options.verbose:
+        lines += ["", "details:"]
+        for row in report.rows:
+            lines.append(f"  {row.id} ({row.duration_ms:.1f} ms)")
+            lines += [f"    {key}: {_short(value)}" for key, value in row.result.details.items()]
+    counts = report.summary
+    lines += ["", ", ".join(f"{counts[s.value]} {s.value}" for s in Status) + f" · exit code {report.exit_code}"]
+    return "\n".join(lines)
+
+
+def _status(status: Status, color: bool) -> str:
+    if not color:
+        return status.value.upper()
+    import click
+
+    return click.style(status.value.upper(), fg=_COLORS[status], bold=status in (Status.FAIL, Status.ERROR))
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 300 else text[:297] + "..."

@@ -1,0 +1,55 @@
+"""A finished run: rows, the settings they were run against, and the exit code they imply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+from .results import Row, Status, count
+from .settings import Settings
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class Report:
+    rows: Tuple[Row, ...]
+    settings: Settings
+    environment: Optional[str]
+    warnings: Tuple[str, ...] = ()
+    fail_on: Status = Status.FAIL
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return count(self.rows)
+
+    @property
+    def exit_code(self) -> int:
+        threshold = self.fail_on.severity
+        failing = any(row.status.severity >= threshold for row in self.rows)
+        return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def settings_view(settings: Settings) -> dict[str, dict[str, object]]:
+    """The settings as every renderer shows them: the key masked, each value with its source."""
+    from .mask import fingerprint, mask_key
+
+    def shown(name: str, value: Optional[str]) -> dict[str, object]:
+        if value is None:
+            return {"value": None}
+        if name == "api_key":
+            return {"value": mask_key(value), "fingerprint": fingerprint(value)}
+        return {"value": value}
+
+    view: dict[str, dict[str, object]] = {}
+    for setting in settings:
+        view[setting.name] = {
+            **shown(setting.name, setting.value),
+            "source": setting.source,
+            "shadowed": [{**shown(setting.name, f.value), "source": f.source} for f in setting.shadowed],
+        }
+    return view

@@ -1,0 +1,138 @@
+"""The five settings, resolved once, each with the place it came from and what it shadowed.
+
+Precedence, highest first: command-line flags, the environment, ``--env-file`` files (later files
+win), the config's ``settings:`` block, defaults. Values are kept exactly as found: a trailing
+newline or surrounding quotes are evidence for the checks, not something to clean up silently.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Mapping, Optional, Sequence, Tuple
+
+from .config import SETTING_NAMES, Config
+from .errors import ConfigError
+
+DEFAULT_TIMEOUT = 30.0
+FLAGS = {name: "--" + name.replace("_", "-") for name in SETTING_NAMES}
+ENV_VARS = {name: "MEMORYSYNC_" + name.upper() for name in SETTING_NAMES}
+# Names published integrations use instead (field-notes.md). Not read: only pointed out.
+ALIASES = {
+    "base_url": ("MEMORYSYNC_API_URL",),
+    "end_user_id": ("MEMORYSYNC_USER_ID",),
+    "project_id": ("MEMORYSYNC_PROJECT",),
+}
+
+
+@dataclass(frozen=True)
+class Found:
+    value: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    value: Optional[str]
+    source: str
+    shadowed: Tuple[Found, ...] = ()
+    aliases: Tuple[Found, ...] = ()  # values under a name the doctor does not read
+
+    @property
+    def is_set(self) -> bool:
+        return self.value is not None
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_key: Setting
+    base_url: Setting
+    end_user_id: Setting
+    project_id: Setting
+    timeout: Setting
+    searched: Tuple[str, ...] = field(default=(), compare=False)
+
+    def __iter__(self) -> Iterator[Setting]:
+        return iter((self.api_key, self.base_url, self.end_user_id, self.project_id, self.timeout))
+
+    @property
+    def secrets(self) -> Tuple[str, ...]:
+        """Every API key value seen anywhere, for the masker."""
+        values = [self.api_key.value] + [f.value for f in self.api_key.shadowed]
+        return tuple(v for v in values if v)
+
+    @property
+    def timeout_seconds(self) -> Optional[float]:
+        """The timeout as the SDK would take it, or None when it is not a usable number."""
+        try:
+            value = float(self.timeout.value or "")
+        except ValueError:
+            return None
+        return value if math.isfinite(value) and value > 0 else None
+
+
+def resolve(
+    *,
+    flags: Mapping[str, Optional[str]],
+    environ: Mapping[str, str],
+    env_files: Sequence[Path] = (),
+    config: Optional[Config] = None,
+) -> Settings:
+    layers: list[dict[str, Found]] = []  # highest precedence first
+    layers.append({n: Found(v, f"flag:{FLAGS[n]}") for n, v in flags.items() if v is not None})
+    layers.append(
+        {n: Found(environ[var], f"env:{var}") for n, var in ENV_VARS.items() if var in environ}
+    )
+    file_layers = [read_env_file(path) for path in env_files]
+    for values in reversed(file_layers):  # later files win
+        layers.append({n: values[var] for n, var in ENV_VARS.items() if var in values})
+    if config is not None:
+        layers.append({n: Found(str(v), f"config:{config.source}") for n, v in config.settings.items()})
+    layers.append({"timeout": Found(str(DEFAULT_TIMEOUT), "default")})
+
+    resolved = {}
+    for name in SETTING_NAMES:
+        found = [layer[name] for layer in layers if name in layer]
+        aliases = tuple(
+            Found(environ[alias], f"env:{alias}")
+            for alias in ALIASES.get(name, ())
+            if alias in environ
+        )
+        if found:
+            resolved[name] = Setting(name, found[0].value, found[0].source, tuple(found[1:]), aliases)
+        else:
+            resolved[name] = Setting(name, None, "unset", (), aliases)
+    searched = (
+        *(f"flag {FLAGS['api_key']}", f"environment variable {ENV_VARS['api_key']}"),
+        *(f"env file {p}" for p in env_files),
+        f"settings: in {config.source}" if config else "no config",
+    )
+    return Settings(searched=searched, **resolved)
+
+
+def read_env_file(path: Path) -> dict[str, Found]:
+    """MEMORYSYNC_* variables of a dotenv file, each with ``env-file:PATH:LINE`` as its source."""
+    from dotenv.parser import parse_stream
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("env file not found", file=str(path), fix="check the path given to --env-file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read env file ({exc})", file=str(path)) from None
+    found: dict[str, Found] = {}
+    import io
+
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            raise ConfigError(
+                "not a KEY=VALUE line",
+                file=str(path),
+                line=binding.original.line,
+                fix="use dotenv syntax: MEMORYSYNC_API_KEY=ms_test_...",
+            )
+        if binding.key is not None and binding.value is not None:
+            found[binding.key] = Found(binding.value, f"env-file:{path}:{binding.original.line}")
+    return found

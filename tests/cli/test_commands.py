@@ -1,0 +1,60 @@
+"""`list`, `explain`, help on every command, and the README documenting every command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from doctor.cli import cli
+from doctor.registry import registry
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_list_shows_every_builtin_check() -> None:
+    result = CliRunner().invoke(cli, ["list", "--format", "json"])
+    assert result.exit_code == 0
+    listed = {row["id"]: row for row in json.loads(result.stdout)}
+    builtin = {spec.id for spec in registry if spec.origin == "builtin"}
+    assert builtin <= set(listed)
+    assert listed["key.format"] == {"id": "key.format", "title": "API key format", "tags": "offline,key", "origin": "builtin"}
+
+
+def test_explain_prints_the_checks_documentation() -> None:
+    result = CliRunner().invoke(cli, ["explain", "timeout.sane"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("timeout.sane: Timeout value\ntags: offline, timeout\norigin: builtin\n")
+    assert "options: min (float) = 1.0, max (float) = 120.0" in result.stdout
+    assert "Why: 0 makes every call time out at once" in result.stdout
+
+
+def test_explain_unknown_id_exits_2() -> None:
+    result = CliRunner().invoke(cli, ["explain", "nope.nothing"])
+    assert result.exit_code == 2
+    assert result.stderr == "Error: unknown check id 'nope.nothing'; `memorysync-doctor list` shows them all\n"
+
+
+def _commands() -> list[str]:
+    return sorted(cli.commands)
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_every_command_has_help(command: str) -> None:
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert cli.commands[command].help and result.stdout.startswith(f"Usage: cli {command}")
+
+
+def test_every_command_appears_in_the_readme() -> None:
+    text = README.read_text(encoding="utf-8")
+    missing = [c for c in _commands() if f"memorysync-doctor {c}" not in text]
+    assert missing == []
+
+
+def test_version_and_group_help() -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--version"]).stdout == "memorysync-doctor, version 0.1.0\n"
+    assert runner.invoke(cli, ["-h"]).exit_code == 0

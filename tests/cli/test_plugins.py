@@ -1,0 +1,114 @@
+"""Third-party checks: entry points and checks.yaml plugins: show in `list` and run; broken ones
+become error rows and everything else still runs."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from doctor.cli import cli
+from tests.conftest import GOOD_ENV
+
+
+def _plugin_source(check_id: str) -> str:
+    return textwrap.dedent(
+        f'''
+        from doctor import register, passed, fail
+
+        @register("{check_id}", title="Company proxy allowed", tags=["offline", "company"])
+        def company(ctx):
+            """Checks a company rule."""
+            if ctx.settings.end_user_id.value == "user_123":
+                return passed("end user follows the company rule")
+            return fail("end user breaks the company rule", "ask #platform")
+        '''
+    )
+
+
+def _distribution(root: Path, dist: str, module: str, source: str) -> None:
+    """A minimal installed distribution with an entry point, as pip would leave it."""
+    (root / f"{module}.py").write_text(source)
+    info = root / f"{dist}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[memorysync_doctor.checks]\n{dist} = {module}\n")
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def test_entry_point_plugin_is_listed_and_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unique: str) -> None:
+    check_id = f"company.rule_{unique}"
+    _distribution(tmp_path, f"doctor-company-{unique}", f"company_checks_{unique}", _plugin_source(check_id))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    runner = CliRunner()
+
+    listing = runner.invoke(cli, ["list", "--format", "json"])
+    row = next(r for r in json.loads(listing.stdout) if r["id"] == check_id)
+    assert row == {
+        "id": check_id,
+        "title": "Company proxy allowed",
+        "tags": "offline,company",
+        "origin": f"entry point doctor-company-{unique} (doctor-company-{unique})",
+    }
+
+    result = runner.invoke(cli, ["check", "--offline", "--format", "json"], env=GOOD_ENV)
+    checks = {c["id"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks[check_id]["status"] == "pass"
+    assert checks["key.format"]["status"] == "pass"
+
+    failing = runner.invoke(cli, ["check", "--offline", "--only", check_id], env={**GOOD_ENV, "MEMORYSYNC_END_USER_ID": "u9"})
+    assert failing.exit_code == 1 and "ask #platform" in failing.stdout
+
+
+def test_plugin_that_raises_on_import_is_an_error_row_and_the_run_continues(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unique: str
+) -> None:
+    _distribution(tmp_path, f"doctor-broken-{unique}", f"broken_checks_{unique}", "raise RuntimeError('no config for you')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = CliRunner().invoke(cli, ["check", "--offline", "--format", "json"], env=GOOD_ENV)
+    document = json.loads(result.stdout)
+    first = document["checks"][0]
+    assert first["id"] == f"plugin.broken_checks_{unique}"
+    assert first["status"] == "error"
+    assert first["summary"] == (
+        f"plugin 'broken_checks_{unique}' (entry point doctor-broken-{unique} (doctor-broken-{unique})) "
+        "failed to load: RuntimeError: no config for you"
+    )
+    assert {c["id"]: c["status"] for c in document["checks"]}["key.format"] == "pass"
+    assert result.exit_code == 1
+
+
+def test_config_plugins_are_loaded_and_a_missing_one_is_an_error_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unique: str
+) -> None:
+    check_id = f"local.rule_{unique}"
+    (tmp_path / f"local_checks_{unique}.py").write_text(_plugin_source(check_id))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "checks.yaml").write_text(f"version: 1\nplugins: [local_checks_{unique}, missing_mod_{unique}]\n")
+    result = CliRunner().invoke(cli, ["check", "--offline", "--format", "json"], env=GOOD_ENV)
+    checks = {c["id"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks[check_id]["status"] == "pass"
+    missing = checks[f"plugin.missing_mod_{unique}"]
+    assert missing["status"] == "error"
+    assert f"ModuleNotFoundError: No module named 'missing_mod_{unique}'" in missing["summary"]
+
+
+def test_plugin_checks_do_not_leak_into_runs_that_did_not_load_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unique: str
+) -> None:
+    check_id = f"leak.rule_{unique}"
+    (tmp_path / f"leak_checks_{unique}.py").write_text(_plugin_source(check_id))
+    (tmp_path / "checks.yaml").write_text(f"version: 1\nplugins: [leak_checks_{unique}]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    runner = CliRunner()
+    assert check_id in runner.invoke(cli, ["list"]).stdout
+    (tmp_path / "checks.yaml").unlink()
+    assert check_id not in runner.invoke(cli, ["list"]).stdout

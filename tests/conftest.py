@@ -1,0 +1,118 @@
+"""Shared fixtures: a clean environment for every test, and builders for contexts and runs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import pytest
+
+from doctor import checks  # noqa: F401  (registers the built-in checks)
+from doctor.config import Config, load_config
+from doctor.context import Context
+from doctor.registry import registry
+from doctor.results import Result
+from doctor.runner import execute
+from doctor.settings import resolve
+
+GOOD_KEY = "ms_test_5b1d3c0e9f2a4d6b8c7e1f0a2b3c5f60"
+LIVE_KEY = "ms_live_9c2e4a6b8d0f1e3c5a7b9d1f3e5c7a90"
+STAGING = "https://staging.api.memorysync.io"
+PRODUCTION = "https://api.memorysync.io"
+GOOD_ENV = {
+    "MEMORYSYNC_API_KEY": GOOD_KEY,
+    "MEMORYSYNC_BASE_URL": STAGING,
+    "MEMORYSYNC_END_USER_ID": "user_123",
+}
+# What a healthy interpreter reports (the SDK child's "install" message), for offline unit tests.
+HEALTHY_INSTALL = {
+    "python": [3, 11, 7],
+    "executable": "/usr/bin/python3",
+    "dist_version": "1.10.1",
+    "requires": ["httpx<1.0,>=0.25", "typing-extensions>=4.5; python_version < '3.11'"],
+    "installed": {"httpx": "0.28.1", "typing-extensions": None},
+    "dist_location": None,
+    "origin": "/site-packages/memorysync/__init__.py",
+    "import_ok": True,
+    "module_version": "1.10.1",
+    "module_file": "/site-packages/memorysync/__init__.py",
+}
+_VARIABLES = (
+    "MEMORYSYNC_API_KEY", "MEMORYSYNC_BASE_URL", "MEMORYSYNC_END_USER_ID", "MEMORYSYNC_PROJECT_ID",
+    "MEMORYSYNC_TIMEOUT", "MEMORYSYNC_API_URL", "MEMORYSYNC_USER_ID", "MEMORYSYNC_PROJECT", "NO_COLOR",
+    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees this machine's MEMORYSYNC_* or proxy variables, or a checks.yaml in the cwd."""
+    for name in _VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def config() -> Config:
+    return load_config(None, Path("/nonexistent-dir-for-tests"))
+
+
+@pytest.fixture
+def make_context(config: Config) -> Callable[..., Context]:
+    """``make_context(MEMORYSYNC_API_KEY=..., flags={...}, install={...})`` -> a Context."""
+
+    def make(
+        *,
+        flags: Optional[dict[str, Optional[str]]] = None,
+        install: Optional[dict[str, Any]] = None,
+        cfg: Optional[Config] = None,
+        env_files: tuple[Path, ...] = (),
+        facts: Optional[dict[str, Any]] = None,
+        **environ: str,
+    ) -> Context:
+        cfg = cfg or config
+        settings = resolve(flags=flags or {}, environ=environ, env_files=env_files, config=cfg)
+        return Context(
+            settings,
+            cfg,
+            environ=environ,
+            deadline=time.monotonic() + 10,
+            facts={"sdk.install": install or HEALTHY_INSTALL, **(facts or {})},
+        )
+
+    return make
+
+
+@pytest.fixture
+def check() -> Callable[[str, Context], Result]:
+    """``check("key.format", ctx)`` -> that built-in check's Result (through the runner's execute)."""
+
+    def run(check_id: str, ctx: Context) -> Result:
+        return execute(registry.get(check_id), ctx).result
+
+    return run
+
+
+class FakeSdk:
+    """Stands in for the SDK child process where a test is about something else (CLI, masking).
+
+    The real child is exercised by tests/checks/test_sdk.py and the end-to-end tests.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.closed = False
+
+    def install(self, deadline: float) -> dict[str, Any]:
+        return dict(HEALTHY_INSTALL)
+
+    def roundtrip(self, request: Any, deadline: float) -> dict[str, Any]:
+        raise AssertionError("FakeSdk cannot do a round trip: use the real SDK for network tests")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def fake_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("doctor.sdkproc.SdkProcess", FakeSdk)
