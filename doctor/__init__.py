@@ -7,4 +7,15 @@ from ._version import __version__
 from .registry import register, registry
 from .results import Result, Status, error, fail, passed, skip, warn
 
-__all__ = ["Result", "Status", "__version__", "error", "fail", "passed", "register", "registry", "skip", "warn"]
+__all__ = [
+    "Result",
+    "Status",
+    "__version__",
+    "error",
+    "fail",
+    "passed",
+    "register",
+    "registry",
+    "skip",
+    "warn",
+]

@@ -10,17 +10,18 @@ Protocol: one JSON line ``{"install": ...}``; then it reads one JSON line of set
 import json
 import sys
 import time
+from typing import Any, Dict
 
 MEMORY_LIMIT = 1 << 30
 MAX_MESSAGE = 2000
 
 
-def emit(obj):
+def emit(obj: Dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
 
 
-def exception_facts(exc):
+def exception_facts(exc: BaseException) -> Dict[str, Any]:
     cause = exc.__cause__ or exc.__context__
     return {
         "classes": [cls.__name__ for cls in type(exc).__mro__],
@@ -33,26 +34,36 @@ def exception_facts(exc):
     }
 
 
-def install_facts():
+def install_facts() -> Dict[str, Any]:
     import importlib.util
     import re
     from importlib import metadata
 
-    info = {"python": list(sys.version_info[:3]), "executable": sys.executable,
-            "dist_version": None, "requires": [], "installed": {}, "dist_location": None}
+    requires: list = []
+    installed: Dict[str, Any] = {}
+    info: Dict[str, Any] = {
+        "python": list(sys.version_info[:3]),
+        "executable": sys.executable,
+        "dist_version": None,
+        "requires": requires,
+        "installed": installed,
+        "dist_location": None,
+    }
     try:
         dist = metadata.distribution("memorysync")
         info["dist_version"] = dist.version
-        info["requires"] = list(dist.requires or [])
+        requires.extend(dist.requires or [])
         info["dist_location"] = str(dist.locate_file("memorysync"))
     except metadata.PackageNotFoundError:
         pass
-    for requirement in info["requires"]:
-        name = re.match(r"[A-Za-z0-9_.\-]+", requirement).group(0)
+    for requirement in requires:
+        match = re.match(r"[A-Za-z0-9_.\-]+", str(requirement))
+        if not match:
+            continue
         try:
-            info["installed"][name] = metadata.version(name)
+            installed[match.group(0)] = metadata.version(match.group(0))
         except metadata.PackageNotFoundError:
-            info["installed"][name] = None
+            installed[match.group(0)] = None
     try:
         spec = importlib.util.find_spec("memorysync")
         info["origin"] = spec.origin if spec else None
@@ -71,7 +82,7 @@ def install_facts():
     return info
 
 
-def roundtrip(request):
+def roundtrip(request: Dict[str, Any]) -> Dict[str, Any]:
     import memorysync
 
     started = time.monotonic()
@@ -87,16 +98,24 @@ def roundtrip(request):
         return {"ok": False, "stage": "construct", "error": exception_facts(exc)}
     try:
         response = client.export_all()
-        return {"ok": True, "user_id": response.user_id, "memories": len(response.memories),
-                "elapsed_ms": round((time.monotonic() - started) * 1000, 1)}
+        return {
+            "ok": True,
+            "user_id": response.user_id,
+            "memories": len(response.memories),
+            "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
+        }
     except BaseException as exc:
-        return {"ok": False, "stage": "call", "error": exception_facts(exc),
-                "elapsed_ms": round((time.monotonic() - started) * 1000, 1)}
+        return {
+            "ok": False,
+            "stage": "call",
+            "error": exception_facts(exc),
+            "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
+        }
     finally:
         client.close()
 
 
-def main():
+def main() -> None:
     try:
         import resource
 

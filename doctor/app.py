@@ -68,7 +68,9 @@ def select(specs: Sequence[CheckSpec], options: RunOptions, config: Config) -> l
         if check_id not in known:
             close = difflib.get_close_matches(check_id, known, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
-            raise UsageError(f"unknown check id {check_id!r}{hint}; `memorysync-doctor list` shows them all")
+            raise UsageError(
+                f"unknown check id {check_id!r}{hint}; `memorysync-doctor list` shows them all"
+            )
     chosen = [s for s in specs if config.enabled(s.id)]
     if options.only:
         chosen = [s for s in chosen if s.id in options.only]
@@ -87,7 +89,9 @@ def run(
 ) -> Report:
     config = config or load_config(options.config, cwd)
     specs, failures, warnings = load_checks(config)
-    settings = resolve(flags=options.flags, environ=environ, env_files=options.env_files, config=config)
+    settings = resolve(
+        flags=options.flags, environ=environ, env_files=options.env_files, config=config
+    )
     chosen = select(specs, options, config)
     deadline = options.deadline or default_deadline(settings.timeout_seconds)
     ctx = Context(

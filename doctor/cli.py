@@ -75,14 +75,52 @@ def _csv(_: click.Context, __: click.Parameter, value: tuple[str, ...]) -> tuple
 def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options shared by `check` and `demo`: what to run and how to show it."""
     options = [
-        click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="table", show_default=True, help="Output format."),
-        click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE instead of stdout."),
-        click.option("--only", multiple=True, callback=_csv, help="Run only these check ids (comma-separated, repeatable)."),
-        click.option("--skip", multiple=True, callback=_csv, help="Do not run these check ids (comma-separated, repeatable)."),
-        click.option("--tag", "tags", multiple=True, callback=_csv, help="Run only checks with one of these tags (e.g. offline, key, network)."),
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(FORMAT_NAMES),
+            default="table",
+            show_default=True,
+            help="Output format.",
+        ),
+        click.option(
+            "--output",
+            "-o",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write the report to FILE instead of stdout.",
+        ),
+        click.option(
+            "--only",
+            multiple=True,
+            callback=_csv,
+            help="Run only these check ids (comma-separated, repeatable).",
+        ),
+        click.option(
+            "--skip",
+            multiple=True,
+            callback=_csv,
+            help="Do not run these check ids (comma-separated, repeatable).",
+        ),
+        click.option(
+            "--tag",
+            "tags",
+            multiple=True,
+            callback=_csv,
+            help="Run only checks with one of these tags (e.g. offline, key, network).",
+        ),
         click.option("--offline", is_flag=True, help="Run no network check (they show as skip)."),
-        click.option("--fail-on", type=click.Choice(["warn", "fail"]), default="fail", show_default=True, help="Lowest status that makes the exit code 1."),
-        click.option("--deadline", type=click.FloatRange(min=0.5), help="Wall-clock limit for the whole run, in seconds [default: 2 x timeout + 5, at most 300]."),
+        click.option(
+            "--fail-on",
+            type=click.Choice(["warn", "fail"]),
+            default="fail",
+            show_default=True,
+            help="Lowest status that makes the exit code 1.",
+        ),
+        click.option(
+            "--deadline",
+            type=click.FloatRange(min=0.5),
+            help="Wall-clock limit for the whole run, in seconds [default: 2 x timeout + 5, at most 300].",
+        ),
         click.option("--verbose", "-v", is_flag=True, help="Show each check's details and timing."),
         click.option("--no-color", is_flag=True, help="No colour (also: NO_COLOR=1)."),
     ]
@@ -100,13 +138,42 @@ def cli() -> None:
 @cli.command()
 @click.option("--api-key", metavar="KEY", help=f"API key [env {ENV_VARS['api_key']}].")
 @click.option("--base-url", metavar="URL", help=f"API base URL [env {ENV_VARS['base_url']}].")
-@click.option("--end-user-id", metavar="ID", help=f"End-user id sent as X-End-User-ID [env {ENV_VARS['end_user_id']}].")
-@click.option("--project-id", metavar="ID", help=f"Project id sent as X-Project-ID [env {ENV_VARS['project_id']}].")
-@click.option("--timeout", metavar="SECONDS", help=f"Client timeout [env {ENV_VARS['timeout']}; default 30].")
-@click.option("--env-file", "env_files", multiple=True, type=click.Path(path_type=Path), help="Read MEMORYSYNC_* from a dotenv file (repeatable; later files win).")
-@click.option("--config", type=click.Path(path_type=Path), help="checks.yaml to use [default: ./checks.yaml if present, else the packaged one].")
+@click.option(
+    "--end-user-id",
+    metavar="ID",
+    help=f"End-user id sent as X-End-User-ID [env {ENV_VARS['end_user_id']}].",
+)
+@click.option(
+    "--project-id",
+    metavar="ID",
+    help=f"Project id sent as X-Project-ID [env {ENV_VARS['project_id']}].",
+)
+@click.option(
+    "--timeout", metavar="SECONDS", help=f"Client timeout [env {ENV_VARS['timeout']}; default 30]."
+)
+@click.option(
+    "--env-file",
+    "env_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Read MEMORYSYNC_* from a dotenv file (repeatable; later files win).",
+)
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path),
+    help="checks.yaml to use [default: ./checks.yaml if present, else the packaged one].",
+)
 @run_options
-def check(api_key: Optional[str], base_url: Optional[str], end_user_id: Optional[str], project_id: Optional[str], timeout: Optional[str], env_files: tuple[Path, ...], config: Optional[Path], **opts: Any) -> int:
+def check(
+    api_key: Optional[str],
+    base_url: Optional[str],
+    end_user_id: Optional[str],
+    project_id: Optional[str],
+    timeout: Optional[str],
+    env_files: tuple[Path, ...],
+    config: Optional[Path],
+    **opts: Any,
+) -> int:
     """Run the checks against the settings found here and print a report.
 
     Settings come from flags, then MEMORYSYNC_* environment variables, then --env-file files,
@@ -117,21 +184,55 @@ def check(api_key: Optional[str], base_url: Optional[str], end_user_id: Optional
 
     # Started first so the child interpreter's start-up and SDK import overlap ours.
     sdk = SdkProcess(environ=os.environ, cwd=os.getcwd())
-    flags = {"api_key": api_key, "base_url": base_url, "end_user_id": end_user_id, "project_id": project_id, "timeout": timeout}
+    flags = {
+        "api_key": api_key,
+        "base_url": base_url,
+        "end_user_id": end_user_id,
+        "project_id": project_id,
+        "timeout": timeout,
+    }
     try:
         return _run_and_print(flags, env_files, config, sdk=sdk, **opts)
     finally:
         sdk.close()
 
 
-def _run_and_print(flags: dict[str, Optional[str]], env_files: tuple[Path, ...], config: Optional[Path], *, fmt: str, output: Optional[Path], only: tuple[str, ...], skip: tuple[str, ...], tags: tuple[str, ...], offline: bool, fail_on: str, deadline: Optional[float], verbose: bool, no_color: bool, sdk: Any = None, environ: Optional[dict[str, str]] = None, loaded_config: Any = None) -> int:
+def _run_and_print(
+    flags: dict[str, Optional[str]],
+    env_files: tuple[Path, ...],
+    config: Optional[Path],
+    *,
+    fmt: str,
+    output: Optional[Path],
+    only: tuple[str, ...],
+    skip: tuple[str, ...],
+    tags: tuple[str, ...],
+    offline: bool,
+    fail_on: str,
+    deadline: Optional[float],
+    verbose: bool,
+    no_color: bool,
+    sdk: Any = None,
+    environ: Optional[dict[str, str]] = None,
+    loaded_config: Any = None,
+) -> int:
     from . import app
     from .render import RenderOptions, renderer
     from .results import Status
 
     out: Output = click.get_current_context().find_root().meta.setdefault("output", Output())
     environ = dict(os.environ) if environ is None else environ
-    options = app.RunOptions(flags=flags, env_files=env_files, config=config, only=only, skip=skip, tags=tags, offline=offline, fail_on=Status(fail_on), deadline=deadline)
+    options = app.RunOptions(
+        flags=flags,
+        env_files=env_files,
+        config=config,
+        only=only,
+        skip=skip,
+        tags=tags,
+        offline=offline,
+        fail_on=Status(fail_on),
+        deadline=deadline,
+    )
     report = app.run(options, environ=environ, cwd=Path.cwd(), sdk=sdk, config=loaded_config)
     out.add_secrets(report.settings.secrets)
     color = output is None and color_wanted(not no_color, environ)
@@ -151,8 +252,12 @@ def _width() -> int:
 
 
 @cli.command("list")
-@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="table", show_default=True)
-@click.option("--config", type=click.Path(path_type=Path), help="checks.yaml whose plugins: to load.")
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMAT_NAMES), default="table", show_default=True
+)
+@click.option(
+    "--config", type=click.Path(path_type=Path), help="checks.yaml whose plugins: to load."
+)
 def list_checks(fmt: str, config: Optional[Path]) -> int:
     """List every check: id, title, tags and where it comes from."""
     from . import app
@@ -161,11 +266,16 @@ def list_checks(fmt: str, config: Optional[Path]) -> int:
     specs, failures, _ = app.load_checks(load_config(config, Path.cwd()))
     out = Output()
     rows = [(s.id, s.title, ",".join(s.tags), s.origin) for s in specs]
-    rows += [(f.row_id, f"plugin {f.name} failed to load: {f.message}", "plugin", f.origin) for f in failures]
+    rows += [
+        (f.row_id, f"plugin {f.name} failed to load: {f.message}", "plugin", f.origin)
+        for f in failures
+    ]
     if fmt == "json":
         import json
 
-        out.out(json.dumps([dict(zip(("id", "title", "tags", "origin"), r)) for r in rows], indent=2))
+        out.out(
+            json.dumps([dict(zip(("id", "title", "tags", "origin"), r)) for r in rows], indent=2)
+        )
     else:
         from tabulate import tabulate
 
@@ -175,7 +285,9 @@ def list_checks(fmt: str, config: Optional[Path]) -> int:
 
 @cli.command()
 @click.argument("check_id", metavar="ID")
-@click.option("--config", type=click.Path(path_type=Path), help="checks.yaml whose plugins: to load.")
+@click.option(
+    "--config", type=click.Path(path_type=Path), help="checks.yaml whose plugins: to load."
+)
 def explain(check_id: str, config: Optional[Path]) -> int:
     """Explain one check: what it checks, why it matters, how to fix it."""
     from . import app
@@ -183,14 +295,19 @@ def explain(check_id: str, config: Optional[Path]) -> int:
 
     cfg = load_config(config, Path.cwd())
     specs, _, _ = app.load_checks(cfg)
-    app.select(specs, app.RunOptions(only=(check_id,)), cfg)  # raises the usage error for unknown ids
+    app.select(
+        specs, app.RunOptions(only=(check_id,)), cfg
+    )  # raises the usage error for unknown ids
     spec = next(s for s in specs if s.id == check_id)
     lines = [f"{spec.id}: {spec.title}", f"tags: {', '.join(spec.tags)}", f"origin: {spec.origin}"]
     if spec.requires:
         lines.append(f"requires: {', '.join(spec.requires)}")
     if spec.options:
         current = cfg.checks.get(spec.id, {})
-        lines.append("options: " + ", ".join(f"{k} ({t.__name__}) = {current.get(k)!r}" for k, t in spec.options.items()))
+        lines.append(
+            "options: "
+            + ", ".join(f"{k} ({t.__name__}) = {current.get(k)!r}" for k, t in spec.options.items())
+        )
     lines += ["", spec.doc]
     Output().out("\n".join(lines))
     return 0
@@ -200,4 +317,4 @@ def main() -> None:
     cli.main(prog_name="memorysync-doctor")
 
 
-__all__ = ["cli", "main", "EXIT_USAGE"]
+__all__ = ["EXIT_USAGE", "cli", "main"]

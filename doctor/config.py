@@ -55,7 +55,9 @@ class Config:
         return bool(self.checks.get(check_id, {}).get("enabled", True))
 
     def error(self, message: str, keys: KeyPath, fix: Optional[str] = None) -> ConfigError:
-        return ConfigError(message, file=self.source, line=_line(self.lines, keys), keys=keys, fix=fix)
+        return ConfigError(
+            message, file=self.source, line=_line(self.lines, keys), keys=keys, fix=fix
+        )
 
     def validate_options(self, option_types: Mapping[str, Mapping[str, type]]) -> Tuple[str, ...]:
         """Type-check per-check options against what each check declares; returns warnings."""
@@ -105,11 +107,14 @@ def _parse(path: Path, label: str) -> Config:
     except OSError as exc:
         raise ConfigError(f"cannot read it ({exc.strerror})", file=label) from None
     if len(raw) > MAX_BYTES:
-        raise ConfigError(f"larger than {MAX_BYTES // 1024} KiB; is this really a checks.yaml?", file=label)
+        raise ConfigError(
+            f"larger than {MAX_BYTES // 1024} KiB; is this really a checks.yaml?", file=label
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 text (byte {exc.start})", file=label) from None
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"not UTF-8 text (byte {exc.start})", file=label, line=line) from None
     try:
         _refuse_aliases(text, label)
         loader = yaml.SafeLoader(text)
@@ -120,8 +125,11 @@ def _parse(path: Path, label: str) -> Config:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise ConfigError(f"not valid YAML: {exc.problem or exc}", file=label, line=line) from None
+        raise ConfigError(
+            f"not valid YAML: {exc.problem or exc}",
+            file=label,
+            line=mark.line + 1 if mark else None,
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"not valid YAML: {exc}", file=label) from None
     lines: dict[KeyPath, int] = {}
@@ -154,14 +162,17 @@ def _index_lines(node: Any, path: KeyPath, lines: dict[KeyPath, int], label: str
             key = str(key_node.value)
             if key in seen:
                 raise ConfigError(
-                    "duplicate key", file=label, line=key_node.start_mark.line + 1, keys=(*path, key)
+                    "duplicate key",
+                    file=label,
+                    line=key_node.start_mark.line + 1,
+                    keys=path + (key,),
                 )
             seen.add(key)
-            _index_lines(value_node, (*path, key), lines, label)
-            lines[(*path, key)] = key_node.start_mark.line + 1
+            _index_lines(value_node, path + (key,), lines, label)
+            lines[path + (key,)] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _index_lines(item, (*path, str(index)), lines, label)
+            _index_lines(item, path + (str(index),), lines, label)
 
 
 def _validate(data: Any, label: str, lines: Mapping[KeyPath, int]) -> Config:
@@ -169,7 +180,11 @@ def _validate(data: Any, label: str, lines: Mapping[KeyPath, int]) -> Config:
         return ConfigError(message, file=label, line=_line(lines, keys), keys=keys, fix=fix)
 
     if not isinstance(data, dict):
-        raise error(f"expected a mapping at the top level, got {_kind(data)}", (), "see the README's checks.yaml section")
+        raise error(
+            f"expected a mapping at the top level, got {_kind(data)}",
+            (),
+            "see the README's checks.yaml section",
+        )
     warnings = [
         f"{label}: unexpected key {key!r} at the top level (known: {', '.join(_ROOT_KEYS)})"
         for key in data
@@ -182,14 +197,25 @@ def _validate(data: Any, label: str, lines: Mapping[KeyPath, int]) -> Config:
     environments = {}
     for name, env in _mapping(data, "environments", error).items():
         if not isinstance(env, dict):
-            raise error(f"expected a mapping with {' and '.join(_ENV_KEYS)}, got {_kind(env)}", ("environments", str(name)))
+            raise error(
+                f"expected a mapping with {' and '.join(_ENV_KEYS)}, got {_kind(env)}",
+                ("environments", str(name)),
+            )
         for key in _ENV_KEYS:
             if not isinstance(env.get(key), str) or not env[key]:
-                raise error(f"expected a non-empty string, got {env.get(key)!r}", ("environments", str(name), key))
+                raise error(
+                    f"expected a non-empty string, got {env.get(key)!r}",
+                    ("environments", str(name), key),
+                )
         if not _hostname(env["base_url"]):
-            raise error(f"expected a URL like https://api.memorysync.io, got {env['base_url']!r}", ("environments", str(name), "base_url"))
+            raise error(
+                f"expected a URL like https://api.memorysync.io, got {env['base_url']!r}",
+                ("environments", str(name), "base_url"),
+            )
         warnings += [
-            f"{label}: environments > {name}: unexpected key {key!r}" for key in env if key not in _ENV_KEYS
+            f"{label}: environments > {name}: unexpected key {key!r}"
+            for key in env
+            if key not in _ENV_KEYS
         ]
         environments[str(name)] = Environment(str(name), env["base_url"], env["key_prefix"])
 
@@ -198,9 +224,14 @@ def _validate(data: Any, label: str, lines: Mapping[KeyPath, int]) -> Config:
         if options is None:
             options = {}
         if not isinstance(options, dict):
-            raise error(f"expected a mapping of options, got {_kind(options)}", ("checks", str(check_id)))
+            raise error(
+                f"expected a mapping of options, got {_kind(options)}", ("checks", str(check_id))
+            )
         if "enabled" in options and not isinstance(options["enabled"], bool):
-            raise error(f"expected true or false, got {options['enabled']!r}", ("checks", str(check_id), "enabled"))
+            raise error(
+                f"expected true or false, got {options['enabled']!r}",
+                ("checks", str(check_id), "enabled"),
+            )
         checks[str(check_id)] = dict(options)
 
     plugins = data.get("plugins") or []
@@ -210,11 +241,17 @@ def _validate(data: Any, label: str, lines: Mapping[KeyPath, int]) -> Config:
     settings = _mapping(data, "settings", error)
     for key, value in settings.items():
         if key not in SETTING_NAMES:
-            warnings.append(f"{label}: settings > {key}: unknown setting (known: {', '.join(SETTING_NAMES)})")
-        elif value is not None and (not isinstance(value, (str, int, float)) or isinstance(value, bool)):
+            warnings.append(
+                f"{label}: settings > {key}: unknown setting (known: {', '.join(SETTING_NAMES)})"
+            )
+        elif value is not None and (
+            not isinstance(value, (str, int, float)) or isinstance(value, bool)
+        ):
             raise error(f"expected a string or number, got {_kind(value)}", ("settings", str(key)))
     settings = {k: v for k, v in settings.items() if k in SETTING_NAMES and v is not None}
-    return Config(label, environments, checks, tuple(plugins), settings, tuple(warnings), dict(lines))
+    return Config(
+        label, environments, checks, tuple(plugins), settings, tuple(warnings), dict(lines)
+    )
 
 
 def _mapping(data: Mapping[str, Any], key: str, error: Any) -> dict[Any, Any]:
@@ -259,14 +296,20 @@ def _hostname(url: str) -> Optional[str]:
 def _origin(url: str) -> Tuple[str, str, Optional[int]]:
     try:
         parts = urlsplit(url.strip())
-        port = parts.port
+        port: Optional[int] = parts.port
     except ValueError:
         return ("", "", None)
     scheme = parts.scheme.lower()
     return (scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme))
 
 
-_TYPE_WORDS = {float: "a number", int: "a whole number", str: "a string", bool: "true or false", list: "a list"}
+_TYPE_WORDS = {
+    float: "a number",
+    int: "a whole number",
+    str: "a string",
+    bool: "true or false",
+    list: "a list",
+}
 
 
 def _is_type(value: Any, expected: type) -> bool:
@@ -280,7 +323,8 @@ def _is_type(value: Any, expected: type) -> bool:
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing"
-    return {dict: "a mapping", list: "a list", str: f"the string {value!r}"}.get(type(value), repr(value))
+    words: dict[type, str] = {dict: "a mapping", list: "a list", str: f"the string {value!r}"}
+    return words.get(type(value), repr(value))
 
 
-__all__: Sequence[str] = ("Config", "Environment", "load_config", "PACKAGED", "SETTING_NAMES")
+__all__: Sequence[str] = ("PACKAGED", "SETTING_NAMES", "Config", "Environment", "load_config")

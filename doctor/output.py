@@ -31,7 +31,9 @@ class Output:
 
     def to_file(self, path: Path, text: str) -> None:
         try:
-            path.write_text(self.mask(text) + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+            path.write_text(
+                self.mask(text) + ("" if text.endswith("\n") else "\n"), encoding="utf-8"
+            )
         except OSError as exc:
             raise DoctorError(f"cannot write {path}: {exc.strerror or exc}") from None
 

@@ -84,7 +84,9 @@ class CheckRegistry:
             )
         kinds = [t for t in tag_tuple if t in KINDS]
         if len(kinds) != 1:
-            raise RegistrationError(f"check {id!r} needs exactly one of the tags {KINDS}, got {tag_tuple}")
+            raise RegistrationError(
+                f"check {id!r} needs exactly one of the tags {KINDS}, got {tag_tuple}"
+            )
 
         def decorator(func: CheckFunc) -> CheckFunc:
             _validate_signature(id, func)
@@ -144,7 +146,8 @@ def _validate_signature(check_id: str, func: Any) -> None:
     positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     required = [p for p in params if p.default is inspect.Parameter.empty and p.kind in positional]
     if len(required) != 1 or any(
-        p.default is inspect.Parameter.empty and p.kind == inspect.Parameter.KEYWORD_ONLY for p in params
+        p.default is inspect.Parameter.empty and p.kind == inspect.Parameter.KEYWORD_ONLY
+        for p in params
     ):
         raise RegistrationError(
             f"check {check_id!r} must take exactly one argument (the context): def check(ctx)"

@@ -50,6 +50,8 @@ def settings_view(settings: Settings) -> dict[str, dict[str, object]]:
         view[setting.name] = {
             **shown(setting.name, setting.value),
             "source": setting.source,
-            "shadowed": [{**shown(setting.name, f.value), "source": f.source} for f in setting.shadowed],
+            "shadowed": [
+                {**shown(setting.name, f.value), "source": f.source} for f in setting.shadowed
+            ],
         }
     return view

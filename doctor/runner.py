@@ -55,13 +55,17 @@ def run_checks(
                 elif running < jobs:
                     pending.remove(spec)
                     started[spec.id] = time.monotonic()
-                    threading.Thread(target=work, args=(spec,), daemon=True, name=f"check:{spec.id}").start()
+                    threading.Thread(
+                        target=work, args=(spec,), daemon=True, name=f"check:{spec.id}"
+                    ).start()
                     running += 1
             if progressed:
                 continue
             if running == 0:
                 for spec in pending:  # nothing runs and nothing can start: a cycle in requires
-                    rows[spec.id] = _row(spec, error_result("its requires form a cycle", _cycle_fix(spec)))
+                    rows[spec.id] = _row(
+                        spec, error_result("its requires form a cycle", _cycle_fix(spec))
+                    )
                 break
             remaining = ctx.deadline - time.monotonic()
             if remaining <= 0:
@@ -82,7 +86,9 @@ def run_checks(
                     waited,
                 )
             else:
-                rows[spec.id] = _row(spec, skip_result("not started: the run's deadline was reached"))
+                rows[spec.id] = _row(
+                    spec, skip_result("not started: the run's deadline was reached")
+                )
         ordered = [rows[spec.id] for spec in specs]
     failures = [
         Row(
@@ -113,7 +119,8 @@ def execute(spec: CheckSpec, ctx: Context) -> Row:
             )
     except Exception as exc:
         result = error_result(
-            f"check crashed: {type(exc).__name__}: {exc}", f"this is a bug in {spec.origin}; please report it"
+            f"check crashed: {type(exc).__name__}: {exc}",
+            f"this is a bug in {spec.origin}; please report it",
         )
     return _row(spec, result, (time.perf_counter() - started) * 1000)
 

@@ -124,5 +124,5 @@ class SdkProcess:
                 proc.stdin.close()
         except (OSError, ValueError):
             busy = True
-        if busy or self._install is not None and self._install.get("import_ok") is None:
+        if busy or (self._install is not None and self._install.get("import_ok") is None):
             proc.kill()

@@ -89,7 +89,9 @@ def resolve(
     for values in reversed(file_layers):  # later files win
         layers.append({n: values[var] for n, var in ENV_VARS.items() if var in values})
     if config is not None:
-        layers.append({n: Found(str(v), f"config:{config.source}") for n, v in config.settings.items()})
+        layers.append(
+            {n: Found(str(v), f"config:{config.source}") for n, v in config.settings.items()}
+        )
     layers.append({"timeout": Found(str(DEFAULT_TIMEOUT), "default")})
 
     resolved = {}
@@ -101,7 +103,9 @@ def resolve(
             if alias in environ
         )
         if found:
-            resolved[name] = Setting(name, found[0].value, found[0].source, tuple(found[1:]), aliases)
+            resolved[name] = Setting(
+                name, found[0].value, found[0].source, tuple(found[1:]), aliases
+            )
         else:
             resolved[name] = Setting(name, None, "unset", (), aliases)
     searched = (
@@ -119,7 +123,9 @@ def read_env_file(path: Path) -> dict[str, Found]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError("env file not found", file=str(path), fix="check the path given to --env-file") from None
+        raise ConfigError(
+            "env file not found", file=str(path), fix="check the path given to --env-file"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read env file ({exc})", file=str(path)) from None
     found: dict[str, Found] = {}

@@ -39,9 +39,23 @@ HEALTHY_INSTALL = {
     "module_file": "/site-packages/memorysync/__init__.py",
 }
 _VARIABLES = (
-    "MEMORYSYNC_API_KEY", "MEMORYSYNC_BASE_URL", "MEMORYSYNC_END_USER_ID", "MEMORYSYNC_PROJECT_ID",
-    "MEMORYSYNC_TIMEOUT", "MEMORYSYNC_API_URL", "MEMORYSYNC_USER_ID", "MEMORYSYNC_PROJECT", "NO_COLOR",
-    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy",
+    "MEMORYSYNC_API_KEY",
+    "MEMORYSYNC_BASE_URL",
+    "MEMORYSYNC_END_USER_ID",
+    "MEMORYSYNC_PROJECT_ID",
+    "MEMORYSYNC_TIMEOUT",
+    "MEMORYSYNC_API_URL",
+    "MEMORYSYNC_USER_ID",
+    "MEMORYSYNC_PROJECT",
+    "NO_COLOR",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
 )
 
 

@@ -20,7 +20,7 @@ BROKEN = fail("broken", "fix it")
 
 def test_registration_rejects_bad_declarations() -> None:
     reg = CheckRegistry()
-    with pytest.raises(RegistrationError, match="of the form 'topic.name'"):
+    with pytest.raises(RegistrationError, match=r"of the form 'topic\.name'"):
         reg.register("Bad Id", title="t", tags=["offline"])
     with pytest.raises(RegistrationError, match="exactly one of the tags"):
         reg.register("a.b", title="t", tags=["key"])
@@ -43,7 +43,9 @@ def _registry(**checks: tuple[Callable[[object], Result], tuple[str, ...], str])
     return reg
 
 
-def _run(reg: CheckRegistry, make_context: Callable[..., Context], jobs: int = 8, **kw: object) -> dict[str, Result]:
+def _run(
+    reg: CheckRegistry, make_context: Callable[..., Context], jobs: int = 8, **kw: object
+) -> dict[str, Result]:
     ctx = make_context()
     for key, value in kw.items():
         setattr(ctx, key, value)
@@ -51,7 +53,9 @@ def _run(reg: CheckRegistry, make_context: Callable[..., Context], jobs: int = 8
 
 
 @pytest.mark.parametrize("jobs", [1, 8])
-def test_dependencies_skip_with_reason_and_exceptions_become_errors(make_context, jobs: int) -> None:
+def test_dependencies_skip_with_reason_and_exceptions_become_errors(
+    make_context, jobs: int
+) -> None:
     def crash(ctx: object) -> Result:
         raise ValueError("boom")
 
@@ -66,13 +70,18 @@ def test_dependencies_skip_with_reason_and_exceptions_become_errors(make_context
     )
     results = _run(reg, make_context, jobs=jobs)
     assert results["a.base"] == BROKEN
-    assert results["a.child"].status is Status.SKIP and results["a.child"].summary == "needs a.base, which failed"
+    assert (
+        results["a.child"].status is Status.SKIP
+        and results["a.child"].summary == "needs a.base, which failed"
+    )
     assert results["a.grandchild"].summary == "needs a.child, which was skipped"
     assert results["b.crash"].status is Status.ERROR
     assert results["b.crash"].summary == "check crashed: ValueError: boom"
     assert results["b.after"].summary == "needs b.crash, which errored"
     assert results["c.fine"] == OK
-    assert results["c.wrong"].status is Status.ERROR and "not a Result" in results["c.wrong"].summary
+    assert (
+        results["c.wrong"].status is Status.ERROR and "not a Result" in results["c.wrong"].summary
+    )
 
 
 def test_order_of_rows_is_registration_order_not_completion_order(make_context) -> None:
@@ -91,7 +100,9 @@ def test_network_checks_run_concurrently(make_context) -> None:
         barrier.wait()  # only passes if all three run at the same time
         return OK
 
-    reg = _registry(n_one=(meet, (), "network"), n_two=(meet, (), "network"), n_three=(meet, (), "network"))
+    reg = _registry(
+        n_one=(meet, (), "network"), n_two=(meet, (), "network"), n_three=(meet, (), "network")
+    )
     assert {r.status for r in _run(reg, make_context).values()} == {Status.PASS}
 
 
@@ -128,7 +139,9 @@ def test_offline_skips_network_checks_and_their_dependents(make_context) -> None
 
 
 def test_a_requires_cycle_is_an_error_not_a_hang(make_context) -> None:
-    reg = _registry(c_one=(lambda ctx: OK, ("c.two",), "offline"), c_two=(lambda ctx: OK, ("c.one",), "offline"))
+    reg = _registry(
+        c_one=(lambda ctx: OK, ("c.two",), "offline"), c_two=(lambda ctx: OK, ("c.one",), "offline")
+    )
     rows = _run(reg, make_context)
     assert {r.status for r in rows.values()} == {Status.ERROR}
     assert "cycle" in rows["c.one"].summary

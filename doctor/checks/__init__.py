@@ -1,6 +1,6 @@
 """Built-in checks register by being imported here, one module per topic, in report order."""
 # ruff: noqa: I001  (the import order is the order of the report)
 
-from . import sdk, key, url, ids, timeout  # noqa: F401
+from . import sdk, key, url, ids, timeout
 
 __all__ = ["ids", "key", "sdk", "timeout", "url"]

@@ -12,7 +12,9 @@ from .values import header_problem
 
 PROJECT_ID = re.compile(r"^proj_[0-9a-f]{16}$")
 # Fixed ids integrations fall back to when none is configured (field-notes.md).
-SHARED_FALLBACKS = frozenset({"default-user", "default", "claude-user", "demo-caller", "anonymous", "user"})
+SHARED_FALLBACKS = frozenset(
+    {"default-user", "default", "claude-user", "demo-caller", "anonymous", "user"}
+)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -42,7 +44,9 @@ def end_user_present(ctx: CheckContext) -> Result:
         )
     problem = header_problem(value, "X-End-User-ID")
     if problem:
-        return fail(f"the end-user id from {setting.source} {problem}", f"fix the value in {setting.source}")
+        return fail(
+            f"the end-user id from {setting.source} {problem}", f"fix the value in {setting.source}"
+        )
     if value.lower() in SHARED_FALLBACKS:
         return warn(
             f"end-user id {value!r} is a shared fallback: every user would share one memory",
@@ -69,7 +73,9 @@ def project_format(ctx: CheckContext) -> Result:
         return skip("no project id set" + _alias_hint(setting))
     problem = header_problem(value, "X-Project-ID")
     if problem:
-        return fail(f"the project id from {setting.source} {problem}", f"fix the value in {setting.source}")
+        return fail(
+            f"the project id from {setting.source} {problem}", f"fix the value in {setting.source}"
+        )
     if not PROJECT_ID.match(value):
         return fail(
             f"project id {value!r} from {setting.source} is not proj_ followed by 16 hex characters",

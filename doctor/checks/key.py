@@ -14,8 +14,21 @@ from .values import header_problem, quoted
 MIN_BODY, MAX_BODY = 16, 128
 # Values seen as defaults in docs and examples (field-notes.md): never a real key.
 PLACEHOLDERS = frozenset(
-    {"ms_demo_key", "ms_live_demo_key", "ms_live_test_key", "ms_test_demo_key", "ms_live_123",
-     "ms_test_123", "changeme", "change_me", "your_api_key", "your-api-key", "api_key", "xxx", "todo"}
+    {
+        "ms_demo_key",
+        "ms_live_demo_key",
+        "ms_live_test_key",
+        "ms_test_demo_key",
+        "ms_live_123",
+        "ms_test_123",
+        "changeme",
+        "change_me",
+        "your_api_key",
+        "your-api-key",
+        "api_key",
+        "xxx",
+        "todo",
+    }
 )
 _PLACEHOLDER_SHAPES = re.compile(
     r"^(ms_(test|live)_)?(\.{2,}|…|x{3,}|\*{3,}|<[^>]*>|\{[^}]*\}|\$\{?[A-Z_]+\}?|your[ _-].*|.*changeme.*|.*replace[ _-]?me.*)$"
@@ -75,7 +88,7 @@ def key_format(ctx: CheckContext) -> Result:
             f"the key from {where} does not start with ms_test_ (staging) or ms_live_ (production)",
             fix,
         )
-    body = key[len(prefix):]
+    body = key[len(prefix) :]
     if " " in body:
         return fail(f"the key from {where} contains a space at position {key.index(' ') + 1}", fix)
     if not MIN_BODY <= len(body) <= MAX_BODY:
@@ -87,7 +100,12 @@ def key_format(ctx: CheckContext) -> Result:
     return passed(f"{prefix} key, {len(key)} characters", prefix=prefix, length=len(key))
 
 
-@register("key.env_match", title="Key matches environment", tags=["offline", "key"], requires=["key.format"])
+@register(
+    "key.env_match",
+    title="Key matches environment",
+    tags=["offline", "key"],
+    requires=["key.format"],
+)
 def key_env_match(ctx: CheckContext) -> Result:
     """The key's prefix is the one base_url's environment takes (ms_test_ staging, ms_live_ production).
 
@@ -108,7 +126,9 @@ def key_env_match(ctx: CheckContext) -> Result:
         )
     if key.startswith(env.key_prefix):
         return passed(f"{env.key_prefix} key for {env.name} ({env.base_url})", environment=env.name)
-    owner = next((e for e in ctx.config.environments.values() if key.startswith(e.key_prefix)), None)
+    owner = next(
+        (e for e in ctx.config.environments.values() if key.startswith(e.key_prefix)), None
+    )
     fix = f"use your {env.name} key ({env.key_prefix}...)"
     if owner is not None:
         fix += f", or set {ENV_VARS['base_url']}={owner.base_url} to use {owner.name}"
@@ -135,9 +155,14 @@ def settings_conflicts(ctx: CheckContext) -> Result:
         others = [f for f in setting.shadowed if f.value != setting.value]
         if others:
             shown = ", ".join(
-                f"{f.source} ({fingerprint(f.value) if setting.name == 'api_key' else f.value})" for f in others
+                f"{f.source} ({fingerprint(f.value) if setting.name == 'api_key' else f.value})"
+                for f in others
             )
-            findings.append(f"{setting.name} from {setting.source} wins over different values in {shown}")
+            findings.append(
+                f"{setting.name} from {setting.source} wins over different values in {shown}"
+            )
     if findings:
-        return warn("; ".join(findings), "remove the values that lose, so every tool reads the same one")
+        return warn(
+            "; ".join(findings), "remove the values that lose, so every tool reads the same one"
+        )
     return passed("no setting has competing values")

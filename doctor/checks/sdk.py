@@ -44,7 +44,12 @@ def python_version(ctx: CheckContext) -> Result:
     return passed(f"Python {shown} (the SDK needs >= {floor})", executable=info.get("executable"))
 
 
-@register("sdk.version", title="SDK installed and importable", tags=["offline", "sdk"], options={"require": str})
+@register(
+    "sdk.version",
+    title="SDK installed and importable",
+    tags=["offline", "sdk"],
+    options={"require": str},
+)
 def sdk_version(ctx: CheckContext) -> Result:
     """`memorysync` is installed, really importable, not shadowed, and its version satisfies `require`.
 
@@ -75,7 +80,9 @@ def sdk_version(ctx: CheckContext) -> Result:
             **details,
         )
     if info.get("dist_version") is None and not info.get("import_ok"):
-        return fail(f"{SDK} is not installed for {info.get('executable')}", _pip_line(ctx), **details)
+        return fail(
+            f"{SDK} is not installed for {info.get('executable')}", _pip_line(ctx), **details
+        )
     if not info.get("import_ok"):
         return fail(
             f"{SDK} {info.get('dist_version')} is installed but `import {SDK}` fails: "
@@ -99,7 +106,9 @@ def sdk_version(ctx: CheckContext) -> Result:
     return passed(f"{SDK} {version} (satisfies {require or 'any version'})", **details)
 
 
-@register("sdk.dependencies", title="SDK dependencies", tags=["offline", "sdk"], requires=["sdk.version"])
+@register(
+    "sdk.dependencies", title="SDK dependencies", tags=["offline", "sdk"], requires=["sdk.version"]
+)
 def sdk_dependencies(ctx: CheckContext) -> Result:
     """The installed SDK's declared requirements (the httpx range) are satisfied.
 
@@ -124,22 +133,30 @@ def sdk_dependencies(ctx: CheckContext) -> Result:
             continue
         installed = (info.get("installed") or {}).get(req.name)
         seen.append(f"{req.name} {installed or 'missing'}")
-        if installed is None or (req.specifier and not req.specifier.contains(installed, prereleases=True)):
+        if installed is None or (
+            req.specifier and not req.specifier.contains(installed, prereleases=True)
+        ):
             problems.append((req, installed))
     if problems:
         req, installed = problems[0]
-        have = f"{req.name} {installed} is installed" if installed else f"{req.name} is not installed"
+        have = (
+            f"{req.name} {installed} is installed" if installed else f"{req.name} is not installed"
+        )
         return fail(
             f"the SDK needs {req.name}{req.specifier}, but {have}",
             f'pip install "{req.name}{req.specifier}"',
             requirements=[str(r) for r, _ in problems],
         )
-    return passed("; ".join(seen) or "the SDK declares no dependencies", installed=info.get("installed"))
+    return passed(
+        "; ".join(seen) or "the SDK declares no dependencies", installed=info.get("installed")
+    )
 
 
 def _inside(path: str, directory: str) -> bool:
     try:
-        return os.path.commonpath([os.path.realpath(path), os.path.realpath(directory)]) == os.path.realpath(directory)
+        return os.path.commonpath(
+            [os.path.realpath(path), os.path.realpath(directory)]
+        ) == os.path.realpath(directory)
     except ValueError:
         return False
 
@@ -148,4 +165,6 @@ def _shadowed(origin: str, dist_dir: Any, ctx: CheckContext) -> bool:
     """True when ``import memorysync`` finds something other than the installed package."""
     if dist_dir and os.path.isdir(dist_dir):
         return not _inside(origin, dist_dir)
-    return _inside(origin, ctx.run.cwd or os.getcwd())  # no package dir (editable?): only local files
+    return _inside(
+        origin, ctx.run.cwd or os.getcwd()
+    )  # no package dir (editable?): only local files

@@ -12,7 +12,12 @@ from ..settings import ENV_VARS
 MEANING = "the SDK applies it to each connect, read and write phase, not to the whole call"
 
 
-@register("timeout.sane", title="Timeout value", tags=["offline", "timeout"], options={"min": float, "max": float})
+@register(
+    "timeout.sane",
+    title="Timeout value",
+    tags=["offline", "timeout"],
+    options={"min": float, "max": float},
+)
 def timeout_sane(ctx: CheckContext) -> Result:
     """The timeout is a positive, finite number of seconds within [min, max] from checks.yaml.
 
@@ -27,10 +32,16 @@ def timeout_sane(ctx: CheckContext) -> Result:
     except ValueError:
         return fail(f"timeout {raw!r} from {setting.source} is not a number", fix)
     if math.isnan(value) or math.isinf(value) or value <= 0:
-        return fail(f"timeout {raw!r} from {setting.source} must be a positive, finite number of seconds", fix)
+        return fail(
+            f"timeout {raw!r} from {setting.source} must be a positive, finite number of seconds",
+            fix,
+        )
     low, high = float(ctx.options.get("min", 0.0)), float(ctx.options.get("max", math.inf))
     if value < low:
         return warn(f"timeout {value:g} s is below {low:g} s; {MEANING}", fix)
     if value > high:
-        return warn(f"timeout {value:g} s is above {high:g} s; {MEANING}, so a stuck call can wait far longer", fix)
+        return warn(
+            f"timeout {value:g} s is above {high:g} s; {MEANING}, so a stuck call can wait far longer",
+            fix,
+        )
     return passed(f"{value:g} s from {setting.source}, per connect/read/write phase", seconds=value)

@@ -54,7 +54,9 @@ def url_format(ctx: CheckContext) -> Result:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        return fail(f"base_url {url!r} from {source} cannot be parsed: {exc}", f"fix {var} in {source}")
+        return fail(
+            f"base_url {url!r} from {source} cannot be parsed: {exc}", f"fix {var} in {source}"
+        )
     host = parts.hostname or ""
     if parts.scheme not in ("http", "https") or not host:
         return fail(

@@ -5,7 +5,13 @@ from __future__ import annotations
 import unicodedata
 from typing import Optional
 
-_NAMES = {"\n": "newline", "\r": "carriage return", "\t": "tab", " ": "space", "\u00a0": "no-break space"}
+_NAMES = {
+    "\n": "newline",
+    "\r": "carriage return",
+    "\t": "tab",
+    " ": "space",
+    "\u00a0": "no-break space",
+}
 
 
 def describe(char: str) -> str:
@@ -48,7 +54,11 @@ _H11_REFUSES = frozenset("\x00\r\n\x0b\x0c")  # anywhere in a value; space and t
 
 def _consequence(value: str, header: str) -> str:
     """What the SDK does with an ASCII value that is not a safe header value."""
-    if any(c in _H11_REFUSES for c in value) or value[:1] in (" ", "\t") or value[-1:] in (" ", "\t"):
+    if (
+        any(c in _H11_REFUSES for c in value)
+        or value[:1] in (" ", "\t")
+        or value[-1:] in (" ", "\t")
+    ):
         return (
             f"httpx refuses the {header} header ('Illegal header value') and the SDK raises "
             "MemorySyncError('Network error: ...') before anything is sent"

@@ -9,7 +9,13 @@ from ..report import Report, settings_view
 from ..results import Status
 from . import RenderOptions
 
-_COLORS = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "red", Status.ERROR: "magenta", Status.SKIP: "bright_black"}
+_COLORS = {
+    Status.PASS: "green",
+    Status.WARN: "yellow",
+    Status.FAIL: "red",
+    Status.ERROR: "magenta",
+    Status.SKIP: "bright_black",
+}
 
 
 def render(report: Report, options: RenderOptions) -> str:
@@ -44,7 +50,11 @@ def render(report: Report, options: RenderOptions) -> str:
             lines.append(f"  {row.id} ({row.duration_ms:.1f} ms)")
             lines += [f"    {key}: {_short(value)}" for key, value in row.result.details.items()]
     counts = report.summary
-    lines += ["", ", ".join(f"{counts[s.value]} {s.value}" for s in Status) + f" · exit code {report.exit_code}"]
+    lines += [
+        "",
+        ", ".join(f"{counts[s.value]} {s.value}" for s in Status)
+        + f" · exit code {report.exit_code}",
+    ]
     return "\n".join(lines)
 
 
@@ -53,7 +63,9 @@ def _status(status: Status, color: bool) -> str:
         return status.value.upper()
     import click
 
-    return click.style(status.value.upper(), fg=_COLORS[status], bold=status in (Status.FAIL, Status.ERROR))
+    return click.style(
+        status.value.upper(), fg=_COLORS[status], bold=status in (Status.FAIL, Status.ERROR)
+    )
 
 
 def _short(value: Any) -> str:

@@ -58,11 +58,24 @@ def test_each_broken_setting_exits_1_in_table_and_json(env: dict[str, str], fail
 def test_json_is_one_document_with_the_documented_shape() -> None:
     result = invoke(OFFLINE + ["--format", "json"], GOOD_ENV)
     document = json.loads(result.stdout)
-    assert set(document) == {"schema_version", "tool", "environment", "settings", "checks", "summary", "exit_code", "warnings"}
+    assert set(document) == {
+        "schema_version",
+        "tool",
+        "environment",
+        "settings",
+        "checks",
+        "summary",
+        "exit_code",
+        "warnings",
+    }
     assert document["schema_version"] == 1 and document["tool"]["name"] == "memorysync-doctor"
     assert document["environment"] == "staging"
     key = document["settings"]["api_key"]
-    assert key["value"] == "ms_test_…5f60" and key["fingerprint"].startswith("sha256:") and key["source"] == "env:MEMORYSYNC_API_KEY"
+    assert (
+        key["value"] == "ms_test_…5f60"
+        and key["fingerprint"].startswith("sha256:")
+        and key["source"] == "env:MEMORYSYNC_API_KEY"
+    )
     row = next(c for c in document["checks"] if c["id"] == "key.format")
     assert set(row) == {"id", "title", "status", "summary", "fix", "details", "duration_ms", "tags"}
     assert row["tags"] == ["offline", "key"]
@@ -73,7 +86,9 @@ def test_provenance_of_every_setting(tmp_path: Path) -> None:
     (tmp_path / ".env.staging").write_text(
         "# staging\nMEMORYSYNC_API_KEY=ms_test_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\nMEMORYSYNC_END_USER_ID=user_from_file\n"
     )
-    (tmp_path / "checks.yaml").write_text("version: 1\nsettings:\n  project_id: proj_0123456789abcdef\n  timeout: 12\n")
+    (tmp_path / "checks.yaml").write_text(
+        "version: 1\nsettings:\n  project_id: proj_0123456789abcdef\n  timeout: 12\n"
+    )
     env = {"MEMORYSYNC_API_KEY": GOOD_KEY, "MEMORYSYNC_BASE_URL": "https://wrong.example"}
     result = invoke(
         OFFLINE + ["--format", "json", "--env-file", ".env.staging", "--base-url", STAGING], env
@@ -86,10 +101,15 @@ def test_provenance_of_every_setting(tmp_path: Path) -> None:
         "project_id": "config:checks.yaml",
         "timeout": "config:checks.yaml",
     }
-    assert settings["base_url"]["shadowed"] == [{"value": "https://wrong.example", "source": "env:MEMORYSYNC_BASE_URL"}]
+    assert settings["base_url"]["shadowed"] == [
+        {"value": "https://wrong.example", "source": "env:MEMORYSYNC_BASE_URL"}
+    ]
     assert settings["api_key"]["shadowed"][0]["source"] == "env-file:.env.staging:2"
     assert settings["api_key"]["shadowed"][0]["value"] == "ms_test_…aaaa"
-    assert settings["timeout"]["value"] == "12" and settings["timeout"]["shadowed"][0]["source"] == "default"
+    assert (
+        settings["timeout"]["value"] == "12"
+        and settings["timeout"]["shadowed"][0]["source"] == "default"
+    )
 
 
 def test_two_different_keys_warn_and_fail_on_warn_turns_that_into_exit_1(tmp_path: Path) -> None:
@@ -132,7 +152,10 @@ def test_unknown_check_id_exits_2_with_a_suggestion() -> None:
 def test_missing_env_file_exits_2() -> None:
     result = invoke(OFFLINE + ["--env-file", "nope.env"], GOOD_ENV)
     assert result.exit_code == 2
-    assert result.stderr == "Error: invalid configuration in nope.env: env file not found\n  Fix: check the path given to --env-file\n"
+    assert (
+        result.stderr
+        == "Error: invalid configuration in nope.env: env file not found\n  Fix: check the path given to --env-file\n"
+    )
 
 
 def test_bad_option_value_is_a_usage_error_with_exit_2() -> None:
@@ -149,7 +172,12 @@ def test_output_file_gets_the_report_and_stdout_stays_empty(tmp_path: Path) -> N
 
 def test_only_skip_and_tag_select_checks() -> None:
     def ids(*args: str) -> list[str]:
-        return [c["id"] for c in json.loads(invoke(OFFLINE + ["--format", "json", *args], GOOD_ENV).stdout)["checks"]]
+        return [
+            c["id"]
+            for c in json.loads(invoke(OFFLINE + ["--format", "json", *args], GOOD_ENV).stdout)[
+                "checks"
+            ]
+        ]
 
     assert ids("--only", "key.present,url.format") == ["key.present", "url.format"]
     assert "key.format" not in ids("--skip", "key.format")
@@ -157,7 +185,9 @@ def test_only_skip_and_tag_select_checks() -> None:
 
 
 def test_disabled_in_config_does_not_run(tmp_path: Path) -> None:
-    (tmp_path / "checks.yaml").write_text("version: 1\nchecks:\n  key.env_match: {enabled: false}\n")
+    (tmp_path / "checks.yaml").write_text(
+        "version: 1\nchecks:\n  key.env_match: {enabled: false}\n"
+    )
     document = json.loads(invoke(OFFLINE + ["--format", "json"], GOOD_ENV).stdout)
     assert "key.env_match" not in [c["id"] for c in document["checks"]]
 

@@ -20,13 +20,20 @@ def test_list_shows_every_builtin_check() -> None:
     listed = {row["id"]: row for row in json.loads(result.stdout)}
     builtin = {spec.id for spec in registry if spec.origin == "builtin"}
     assert builtin <= set(listed)
-    assert listed["key.format"] == {"id": "key.format", "title": "API key format", "tags": "offline,key", "origin": "builtin"}
+    assert listed["key.format"] == {
+        "id": "key.format",
+        "title": "API key format",
+        "tags": "offline,key",
+        "origin": "builtin",
+    }
 
 
 def test_explain_prints_the_checks_documentation() -> None:
     result = CliRunner().invoke(cli, ["explain", "timeout.sane"])
     assert result.exit_code == 0
-    assert result.stdout.startswith("timeout.sane: Timeout value\ntags: offline, timeout\norigin: builtin\n")
+    assert result.stdout.startswith(
+        "timeout.sane: Timeout value\ntags: offline, timeout\norigin: builtin\n"
+    )
     assert "options: min (float) = 1.0, max (float) = 120.0" in result.stdout
     assert "Why: 0 makes every call time out at once" in result.stdout
 
@@ -34,7 +41,10 @@ def test_explain_prints_the_checks_documentation() -> None:
 def test_explain_unknown_id_exits_2() -> None:
     result = CliRunner().invoke(cli, ["explain", "nope.nothing"])
     assert result.exit_code == 2
-    assert result.stderr == "Error: unknown check id 'nope.nothing'; `memorysync-doctor list` shows them all\n"
+    assert (
+        result.stderr
+        == "Error: unknown check id 'nope.nothing'; `memorysync-doctor list` shows them all\n"
+    )
 
 
 def _commands() -> list[str]:

@@ -44,9 +44,13 @@ def unique() -> str:
     return uuid.uuid4().hex[:8]
 
 
-def test_entry_point_plugin_is_listed_and_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unique: str) -> None:
+def test_entry_point_plugin_is_listed_and_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unique: str
+) -> None:
     check_id = f"company.rule_{unique}"
-    _distribution(tmp_path, f"doctor-company-{unique}", f"company_checks_{unique}", _plugin_source(check_id))
+    _distribution(
+        tmp_path, f"doctor-company-{unique}", f"company_checks_{unique}", _plugin_source(check_id)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     runner = CliRunner()
 
@@ -64,14 +68,23 @@ def test_entry_point_plugin_is_listed_and_runs(tmp_path: Path, monkeypatch: pyte
     assert checks[check_id]["status"] == "pass"
     assert checks["key.format"]["status"] == "pass"
 
-    failing = runner.invoke(cli, ["check", "--offline", "--only", check_id], env={**GOOD_ENV, "MEMORYSYNC_END_USER_ID": "u9"})
+    failing = runner.invoke(
+        cli,
+        ["check", "--offline", "--only", check_id],
+        env={**GOOD_ENV, "MEMORYSYNC_END_USER_ID": "u9"},
+    )
     assert failing.exit_code == 1 and "ask #platform" in failing.stdout
 
 
 def test_plugin_that_raises_on_import_is_an_error_row_and_the_run_continues(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unique: str
 ) -> None:
-    _distribution(tmp_path, f"doctor-broken-{unique}", f"broken_checks_{unique}", "raise RuntimeError('no config for you')\n")
+    _distribution(
+        tmp_path,
+        f"doctor-broken-{unique}",
+        f"broken_checks_{unique}",
+        "raise RuntimeError('no config for you')\n",
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     result = CliRunner().invoke(cli, ["check", "--offline", "--format", "json"], env=GOOD_ENV)
     document = json.loads(result.stdout)
@@ -92,7 +105,9 @@ def test_config_plugins_are_loaded_and_a_missing_one_is_an_error_row(
     check_id = f"local.rule_{unique}"
     (tmp_path / f"local_checks_{unique}.py").write_text(_plugin_source(check_id))
     monkeypatch.syspath_prepend(str(tmp_path))
-    (tmp_path / "checks.yaml").write_text(f"version: 1\nplugins: [local_checks_{unique}, missing_mod_{unique}]\n")
+    (tmp_path / "checks.yaml").write_text(
+        f"version: 1\nplugins: [local_checks_{unique}, missing_mod_{unique}]\n"
+    )
     result = CliRunner().invoke(cli, ["check", "--offline", "--format", "json"], env=GOOD_ENV)
     checks = {c["id"]: c for c in json.loads(result.stdout)["checks"]}
     assert checks[check_id]["status"] == "pass"

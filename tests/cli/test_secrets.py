@@ -36,7 +36,15 @@ RUNS = {
 # Usage errors happen before settings are resolved, so they only see the environment and argv.
 EARLY_RUNS = {
     "stray-argument": ["check", "--offline", "@KEY@"],
-    "bad-flag": ["check", "--offline", "--api-key=@KEY@", "--timeout", "@KEY@", "--format", "@KEY@"],
+    "bad-flag": [
+        "check",
+        "--offline",
+        "--api-key=@KEY@",
+        "--timeout",
+        "@KEY@",
+        "--format",
+        "@KEY@",
+    ],
     "list": ["list"],
     "explain": ["explain", "key.format"],
 }
@@ -64,8 +72,14 @@ def test_planted_key_never_appears(tmp_path: Path, form: str, run: str, source: 
         (tmp_path / "x.env").write_text(f"MEMORYSYNC_API_KEY='{key}'\n", encoding="utf-8")
         args[1:1] = ["--env-file", "x.env"] if args[0] == "check" else []
     else:
-        (tmp_path / "checks.yaml").write_text(f"version: 1\nsettings:\n  api_key: {key!r}\n", encoding="utf-8")
+        (tmp_path / "checks.yaml").write_text(
+            f"version: 1\nsettings:\n  api_key: {key!r}\n", encoding="utf-8"
+        )
     result = CliRunner().invoke(cli, args, env=env)
     assert result.exit_code in (0, 1, 2), result.output
-    written = (tmp_path / "out.json").read_text(encoding="utf-8") if (tmp_path / "out.json").exists() else ""
+    written = (
+        (tmp_path / "out.json").read_text(encoding="utf-8")
+        if (tmp_path / "out.json").exists()
+        else ""
+    )
     assert_no_leak(result.output + written)

@@ -1,0 +1,106 @@
+"""``memorysync-doctor sandbox``: serve in the foreground until Ctrl+C, with a usable banner."""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from typing import Callable, Iterable, List, Optional, Union
+
+from .accounts import DEMO_END_USER, KEY_PREFIXES, Accounts, KeyRecord, is_demo_key
+from .api import ROUTES
+from .faults import Fault
+from .lifecycle import Sandbox
+
+_OTHER_KEYS_SHOWN = 5
+
+
+def run_foreground(
+    host: str,
+    port: int,
+    faults: Iterable[Union[Fault, str]],
+    accounts: Optional[Accounts],
+    environment: str,
+    allow_remote: bool,
+    echo: Callable[[str], None],
+) -> int:
+    """Serve until KeyboardInterrupt and return 0.
+
+    Raises ValueError for a refused or unusable address, bad faults or a bad environment.
+    """
+    sandbox = Sandbox(
+        host, port, faults, accounts, environment, allow_remote=allow_remote, log=echo
+    )
+    try:
+        sandbox.start()
+    except OSError as exc:
+        raise ValueError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; "
+            "pick another --port (0 picks a free one)"
+        ) from None
+    try:
+        for line in banner(sandbox):
+            echo(line)
+        while True:
+            # Short sleeps keep Ctrl+C prompt on every platform.
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        echo("Sandbox stopped.")
+    finally:
+        sandbox.stop()
+    return 0
+
+
+def banner(sandbox: Sandbox) -> List[str]:
+    """The URL, credentials that work against it, and the active faults."""
+    environment = sandbox.environment
+    prefix = KEY_PREFIXES[environment]
+    lines = [
+        f"MemorySync sandbox listening on {sandbox.url} "
+        f"(environment: {environment}, takes {prefix} keys)",
+    ]
+    if not ipaddress.ip_address(sandbox.address).is_loopback:
+        lines.append(f"Warning: bound to {sandbox.address}, so other machines can reach it.")
+    usable = sandbox.accounts.sample(environment)
+    if usable is None:
+        lines.append(f"No usable {prefix} key in the accounts given: every request is refused.")
+    else:
+        lines += ["Point a client at it with:", f"  MEMORYSYNC_BASE_URL={sandbox.url}"]
+        lines.append(f"  MEMORYSYNC_API_KEY={_show(usable.key)}")
+        end_user = min(usable.end_users) if usable.end_users else DEMO_END_USER
+        lines.append(f"  MEMORYSYNC_END_USER_ID={end_user}")
+        if usable.projects:
+            lines.append(f"  MEMORYSYNC_PROJECT_ID={usable.projects[0]}")
+    others = [_describe(r, environment) for r in sandbox.accounts if r is not usable]
+    if others:
+        more = len(others) - _OTHER_KEYS_SHOWN
+        lines.append(
+            "Other keys: "
+            + ", ".join(others[:_OTHER_KEYS_SHOWN])
+            + (f" and {more} more" if more > 0 else "")
+        )
+    faults = ", ".join(fault.spec for fault in sandbox.faults) or "none"
+    lines.append(f"Faults: {faults}")
+    lines.append(f"Routes: {', '.join(ROUTES)}")
+    lines.append("Press Ctrl+C to stop.")
+    return lines
+
+
+def _describe(record: KeyRecord, environment: str) -> str:
+    if record.environment != environment:
+        note = f"{record.environment} environment: refused here"
+    elif record.revoked:
+        note = "revoked"
+    else:
+        note = "valid"
+    return f"{_show(record.key)} ({note})"
+
+
+def _show(key: str) -> str:
+    # The built-in keys are public test data; keys from a user's file might be copied from
+    # somewhere real, so only their tail is shown.
+    if is_demo_key(key):
+        return key
+    for prefix in KEY_PREFIXES.values():
+        if key.startswith(prefix):
+            return f"{prefix}…{key[-4:]}"
+    return f"…{key[-4:]}"
