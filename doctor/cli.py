@@ -11,6 +11,7 @@ from typing import Any, Callable, Optional
 import click
 
 from ._version import __version__
+from .demo import BREAKS
 from .errors import DoctorError
 from .output import Output, color_wanted
 from .report import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
@@ -249,6 +250,118 @@ def _width() -> int:
     import shutil
 
     return max(80, shutil.get_terminal_size((200, 24)).columns) if sys.stdout.isatty() else 200
+
+
+@cli.command()
+@click.option(
+    "--break",
+    "break_name",
+    type=click.Choice(sorted(BREAKS)),
+    help="Inject one fault or misconfiguration (see --list-breaks).",
+)
+@click.option("--list-breaks", is_flag=True, help="List the --break names and what each one shows.")
+@run_options
+def demo(break_name: Optional[str], list_breaks: bool, **opts: Any) -> int:
+    """Run every check against the built-in sandbox API: healthy, or with one thing broken.
+
+    Starts the sandbox on a free loopback port, points a full run at it with demo credentials
+    and exits with the run's exit code (0 when healthy; 1 with any --break).
+    """
+    if list_breaks:
+        width = max(map(len, BREAKS))
+        Output().out(
+            "\n".join(
+                f"{name:<{width}}  {b.help} (fails {b.expect})"
+                for name, b in sorted(BREAKS.items())
+            )
+        )
+        return 0
+    from .demo import demo_config, demo_environ
+    from .sandbox import Sandbox
+    from .sdkproc import SdkProcess
+
+    environ = demo_environ(os.environ)
+    sdk = SdkProcess(environ=environ, cwd=os.getcwd())
+    try:
+        with Sandbox(faults=BREAKS[break_name].faults if break_name else ()) as sandbox:
+            config = demo_config(sandbox.url, break_name)
+            return _run_and_print(
+                {}, (), None, sdk=sdk, environ=environ, loaded_config=config, **opts
+            )
+    finally:
+        sdk.close()
+
+
+@cli.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (loopback unless --allow-remote).",
+)
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port; 0 picks a free one.",
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="SPEC",
+    help="Inject a fault (repeatable): latency=S, hang, close, html, redirect=https|URL, status=CODE, revoked, trickle=S, endless.",
+)
+@click.option(
+    "--accounts",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='JSON file of keys: {"keys": [{"key": "ms_test_...", "projects": [...], "revoked": false}]}.',
+)
+@click.option(
+    "--environment",
+    type=click.Choice(["test", "live"]),
+    default="test",
+    show_default=True,
+    help="Which key prefix the sandbox takes (ms_test_ or ms_live_).",
+)
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow a non-loopback --host (the sandbox has no real security).",
+)
+def sandbox(
+    host: str,
+    port: int,
+    faults: tuple[str, ...],
+    accounts: Optional[Path],
+    environment: str,
+    allow_remote: bool,
+) -> int:
+    """Serve a stand-in MemorySync API in the foreground, with faults switched on.
+
+    Wire-compatible with the memorysync SDK; for trying the doctor and reproducing a customer's
+    symptom. Stop it with Ctrl+C.
+    """
+    from .sandbox import (
+        DEMO_KEY,
+        DEMO_LIVE_KEY,
+        DEMO_REVOKED_KEY,
+        Accounts,
+        parse_fault,
+        run_foreground,
+    )
+
+    out = Output(
+        [os.environ.get(ENV_VARS["api_key"], "")],
+        public=(DEMO_KEY, DEMO_LIVE_KEY, DEMO_REVOKED_KEY),
+    )
+    try:
+        parsed = [parse_fault(spec) for spec in faults]
+        loaded = Accounts.from_file(accounts) if accounts else None
+        return run_foreground(host, port, parsed, loaded, environment, allow_remote, out.out)
+    except ValueError as exc:
+        raise DoctorError(str(exc)) from None
 
 
 @cli.command("list")

@@ -11,13 +11,14 @@ from .mask import Masker
 
 
 class Output:
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str] = (), public: Iterable[str] = ()) -> None:
         self._secrets = list(secrets)
-        self.mask = Masker(self._secrets)
+        self._public = tuple(public)
+        self.mask = Masker(self._secrets, self._public)
 
     def add_secrets(self, secrets: Iterable[str]) -> None:
         self._secrets.extend(secrets)
-        self.mask = Masker(self._secrets)
+        self.mask = Masker(self._secrets, self._public)
 
     def out(self, text: str, *, nl: bool = True) -> None:
         import click

@@ -95,6 +95,7 @@ class CheckRegistry:
                 raise RegistrationError(f"check id {id!r} is already registered by {other}")
             module = getattr(func, "__module__", "") or ""
             origin = self._origin or ("builtin" if module.startswith(_BUILTIN_PREFIX) else module)
+            func.check_id = id  # type: ignore[attr-defined]  # lets one check name another
             self._checks[id] = CheckSpec(
                 id, title, func, tag_tuple, requires_tuple, dict(options or {}), module, origin
             )

@@ -132,13 +132,17 @@ def read_env_file(path: Path) -> dict[str, Found]:
     import io
 
     for binding in parse_stream(io.StringIO(text)):
+        # python-dotenv counts blank lines before a binding as part of it: skip them for the line.
+        original = binding.original.string
+        blank = original[: len(original) - len(original.lstrip())].count("\n")
+        line = binding.original.line + blank
         if binding.error:
             raise ConfigError(
                 "not a KEY=VALUE line",
                 file=str(path),
-                line=binding.original.line,
+                line=line,
                 fix="use dotenv syntax: MEMORYSYNC_API_KEY=ms_test_...",
             )
         if binding.key is not None and binding.value is not None:
-            found[binding.key] = Found(binding.value, f"env-file:{path}:{binding.original.line}")
+            found[binding.key] = Found(binding.value, f"env-file:{path}:{line}")
     return found

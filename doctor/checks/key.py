@@ -91,6 +91,13 @@ def key_format(ctx: CheckContext) -> Result:
     body = key[len(prefix) :]
     if " " in body:
         return fail(f"the key from {where} contains a space at position {key.index(' ') + 1}", fix)
+    again = next((p for p in KEY_PREFIXES if p in body), None)
+    if again is not None:  # two keys run together: within the length range, so say it here
+        return fail(
+            f"the key from {where} contains {again} again at position "
+            f"{len(prefix) + body.index(again) + 1} (pasted twice?)",
+            fix,
+        )
     if not MIN_BODY <= len(body) <= MAX_BODY:
         return fail(
             f"the key from {where} is {len(key)} characters long; a real key has "
