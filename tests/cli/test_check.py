@@ -79,7 +79,8 @@ def test_json_is_one_document_with_the_documented_shape() -> None:
     row = next(c for c in document["checks"] if c["id"] == "key.format")
     assert set(row) == {"id", "title", "status", "summary", "fix", "details", "duration_ms", "tags"}
     assert row["tags"] == ["offline", "key"]
-    assert document["summary"] == {"pass": 10, "warn": 0, "fail": 0, "skip": 1, "error": 0}
+    # 11 offline checks pass; project.format (no project) and the 7 network checks skip.
+    assert document["summary"] == {"pass": 11, "warn": 0, "fail": 0, "skip": 8, "error": 0}
 
 
 def test_provenance_of_every_setting(tmp_path: Path) -> None:
@@ -181,7 +182,7 @@ def test_only_skip_and_tag_select_checks() -> None:
 
     assert ids("--only", "key.present,url.format") == ["key.present", "url.format"]
     assert "key.format" not in ids("--skip", "key.format")
-    assert set(ids("--tag", "key")) == {"key.present", "key.format", "key.env_match"}
+    assert set(ids("--tag", "key")) == {"key.present", "key.format", "key.env_match", "api.auth"}
 
 
 def test_disabled_in_config_does_not_run(tmp_path: Path) -> None:
