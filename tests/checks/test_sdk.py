@@ -1,0 +1,251 @@
+"""python.version, sdk.version and sdk.dependencies: from reported facts, and from the real interpreter."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from doctor.config import Config, load_config
+from doctor.context import Context
+from doctor.results import Status
+from doctor.settings import resolve
+from tests.conftest import GOOD_ENV, HEALTHY_INSTALL
+
+PASS, WARN, FAIL, ERROR = Status.PASS, Status.WARN, Status.FAIL, Status.ERROR
+PIP = 'pip install "memorysync>=1.0,<2.0"'
+
+
+def install(**changes: Any) -> dict[str, Any]:
+    return {**HEALTHY_INSTALL, **changes}
+
+
+MISSING = install(dist_version=None, requires=[], installed={}, origin=None, import_ok=False,
+                  import_error="ModuleNotFoundError: No module named 'memorysync'", module_version=None,
+                  module_file=None)
+
+
+# --- python.version ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("python", "status", "summary", "fix"),
+    [
+        ([3, 11, 7], PASS, "Python 3.11.7 (the SDK needs >= 3.9)", None),
+        ([3, 9, 0], PASS, "Python 3.9.0 (the SDK needs >= 3.9)", None),
+        ([3, 13, 1], PASS, "Python 3.13.1 (the SDK needs >= 3.9)", None),
+        ([3, 8, 10], FAIL, "Python 3.8.10 is older than 3.9, the SDK's minimum", "run the application on Python 3.9 or newer"),
+        ([2, 7, 18], FAIL, "Python 2.7.18 is older than 3.9, the SDK's minimum", "run the application on Python 3.9 or newer"),
+    ],
+)
+def test_python_version(make_context, check, python, status, summary, fix) -> None:
+    result = check("python.version", make_context(install=install(python=python), **GOOD_ENV))
+    assert (result.status, result.summary, result.fix) == (status, summary, fix)
+    assert result.details["executable"] == "/usr/bin/python3"
+
+
+def test_python_version_errors_when_the_interpreter_cannot_say(make_context, check) -> None:
+    result = check("python.version", make_context(install={"error": "/opt/py did not report in time"}))
+    assert result.status is ERROR
+    assert result.summary == "could not ask the interpreter: /opt/py did not report in time"
+
+
+# --- sdk.version ------------------------------------------------------------------------------
+
+
+def test_sdk_version_pass(make_context, check) -> None:
+    result = check("sdk.version", make_context(**GOOD_ENV))
+    assert (result.status, result.summary) == (PASS, "memorysync 1.10.1 (satisfies >=1.0,<2.0)")
+    assert result.details["origin"] == HEALTHY_INSTALL["origin"]
+
+
+def test_sdk_version_missing(make_context, check) -> None:
+    result = check("sdk.version", make_context(install=MISSING))
+    assert result.status is FAIL
+    assert result.summary == "memorysync is not installed for /usr/bin/python3"
+    assert result.fix == PIP
+
+
+def test_sdk_version_broken_install(make_context, check) -> None:
+    broken = install(import_ok=False, import_error="ImportError: cannot import name 'Client' from 'httpx'",
+                     module_version=None, module_file=None)
+    result = check("sdk.version", make_context(install=broken))
+    assert result.status is FAIL
+    assert result.summary == (
+        "memorysync 1.10.1 is installed but `import memorysync` fails: "
+        "ImportError: cannot import name 'Client' from 'httpx'"
+    )
+    assert result.fix == f"reinstall it: {PIP} --force-reinstall"
+
+
+@pytest.mark.parametrize(
+    ("version", "summary"),
+    [
+        ("0.9.0", "memorysync 0.9.0 does not satisfy >=1.0,<2.0"),
+        ("2.0.0", "memorysync 2.0.0 does not satisfy >=1.0,<2.0"),
+        ("2.0.0rc1", "memorysync 2.0.0rc1 does not satisfy >=1.0,<2.0"),
+    ],
+)
+def test_sdk_version_out_of_range(make_context, check, version: str, summary: str) -> None:
+    result = check("sdk.version", make_context(install=install(dist_version=version, module_version=version)))
+    assert (result.status, result.summary, result.fix) == (FAIL, summary, PIP)
+
+
+def test_sdk_version_prefers_the_imported_version(make_context, check) -> None:
+    # stale metadata says 1.10.1, the code that really imports is 0.9.0
+    result = check("sdk.version", make_context(install=install(module_version="0.9.0")))
+    assert (result.status, result.summary) == (FAIL, "memorysync 0.9.0 does not satisfy >=1.0,<2.0")
+
+
+def test_sdk_version_unreadable(make_context, check) -> None:
+    result = check("sdk.version", make_context(install=install(module_version="banana")))
+    assert (result.status, result.summary, result.fix) == (WARN, "memorysync reports an unreadable version 'banana'", PIP)
+
+
+def test_sdk_version_without_metadata(make_context, check) -> None:
+    result = check("sdk.version", make_context(install=install(dist_version=None)))
+    assert result.status is WARN
+    assert result.summary == "memorysync 1.10.1 imports but has no installed metadata (copied in by hand?)"
+    assert result.fix == PIP
+
+
+def test_sdk_version_shadowed_by_a_local_file(make_context, check, tmp_path: Path) -> None:
+    site = tmp_path / "venv" / "site-packages" / "memorysync"
+    site.mkdir(parents=True)
+    origin = str(tmp_path / "app" / "memorysync.py")
+    shadowed = install(dist_location=str(site), origin=origin, module_file=origin, module_version=None)
+
+    result = check("sdk.version", make_context(install=shadowed))
+
+    assert result.status is FAIL
+    assert result.summary == f"`import memorysync` here loads {origin}, not the installed package"
+    assert result.fix == f"rename or remove {origin}: it shadows the SDK for code started from this directory"
+
+
+def test_sdk_version_shadowed_by_a_local_package_without_metadata(make_context, check, tmp_path: Path) -> None:
+    origin = str(tmp_path / "memorysync" / "__init__.py")
+    result = check("sdk.version", make_context(install=install(dist_version=None, origin=origin)))
+    assert result.status is FAIL
+    assert f"loads {origin}" in result.summary
+
+
+def test_sdk_version_not_shadowed_when_loaded_from_the_package(make_context, check, tmp_path: Path) -> None:
+    site = tmp_path / "site-packages" / "memorysync"
+    site.mkdir(parents=True)
+    origin = str(site / "__init__.py")
+    result = check("sdk.version", make_context(install=install(dist_location=str(site), origin=origin)))
+    assert result.status is PASS
+
+
+def _with_checks(tmp_path: Path, text: str) -> Config:
+    path = tmp_path / "checks.yaml"
+    path.write_text(text)
+    return load_config(path)
+
+
+def test_sdk_version_require_from_the_config(make_context, check, tmp_path: Path) -> None:
+    cfg = _with_checks(tmp_path, 'checks:\n  sdk.version: {require: ">=1.11"}\n')
+    result = check("sdk.version", make_context(cfg=cfg))
+    assert (result.status, result.summary) == (FAIL, "memorysync 1.10.1 does not satisfy >=1.11")
+    assert result.fix == 'pip install "memorysync>=1.11"'
+
+
+def test_sdk_version_bad_require(make_context, check, tmp_path: Path) -> None:
+    cfg = _with_checks(tmp_path, 'checks:\n  sdk.version: {require: "one or two"}\n')
+    result = check("sdk.version", make_context(cfg=cfg))
+    assert result.status is ERROR
+    assert "'one or two' is not a version range" in result.summary
+
+
+def test_sdk_version_errors_when_the_interpreter_cannot_say(make_context, check) -> None:
+    result = check("sdk.version", make_context(install={"error": "cannot start /nope: No such file"}))
+    assert result.status is ERROR
+    assert result.summary == "could not ask the interpreter about the SDK: cannot start /nope: No such file"
+
+
+# --- sdk.dependencies -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "status", "summary", "fix"),
+    [
+        ({}, PASS, "httpx 0.28.1", None),
+        (
+            {"installed": {"httpx": "0.24.1"}}, FAIL,
+            "the SDK needs httpx<1.0,>=0.25, but httpx 0.24.1 is installed", 'pip install "httpx<1.0,>=0.25"',
+        ),
+        (
+            {"installed": {"httpx": "1.0.0"}}, FAIL,
+            "the SDK needs httpx<1.0,>=0.25, but httpx 1.0.0 is installed", 'pip install "httpx<1.0,>=0.25"',
+        ),
+        (
+            {"installed": {}}, FAIL,
+            "the SDK needs httpx<1.0,>=0.25, but httpx is not installed", 'pip install "httpx<1.0,>=0.25"',
+        ),
+        (  # below 3.11 the typing-extensions marker applies
+            {"python": [3, 10, 12], "installed": {"httpx": "0.28.1", "typing-extensions": None}}, FAIL,
+            "the SDK needs typing-extensions>=4.5, but typing-extensions is not installed",
+            'pip install "typing-extensions>=4.5"',
+        ),
+        (
+            {"python": [3, 10, 12], "installed": {"httpx": "0.28.1", "typing-extensions": "4.12.2"}}, PASS,
+            "httpx 0.28.1; typing-extensions 4.12.2", None,
+        ),
+        ({"requires": []}, PASS, "the SDK declares no dependencies", None),
+        ({"requires": ["not a requirement !!", "httpx>=0.25"]}, PASS, "httpx 0.28.1", None),
+    ],
+)
+def test_sdk_dependencies(make_context, check, changes, status, summary, fix) -> None:
+    result = check("sdk.dependencies", make_context(install=install(**changes)))
+    assert (result.status, result.summary, result.fix) == (status, summary, fix)
+
+
+# --- the real interpreter ---------------------------------------------------------------------
+
+
+def real_context(config: Config, cwd: Path) -> Context:
+    """A context with no pre-computed SDK facts: a real child interpreter answers."""
+    settings = resolve(flags={}, environ={}, config=config)
+    return Context(settings, config, environ=dict(os.environ), deadline=time.monotonic() + 20, cwd=str(cwd))
+
+
+def test_real_interpreter_and_sdk(config: Config, check, tmp_path: Path) -> None:
+    import httpx
+    import memorysync
+
+    ctx = real_context(config, tmp_path)
+    try:
+        version = check("sdk.version", ctx)
+        python = check("python.version", ctx)
+        dependencies = check("sdk.dependencies", ctx)
+    finally:
+        ctx.close()
+
+    assert version.status is PASS, version.summary
+    assert version.summary == f"memorysync {memorysync.__version__} (satisfies >=1.0,<2.0)"
+    assert os.path.realpath(version.details["origin"]) == os.path.realpath(memorysync.__file__)
+    assert python.status is PASS
+    assert python.summary.startswith("Python {}.{}.{} ".format(*sys.version_info[:3]))
+    assert python.details["executable"] == sys.executable
+    assert dependencies.status is PASS
+    assert f"httpx {httpx.__version__}" in dependencies.summary
+
+
+def test_real_interpreter_with_a_shadowing_file(config: Config, check, tmp_path: Path) -> None:
+    shadow = tmp_path / "memorysync.py"
+    shadow.write_text("__version__ = '1.10.1'  # looks right, but it is not the SDK\n")
+
+    ctx = real_context(config, tmp_path)
+    try:
+        result = check("sdk.version", ctx)
+    finally:
+        ctx.close()
+
+    assert result.status is FAIL, result.summary
+    assert os.path.realpath(result.details["origin"]) == os.path.realpath(shadow)
+    assert "memorysync.py, not the installed package" in result.summary
+    assert result.fix.startswith(f"rename or remove {result.details['origin']}")
