@@ -72,6 +72,15 @@ class Context:
             value: T = self._facts[name]
             return value
 
+    def prefetch(self, name: str, compute: Callable[[Context], Any]) -> None:
+        """Start computing a fact in the background (network I/O overlaps other work)."""
+        with self._guard:
+            if name in self._facts or name in self._locks:
+                return
+        threading.Thread(
+            target=self.fact, args=(name, compute), daemon=True, name=f"fact:{name}"
+        ).start()
+
     def close(self) -> None:
         if self._sdk is not None:
             self._sdk.close()
@@ -102,3 +111,6 @@ class CheckContext:
 
     def fact(self, name: str, compute: Callable[[Context], T]) -> T:
         return self.run.fact(name, compute)
+
+    def prefetch(self, name: str, compute: Callable[[Context], Any]) -> None:
+        self.run.prefetch(name, compute)

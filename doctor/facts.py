@@ -45,21 +45,26 @@ def sdk_headers(ctx: Context) -> dict[str, str]:
     return headers
 
 
+def _compute_exchange(run: Context) -> Exchange:
+    from .probe.http import exchange as do_exchange
+
+    return do_exchange(
+        probe_url(run),
+        sdk_headers(run),
+        timeout=probe_timeout(run),
+        environ=run.environ,
+        deadline=run.deadline,
+    )
+
+
 def exchange(ctx: Context) -> Exchange:
     """The one GET {base_url}/memory/export of the run."""
+    return ctx.fact("probe.exchange", _compute_exchange)
 
-    def compute(run: Context) -> Exchange:
-        from .probe.http import exchange as do_exchange
 
-        return do_exchange(
-            probe_url(run),
-            sdk_headers(run),
-            timeout=probe_timeout(run),
-            environ=run.environ,
-            deadline=run.deadline,
-        )
-
-    return ctx.fact("probe.exchange", compute)
+def start_exchange(ctx: Context) -> None:
+    """Send the probe request now, in the background, while the pre-flight runs."""
+    ctx.prefetch("probe.exchange", _compute_exchange)
 
 
 def preflight(ctx: Context) -> Optional[Preflight]:
@@ -88,21 +93,26 @@ def preflight(ctx: Context) -> Optional[Preflight]:
     return ctx.fact("probe.preflight", compute)
 
 
+def _compute_roundtrip(run: Context) -> Mapping[str, Any]:
+    settings = run.settings
+    request = {
+        "api_key": settings.api_key.value,
+        "base_url": settings.base_url.value,
+        "end_user_id": settings.end_user_id.value,
+        "project_id": settings.project_id.value,
+        "timeout": settings.timeout_seconds or DEFAULT_TIMEOUT,
+    }
+    return run.sdk.roundtrip(request, run.deadline)
+
+
 def roundtrip(ctx: Context) -> Mapping[str, Any]:
     """The real SDK's export_all() with the resolved settings, in the child process."""
+    return ctx.fact("sdk.roundtrip", _compute_roundtrip)
 
-    def compute(run: Context) -> Mapping[str, Any]:
-        settings = run.settings
-        request = {
-            "api_key": settings.api_key.value,
-            "base_url": settings.base_url.value,
-            "end_user_id": settings.end_user_id.value,
-            "project_id": settings.project_id.value,
-            "timeout": settings.timeout_seconds or DEFAULT_TIMEOUT,
-        }
-        return run.sdk.roundtrip(request, run.deadline)
 
-    return ctx.fact("sdk.roundtrip", compute)
+def start_roundtrip(ctx: Context) -> None:
+    """Hand the settings to the SDK child now; it calls export_all() as soon as it has imported."""
+    ctx.prefetch("sdk.roundtrip", _compute_roundtrip)
 
 
 def error_code(body: Any) -> tuple[Optional[str], Optional[str]]:

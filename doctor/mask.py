@@ -21,11 +21,16 @@ _MIN_BODY_FOR_TAIL = 16
 
 def mask_key(key: str) -> str:
     """``ms_test_…5f60``: the prefix, and the last four characters of a long enough key."""
-    stripped = key.strip().strip("'\"")
+    stripped = _bare(key)
     prefix = next((p for p in KEY_PREFIXES if stripped.startswith(p)), "")
     body = stripped[len(prefix) :]
     tail = body[-_TAIL:] if len(body) >= _MIN_BODY_FOR_TAIL else ""
     return f"{prefix}…{tail}"
+
+
+def _bare(value: str) -> str:
+    """The value without surrounding whitespace and quotes (and whitespace inside the quotes)."""
+    return value.strip().strip("'\"").strip()
 
 
 def fingerprint(key: str) -> str:
@@ -40,7 +45,7 @@ class Masker:
         self._public = frozenset(public)  # published test data, e.g. the sandbox's demo keys
         forms: dict[str, str] = {}
         for secret in secrets:
-            for form in {secret, secret.strip(), secret.strip().strip("'\"")}:
+            for form in {secret, secret.strip(), _bare(secret)}:
                 if len(form) >= 6:
                     forms[form] = mask_key(secret)
         # Longest first, so a stripped form never leaves the rest of a raw form behind.

@@ -38,6 +38,7 @@ class CheckSpec:
     options: Mapping[str, type] = field(default_factory=dict)
     module: str = ""
     origin: str = "builtin"
+    prefetch: Optional[Callable[[CheckContext], None]] = field(default=None, compare=False)
 
     @property
     def network(self) -> bool:
@@ -74,8 +75,13 @@ class CheckRegistry:
         tags: Iterable[str],
         requires: Iterable[str] = (),
         options: Optional[Mapping[str, type]] = None,
+        prefetch: Optional[Callable[[CheckContext], None]] = None,
     ) -> Callable[[CheckFunc], CheckFunc]:
-        """Decorator: ``@register("key.format", title="...", tags=["offline", "key"])``."""
+        """Decorator: ``@register("key.format", title="...", tags=["offline", "key"])``.
+
+        ``prefetch(ctx)``, for network checks, starts their slow I/O as the run begins, before
+        the checks they require have finished; it must itself make sure that is safe.
+        """
         tag_tuple = tuple(tags)
         requires_tuple = tuple(requires)
         if not _ID.match(id):
@@ -97,7 +103,15 @@ class CheckRegistry:
             origin = self._origin or ("builtin" if module.startswith(_BUILTIN_PREFIX) else module)
             func.check_id = id  # type: ignore[attr-defined]  # lets one check name another
             self._checks[id] = CheckSpec(
-                id, title, func, tag_tuple, requires_tuple, dict(options or {}), module, origin
+                id,
+                title,
+                func,
+                tag_tuple,
+                requires_tuple,
+                dict(options or {}),
+                module,
+                origin,
+                prefetch,
             )
             return func
 

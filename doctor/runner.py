@@ -7,6 +7,7 @@ through the same code, for deterministic tests.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from typing import Iterable, Sequence
@@ -38,6 +39,13 @@ def run_checks(
         with done:
             rows[spec.id] = row
             done.notify_all()
+
+    if not ctx.offline:
+        for spec in specs:
+            if spec.prefetch is not None and spec.network:
+                # A failing prefetch is harmless: the check itself meets and reports the problem.
+                with contextlib.suppress(Exception):
+                    spec.prefetch(ctx.for_check(spec))
 
     with done:
         while len(rows) < len(selected):

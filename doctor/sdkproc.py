@@ -92,9 +92,12 @@ class SdkProcess:
             return self._install
 
     def roundtrip(self, request: Mapping[str, Any], deadline: float) -> dict[str, Any]:
-        """Build the real client from ``request`` and call ``export_all()``, bounded by ``deadline``."""
-        install = self.install(deadline)
-        if not install.get("import_ok") or self._proc is None:
+        """Build the real client from ``request`` and call ``export_all()``, bounded by ``deadline``.
+
+        The request is written at once: a child still importing the SDK reads it as soon as it
+        is ready, so the import and the round trip overlap the doctor's own work.
+        """
+        if self._proc is None:
             return {"ok": False, "stage": "import", "error": None}
         with self._lock:
             try:
@@ -102,7 +105,10 @@ class SdkProcess:
                 self._proc.stdin.write(json.dumps(dict(request)) + "\n")
                 self._proc.stdin.flush()
             except (OSError, ValueError):
-                return {"ok": False, "stage": "import", "error": None}
+                pass  # the child is gone: install() below says why
+        if not self.install(deadline).get("import_ok"):
+            return {"ok": False, "stage": "import", "error": None}
+        with self._lock:
             answer = self._next(deadline)
         if answer is None or "roundtrip" not in answer:
             self.close()

@@ -82,18 +82,11 @@ def test_registered_secret_that_does_not_look_like_a_key(found: str) -> None:
     assert out.count("…2xyz") == 2
 
 
-KNOWN_BUG = (
-    "mask.py strips whitespace, then quotes, but not whitespace inside the quotes: a value found "
-    "as '\"KEY\\n\"' registers neither the bare KEY nor masks it to its last 4 characters"
-)
 
-
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUG)
 def test_mask_key_ignores_whitespace_inside_quotes() -> None:
     assert mask_key(f'"{GOOD_KEY}\n"') == "ms_test_…5f60"
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUG)
 def test_secret_registered_with_whitespace_inside_quotes_is_hidden_bare() -> None:
     secret = "sk-PLAINOLDsecret42xyz"
     out = Masker([f'"{secret}\n"'])(f"X-API-Key: {secret}")

@@ -71,6 +71,10 @@ def project_format(ctx: CheckContext) -> Result:
     value = setting.value
     if value is None:
         return skip("no project id set" + _alias_hint(setting))
+    if value == "":
+        return skip(
+            f"the project id from {setting.source} is empty, so the SDK sends no X-Project-ID"
+        )
     problem = header_problem(value, "X-Project-ID")
     if problem:
         return fail(

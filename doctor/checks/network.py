@@ -54,6 +54,7 @@ def url_reachable(ctx: CheckContext) -> Result:
     the SDK never says which phase failed, or that it met a redirect or a captive portal.
     Fix: the row names the phase and the cause (name, port, certificate, proxy, redirect).
     """
+    facts.start_exchange(ctx.run)
     pre = facts.preflight(ctx.run)
     if pre is not None and pre.failure is not None:
         return fail(

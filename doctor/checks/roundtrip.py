@@ -9,15 +9,23 @@ from ..context import CheckContext
 from ..registry import register
 from ..results import Result, Status, fail, passed, skip, warn
 from .ids import end_user_present, project_format
-from .key import key_env_match, key_format
+from .key import key_env_match, key_format, key_present
+from .url import url_format
 from .values import header_problem
+
+
+def _start_roundtrip(ctx: CheckContext) -> None:
+    """Hand the settings to the SDK child at once, when the checks it requires would pass."""
+    if key_present(ctx).status is Status.PASS and url_format(ctx).status is Status.PASS:
+        facts.start_roundtrip(ctx.run)
 
 
 @register(
     "sdk.roundtrip",
     title="SDK round trip",
     tags=["network", "sdk"],
-    requires=["sdk.version", "key.present", "url.format"],
+    requires=["key.present", "url.format"],
+    prefetch=_start_roundtrip,
 )
 def sdk_roundtrip(ctx: CheckContext) -> Result:
     """Build the real MemorySyncClient from the resolved settings and call export_all() (read-only).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 from types import TracebackType
@@ -31,7 +32,10 @@ class Sandbox:
         *,
         allow_remote: bool = False,
         log: Optional[Callable[[str], None]] = None,
+        ssl_context: Optional[ssl.SSLContext] = None,
     ) -> None:
+        """``ssl_context`` (a server-side context holding a certificate) serves HTTPS instead:
+        each connection is wrapped in it and ``url`` starts with ``https://``."""
         if environment not in ENVIRONMENTS:
             raise ValueError(
                 f"unknown sandbox environment {environment!r}; use one of {', '.join(ENVIRONMENTS)}"
@@ -47,6 +51,7 @@ class Sandbox:
             coerce_faults(faults),
             log,
         )
+        self._ssl_context = ssl_context
         self._lock = threading.Lock()
         self._server: Optional[SandboxHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
@@ -58,7 +63,9 @@ class Sandbox:
             if self._stopped:
                 raise RuntimeError("this Sandbox was stopped; create a new one")
             if self._server is None:
-                server = SandboxHTTPServer((self._address, self._port), self._family, self._state)
+                server = SandboxHTTPServer(
+                    (self._address, self._port), self._family, self._state, self._ssl_context
+                )
                 thread = threading.Thread(
                     target=server.serve_forever,
                     kwargs={"poll_interval": _SERVE_POLL},
@@ -108,13 +115,14 @@ class Sandbox:
 
     @property
     def url(self) -> str:
-        """``http://HOST:PORT`` with no trailing slash, usable as the SDK's base_url."""
+        """``http://HOST:PORT`` (``https://`` with an ssl_context), no trailing slash: a base_url."""
         address = ipaddress.ip_address(self._address)
         if address.is_unspecified:
             # Bound to every interface: this machine reaches it over loopback.
             address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
         host = f"[{address}]" if address.version == 6 else str(address)
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self._ssl_context is not None else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     @property
     def environment(self) -> str:

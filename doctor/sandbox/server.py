@@ -12,6 +12,7 @@ import secrets
 import select
 import socket
 import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -38,15 +39,27 @@ _POLL = 0.1  # how quickly a waiting handler notices stop() or a departed client
 _IDLE_TIMEOUT = 10.0  # a connection that sends nothing is dropped after this long
 _ENDLESS_PACE = 0.01  # endless bodies grow by one piece per pace: steady, without a busy loop
 _MAX_BODY = 1 << 20
+_HANDSHAKE_TIMEOUT = 5.0  # a client that connects but never speaks TLS is dropped after this
 _ENDLESS_PIECE = b'{"id": 0, "text": "' + b"x" * 200 + b'"}, '
 
 
 class SandboxHTTPServer(HTTPServer):
-    """One daemon thread per connection, each tracked so stop() can unblock and join it."""
+    """One daemon thread per connection, each tracked so stop() can unblock and join it.
 
-    def __init__(self, address: Tuple[str, int], family: int, state: SandboxState) -> None:
+    With ``ssl_context`` every connection is wrapped (TLS handshake) in its own thread, so a
+    client that never completes the handshake cannot block the accept loop.
+    """
+
+    def __init__(
+        self,
+        address: Tuple[str, int],
+        family: int,
+        state: SandboxState,
+        ssl_context: Optional[ssl.SSLContext] = None,
+    ) -> None:
         self.address_family = family
         self.state = state
+        self.ssl_context = ssl_context
         self._lock = threading.Lock()
         self._workers: Set[threading.Thread] = set()
         self._connections: Set[socket.socket] = set()
@@ -74,6 +87,11 @@ class SandboxHTTPServer(HTTPServer):
         thread.start()
 
     def _serve_connection(self, request: Any, client_address: Any) -> None:
+        if self.ssl_context is not None:
+            wrapped = self._wrap(request)
+            if wrapped is None:
+                return
+            request = wrapped
         try:
             self.finish_request(request, client_address)
         except Exception:
@@ -82,6 +100,25 @@ class SandboxHTTPServer(HTTPServer):
             with self._lock:
                 self._connections.discard(request)
             self.shutdown_request(request)
+
+    def _wrap(self, request: socket.socket) -> Optional[ssl.SSLSocket]:
+        """The TLS side of one connection; None when the handshake fails (socket closed)."""
+        assert self.ssl_context is not None
+        request.settimeout(_HANDSHAKE_TIMEOUT)
+        try:
+            wrapped = self.ssl_context.wrap_socket(request, server_side=True)
+        except (OSError, ValueError):
+            # The client refused our certificate, spoke plain HTTP, or hung up: nothing to serve.
+            with self._lock:
+                self._connections.discard(request)
+            with suppress(OSError):
+                request.close()
+            return None
+        with self._lock:
+            # wrap_socket detached the plain socket: stop() must shut the wrapped one.
+            self._connections.discard(request)
+            self._connections.add(wrapped)
+        return wrapped
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], OSError):
@@ -234,6 +271,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
             readable, _, _ = select.select([connection], [], [], timeout)
             if not readable:
                 return False
+            if isinstance(connection, ssl.SSLSocket):
+                # Our answers close the connection, so a TLS client sends nothing more after its
+                # request but its close_notify alert: any bytes (or end of stream) mean it left.
+                return True
             if connection.recv(1, socket.MSG_PEEK):
                 # More bytes (a pipelined request): the client is still there; wait out the step.
                 self.server.state.stopping.wait(timeout)

@@ -96,6 +96,7 @@ PROJECT_FIX = "copy the id from the dashboard (e.g. proj_0123456789abcdef), or u
 PROJECTS = [
     pytest.param("proj_0123456789abcdef", PASS, "proj_0123456789abcdef from env:MEMORYSYNC_PROJECT_ID", id="good"),
     pytest.param(None, SKIP, "no project id set", id="unset"),
+    pytest.param("", SKIP, "is empty, so the SDK sends no X-Project-ID", id="empty"),
     pytest.param("proj_0123456789abcde", FAIL, "is not proj_ followed by 16 hex characters", id="15-hex"),
     pytest.param("proj_0123456789abcdef0", FAIL, "is not proj_ followed by 16 hex characters", id="17-hex"),
     pytest.param("proj_0123456789abcdeg", FAIL, "is not proj_ followed by 16 hex characters", id="not-hex"),
