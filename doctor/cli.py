@@ -181,10 +181,10 @@ def check(
     then checks.yaml settings:. Exit code 0: nothing failed; 1: a check failed or errored
     (or warned, with --fail-on warn); 2: usage or configuration error; 3: internal error.
     """
-    from .sdkproc import SdkProcess
+    from . import sdkproc
 
-    # Started first so the child interpreter's start-up and SDK import overlap ours.
-    sdk = SdkProcess(environ=os.environ, cwd=os.getcwd())
+    # Started first (or already, by doctor.launch) so the child's start-up overlaps ours.
+    sdk = sdkproc.take_early() or sdkproc.SdkProcess(environ=os.environ, cwd=os.getcwd())
     flags = {
         "api_key": api_key,
         "base_url": base_url,

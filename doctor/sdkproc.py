@@ -20,6 +20,22 @@ _SOURCE = Path(__file__).with_name("_sdk_child.py")
 _MAX_LINE = 1 << 20
 
 
+_early: Optional[SdkProcess] = None
+
+
+def start_early(*, environ: Mapping[str, str], cwd: str) -> None:
+    """Start the child for the coming `check` run (see doctor.launch)."""
+    global _early
+    _early = SdkProcess(environ=environ, cwd=cwd)
+
+
+def take_early() -> Optional[SdkProcess]:
+    """The child started by start_early(), once; None when there is none."""
+    global _early
+    early, _early = _early, None
+    return early
+
+
 class SdkProcess:
     def __init__(
         self,
@@ -31,7 +47,8 @@ class SdkProcess:
         self.python = python or sys.executable
         self._lines: queue.Queue[Optional[str]] = queue.Queue()
         self._install: Optional[dict[str, Any]] = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the install message is read once, by whoever asks first
+        self._calling = False  # a round trip is under way: close() kills instead of waiting
         self.start_error: Optional[str] = None
         try:
             self._proc: Optional[subprocess.Popen[str]] = subprocess.Popen(
@@ -95,21 +112,22 @@ class SdkProcess:
         """Build the real client from ``request`` and call ``export_all()``, bounded by ``deadline``.
 
         The request is written at once: a child still importing the SDK reads it as soon as it
-        is ready, so the import and the round trip overlap the doctor's own work.
+        is ready, so the import and the round trip overlap the doctor's own work. Called once
+        per run (it is a fact).
         """
         if self._proc is None:
             return {"ok": False, "stage": "import", "error": None}
-        with self._lock:
-            try:
-                assert self._proc.stdin is not None
-                self._proc.stdin.write(json.dumps(dict(request)) + "\n")
-                self._proc.stdin.flush()
-            except (OSError, ValueError):
-                pass  # the child is gone: install() below says why
+        self._calling = True
+        try:
+            assert self._proc.stdin is not None
+            self._proc.stdin.write(json.dumps(dict(request)) + "\n")
+            self._proc.stdin.flush()
+        except (OSError, ValueError):
+            pass  # the child is gone: install() below says why
         if not self.install(deadline).get("import_ok"):
             return {"ok": False, "stage": "import", "error": None}
-        with self._lock:
-            answer = self._next(deadline)
+        answer = self._next(deadline)
+        self._calling = False
         if answer is None or "roundtrip" not in answer:
             self.close()
             return {"ok": False, "stage": "deadline", "error": None}
@@ -124,11 +142,10 @@ class SdkProcess:
         proc = self._proc
         if proc is None or proc.poll() is not None:
             return
-        busy = self._lock.locked()
         try:
             if proc.stdin:
                 proc.stdin.close()
         except (OSError, ValueError):
-            busy = True
-        if busy or (self._install is not None and self._install.get("import_ok") is None):
+            self._calling = True
+        if self._calling:
             proc.kill()

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any, Optional
 from .. import facts
 from ..context import CheckContext
 from ..registry import register
-from ..results import Result, fail, passed, skip, warn
+from ..results import Result, Status, fail, passed, skip, warn
 from ..settings import ENV_VARS
+from .url import url_format
 
 if TYPE_CHECKING:
     from ..probe.http import Exchange
@@ -44,8 +45,18 @@ def _html(exchange: Exchange) -> bool:
     )
 
 
+def _start_probe(ctx: CheckContext) -> None:
+    """Send the probe request as the run starts, once url.format says the URL is safe to use."""
+    if url_format(ctx).status is Status.PASS:
+        facts.start_exchange(ctx.run)
+
+
 @register(
-    "url.reachable", title="Base URL reachable", tags=["network", "url"], requires=["url.format"]
+    "url.reachable",
+    title="Base URL reachable",
+    tags=["network", "url"],
+    requires=["url.format"],
+    prefetch=_start_probe,
 )
 def url_reachable(ctx: CheckContext) -> Result:
     """DNS, TCP connect, TLS handshake and an HTTP answer from the MemorySync API, each timed.

@@ -1,0 +1,307 @@
+"""The requests probe: ONE exchange, configured to see the network as the SDK does.
+
+requests with trust_env=False, verifying with the SDK's CA bundle and SSL context, routed through
+the proxy httpx would pick, never following a redirect (the SDK does not, and following one would
+hand X-API-Key to another host). The exchange runs in a daemon thread so the caller can give up
+at a wall-clock deadline even when a server trickles bytes under every per-read timeout.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json as jsonlib
+import threading
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
+
+from doctor.probe import httpx_url
+from doctor.probe.adapter import SDKLikeAdapter, SocketTracker
+from doctor.probe.cabundle import CABundle, requests_ca_bundle, sdk_ca_bundle, sdk_ssl_context
+from doctor.probe.classify import classify, url_place
+from doctor.probe.failures import Failure, deadline_failure
+from doctor.probe.headers import first_header_problem
+from doctor.probe.sdkview import ProxyRoute, sdk_proxy_for
+
+if TYPE_CHECKING:
+    import requests
+
+__all__ = ["Exchange", "build_session", "exchange"]
+
+_CHUNK = 16384
+_JOIN_AFTER_CUT = 0.2  # seconds granted to the worker to unwind once its sockets are shut
+
+
+@dataclass(frozen=True)
+class Exchange:
+    url: str
+    status: Optional[int]
+    reason: Optional[str]
+    headers: Mapping[str, str]  # lower-cased names
+    body: bytes  # at most max_body bytes
+    body_truncated: bool
+    json: Any  # the parsed body when json_valid, else None
+    json_valid: bool
+    location: Optional[str]  # Location of a 3xx
+    request_id: Optional[str]  # x-request-id
+    elapsed_ms: Optional[float]  # request sent to headers parsed, connection set-up included
+    server_date: Optional[datetime]  # from the Date header
+    failure: Optional[Failure]  # None when a complete HTTP answer arrived
+    proxy: ProxyRoute
+    ca_bundle: CABundle
+
+    @property
+    def is_json_object(self) -> bool:
+        return self.json_valid and isinstance(self.json, dict)
+
+    @property
+    def is_redirect(self) -> bool:
+        return self.status is not None and 300 <= self.status < 400
+
+
+def build_session(
+    *,
+    ca_bundle: CABundle,
+    proxy: ProxyRoute,
+    tracker: Optional[SocketTracker] = None,
+    tls: bool = True,
+) -> requests.Session:
+    """A Session that uses only what it is given: no env proxies, no REQUESTS_CA_BUNDLE, no netrc.
+
+    ``proxy`` is the route computed for the one URL this session will request.
+    """
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = ca_bundle.path
+    proxy_url = proxy.proxy_url
+    if proxy_url and proxy_url.lower().startswith("socks5://"):
+        # httpcore always lets a SOCKS5 proxy resolve the name; PySocks does so only for socks5h.
+        proxy_url = "socks5h://" + proxy_url[len("socks5://") :]
+    session.proxies = {"http": proxy_url, "https": proxy_url} if proxy_url else {}
+    context = None
+    # Loading the bundle costs tens of milliseconds; plain http to a plain proxy never needs it.
+    if tls and (not ca_bundle.problem or ca_bundle.source == "SSL_CERT_DIR"):
+        try:
+            context = sdk_ssl_context(ca_bundle)
+        except OSError:
+            context = None  # requests then loads ca_bundle.path itself and fails the same way
+    adapter = SDKLikeAdapter(ssl_context=context, tracker=tracker)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def exchange(
+    url: str,
+    headers: Mapping[str, str],
+    *,
+    timeout: float,
+    environ: Mapping[str, str],
+    deadline: float,
+    max_body: int = 1 << 20,
+) -> Exchange:
+    """GET ``url`` once as the SDK would; returns by ``deadline`` (a time.monotonic() value)."""
+    bundle = sdk_ca_bundle(environ)
+    route = sdk_proxy_for(url, environ)
+    attempt = _Attempt(url, route, bundle, max_body)
+    refusal = _refusal(url, headers, bundle, route)
+    if refusal is not None:
+        return attempt.snapshot(refusal)
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        return attempt.snapshot(deadline_failure(f"starting the request to {url_place(url)}"))
+    step = min(timeout, remaining)
+    tracker = SocketTracker()
+    tls = url.lower().startswith("https:") or (route.proxy_url or "").lower().startswith("https:")
+    session = build_session(ca_bundle=bundle, proxy=route, tracker=tracker, tls=tls)
+    worker = threading.Thread(
+        target=attempt.run,
+        args=(session, tracker, dict(headers), step, _tls_hint(environ, bundle)),
+        name="doctor-probe-exchange",
+        daemon=True,  # never joined at exit: a hung server must not hold the interpreter
+    )
+    worker.start()
+    if not attempt.done.wait(max(0.0, deadline - time.monotonic())):
+        attempt.abandoned = True
+        tracker.cut()
+        worker.join(_JOIN_AFTER_CUT)
+        stage = "reading the response body from" if attempt.status is not None else "waiting for"
+        return attempt.snapshot(deadline_failure(f"{stage} {url_place(url)}"), final=False)
+    result = attempt.snapshot()
+    if result.failure is not None and result.failure.is_timeout and remaining < timeout:
+        # The step timeout was shortened to fit the deadline: the deadline is the cause.
+        result = replace(result, failure=deadline_failure(f"waiting for {url_place(url)}"))
+    return result
+
+
+def _refusal(
+    url: str, headers: Mapping[str, str], bundle: CABundle, route: ProxyRoute
+) -> Optional[Failure]:
+    """Reasons to send nothing: the SDK could not send this request either."""
+    try:
+        scheme = httpx_url.parse(url).scheme
+    except httpx_url.InvalidURL as exc:
+        return Failure("config", "invalid_url", f"the SDK cannot use URL {url!r}: {exc}")
+    if scheme not in ("http", "https"):
+        return Failure("config", "invalid_url", f"{url!r} is not an http:// or https:// URL")
+    if bundle.fatal:
+        return Failure(
+            "config",
+            "ca_bundle_problem",
+            f"{bundle.describe()}: {bundle.problem}; httpx fails when the SDK's client is "
+            "created, so no request can be made",
+        )
+    if scheme == "https" and bundle.problem and not _usable_dir(bundle):
+        return Failure(
+            "config",
+            "ca_bundle_problem",
+            f"{bundle.describe()}: {bundle.problem}, so the SDK cannot verify any certificate",
+        )
+    if route.problem:
+        return Failure(
+            "config", "proxy_config", f"the SDK cannot be set up with this proxy: {route.problem}"
+        )
+    problem = first_header_problem(headers)
+    if problem:
+        return Failure("config", "invalid_header", problem)
+    socks = bool(route.proxy_url and route.proxy_url.lower().startswith("socks"))
+    if socks and importlib.util.find_spec("socks") is None:
+        return Failure(
+            "config",
+            "probe_unsupported",
+            "the SDK would use a SOCKS proxy, which the requests probe cannot reach without "
+            "PySocks (pip install 'requests[socks]')",
+        )
+    return None
+
+
+def _usable_dir(bundle: CABundle) -> bool:
+    # A directory without hash links still loads: the handshake then fails as untrusted,
+    # exactly as it does for the SDK.
+    import os
+
+    return bundle.source == "SSL_CERT_DIR" and os.path.isdir(bundle.path)
+
+
+def _tls_hint(environ: Mapping[str, str], bundle: CABundle) -> Optional[str]:
+    other = requests_ca_bundle(environ)
+    if (
+        other.source in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+        and bundle.source != "SSL_CERT_FILE"
+    ):
+        return (
+            f"{other.source}={other.path} is set, but the SDK (httpx) ignores it: "
+            f"export SSL_CERT_FILE={other.path} as well"
+        )
+    return None
+
+
+class _Attempt:
+    """State shared between the worker thread and the caller; guarded by ``lock``."""
+
+    def __init__(self, url: str, route: ProxyRoute, bundle: CABundle, max_body: int) -> None:
+        self.url, self.route, self.bundle, self.max_body = url, route, bundle, max_body
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.abandoned = False
+        self.status: Optional[int] = None
+        self.reason: Optional[str] = None
+        self.headers: Dict[str, str] = {}
+        self.elapsed_ms: Optional[float] = None
+        self.chunks: List[bytes] = []
+        self.size = 0
+        self.truncated = False
+        self.failure: Optional[Failure] = None
+
+    def run(
+        self,
+        session: requests.Session,
+        tracker: SocketTracker,
+        headers: Dict[str, str],
+        step: float,
+        hint: Optional[str],
+    ) -> None:
+        try:
+            response = session.get(
+                self.url, headers=headers, timeout=(step, step), allow_redirects=False, stream=True
+            )
+            with self.lock:
+                self.status, self.reason = response.status_code, response.reason
+                self.headers = {k.lower(): v for k, v in response.headers.items()}
+                self.elapsed_ms = response.elapsed.total_seconds() * 1000
+            try:
+                for chunk in response.iter_content(_CHUNK):
+                    if not self._keep(chunk):
+                        break
+            finally:
+                response.close()
+        except BaseException as exc:  # reported to the caller, never raised in this thread
+            if not self.abandoned:
+                failure = classify(
+                    exc, url=self.url, route=self.route, bundle=self.bundle, timeout=step, hint=hint
+                )
+                with self.lock:
+                    self.failure = failure
+        finally:
+            session.close()
+            tracker.close()
+            self.done.set()
+
+    def _keep(self, chunk: bytes) -> bool:
+        with self.lock:
+            if self.abandoned:
+                return False
+            room = self.max_body - self.size
+            if len(chunk) > room:
+                self.chunks.append(chunk[:room])
+                self.size = self.max_body
+                self.truncated = True
+                return False
+            self.chunks.append(chunk)
+            self.size += len(chunk)
+            return True
+
+    def snapshot(self, failure: Optional[Failure] = None, *, final: bool = True) -> Exchange:
+        with self.lock:
+            body = b"".join(self.chunks)
+            headers = dict(self.headers)
+            failure = failure or self.failure
+            status, reason, elapsed = self.status, self.reason, self.elapsed_ms
+            truncated = self.truncated
+        parsed, valid = None, False
+        if status is not None and failure is None and not truncated and final:
+            try:
+                parsed, valid = jsonlib.loads(body), True
+            except ValueError:
+                parsed, valid = None, False
+        redirect = status is not None and 300 <= status < 400
+        return Exchange(
+            url=self.url,
+            status=status,
+            reason=reason,
+            headers=headers,
+            body=body,
+            body_truncated=truncated,
+            json=parsed,
+            json_valid=valid,
+            location=headers.get("location") if redirect else None,
+            request_id=headers.get("x-request-id"),
+            elapsed_ms=elapsed,
+            server_date=_http_date(headers.get("date")),
+            failure=failure,
+            proxy=self.route,
+            ca_bundle=self.bundle,
+        )
+
+
+def _http_date(value: Optional[str]) -> Optional[datetime]:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):  # Python < 3.10 raises TypeError
+        return None

@@ -1,0 +1,210 @@
+"""The network as the SDK (httpx, trust_env=True) sees it, and as requests would, from an environ.
+
+Everything here is computed from the mapping passed in; nothing reads or changes os.environ.
+Proxy URLs are returned raw: callers mask them with ``mask_url_credentials`` before output.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from typing import List, Mapping, Optional
+from urllib.parse import urlsplit
+
+from doctor.probe import httpx_url
+from doctor.probe.cabundle import (
+    CABundle,
+    requests_ca_bundle,
+    sdk_ca_bundle,
+    sdk_ssl_context,
+)
+from doctor.probe.proxyenv import (
+    EnvProxies,
+    build_mounts,
+    read_env_proxies,
+    requests_matches_label_boundaries,
+    requests_no_proxy_match,
+    urllib_no_proxy_match,
+)
+
+__all__ = [
+    "CABundle",
+    "ProxyRoute",
+    "mask_url_credentials",
+    "requests_ca_bundle",
+    "requests_proxy_for",
+    "sdk_ca_bundle",
+    "sdk_proxy_for",
+    "sdk_ssl_context",
+]
+
+_HTTPX_PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+
+
+@dataclass(frozen=True)
+class ProxyRoute:
+    proxy_url: Optional[str]  # None = direct; raw, may hold credentials
+    variable: Optional[str]  # the env variable that supplied proxy_url ("HTTPS_PROXY", ...)
+    no_proxy_entry: Optional[str]  # the NO_PROXY entry that made the route direct
+    reason: str  # one plain sentence
+    problem: Optional[str] = None  # set when the library cannot even be set up with this env
+
+    @property
+    def is_direct(self) -> bool:
+        return self.proxy_url is None
+
+
+def mask_url_credentials(url: str) -> str:
+    """``http://user:pass@host`` -> ``http://user:***@host``; a lone user part is masked whole."""
+    match = re.match(r"^(?P<head>(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//)?(?P<auth>[^/?#]*)@", url)
+    if not match:
+        return url
+    auth = match.group("auth")
+    user, sep, _ = auth.partition(":")
+    # A user part without a password is often a token, so it is hidden too.
+    masked = f"{user}:***" if sep else "***"
+    return f"{match.group('head') or ''}{masked}@{url[match.end() :]}"
+
+
+def _socks_available() -> bool:
+    return importlib.util.find_spec("socksio") is not None
+
+
+def sdk_proxy_for(
+    url: str, environ: Mapping[str, str], *, socksio_installed: Optional[bool] = None
+) -> ProxyRoute:
+    """The proxy httpx (trust_env=True, no custom transport) uses for ``url``, and why."""
+    env = read_env_proxies(environ)
+    try:
+        target = httpx_url.parse(url)
+    except httpx_url.InvalidURL as exc:
+        return ProxyRoute(None, None, None, f"httpx cannot parse {url!r}", f"invalid URL: {exc}")
+    no_var = env.variables.get("no", "NO_PROXY")
+    if "*" in (entry.strip() for entry in env.values.get("no", "").split(",")):
+        return ProxyRoute(None, None, "*", f"{no_var} contains '*', so httpx uses no proxy")
+    try:
+        mounts = build_mounts(env)
+    except httpx_url.InvalidURL as exc:
+        unparsable = f"{no_var} holds an entry httpx cannot parse ({exc})"
+        reason = "httpx cannot read the proxy settings, so the SDK's client cannot be created"
+        return ProxyRoute(None, None, None, reason, unparsable)
+    problems: List[str] = []
+    # httpx builds a transport for every proxy mount when the client is created, so a bad
+    # proxy breaks the SDK even for URLs that would not use it.
+    socks_ok = _socks_available() if socksio_installed is None else socksio_installed
+    for mount in mounts:
+        if mount.proxy is not None:
+            issue = _httpx_proxy_problem(mount.proxy, socks_ok)
+            if issue:
+                var = env.variables.get(mount.origin, mount.origin)
+                problems.append(f"{var}={mask_url_credentials(mount.proxy)}: {issue}")
+    problem = "; ".join(problems) or None
+    chosen = next((m for m in mounts if m.matches(target)), None)
+    host = target.host
+    if chosen is not None and chosen.proxy is None:
+        reason = f"{no_var} entry '{chosen.origin}' matches {host}, so httpx connects directly"
+        return ProxyRoute(None, None, chosen.origin, reason, problem)
+    if chosen is None:
+        return ProxyRoute(None, None, None, _direct_reason(target.scheme, env), problem)
+    var = env.variables.get(chosen.origin, chosen.origin)
+    reason = f"{var} is set and {_no_proxy_miss(host, target.port, env)}"
+    return ProxyRoute(chosen.proxy, var, None, reason, problem)
+
+
+def _httpx_proxy_problem(proxy: str, socks_ok: bool) -> Optional[str]:
+    try:
+        scheme = httpx_url.parse(proxy).scheme
+    except httpx_url.InvalidURL as exc:
+        return f"httpx cannot parse this proxy URL ({exc})"
+    if scheme == "socks4" or scheme == "socks4a":
+        return f"httpx refuses {scheme}:// proxies (use socks5://)"
+    if scheme not in _HTTPX_PROXY_SCHEMES:
+        return f"httpx refuses proxy scheme {scheme!r} (http, https, socks5, socks5h only)"
+    if scheme.startswith("socks") and not socks_ok:
+        return f"{scheme} proxy needs the socksio package (pip install 'httpx[socks]')"
+    return None
+
+
+def _direct_reason(scheme: str, env: EnvProxies) -> str:
+    if scheme == "https" and "http" in env.values:
+        return (
+            f"{env.variables['http']} is set but applies only to http:// URLs, and no "
+            "HTTPS_PROXY or ALL_PROXY is set, so httpx connects directly"
+        )
+    return f"no proxy variable applies to {scheme}:// URLs, so httpx connects directly"
+
+
+def _no_proxy_miss(host: str, port: Optional[int], env: EnvProxies) -> str:
+    """Why no NO_PROXY entry kept httpx off the proxy, naming entries other tools would honour."""
+    no_var = env.variables.get("no", "NO_PROXY")
+    hidden = env.hidden.get("no")
+    if hidden:
+        return f"{hidden} is set but empty, which hides NO_PROXY for httpx"
+    no_proxy = env.values.get("no", "")
+    if not no_proxy.strip():
+        return f"no NO_PROXY entry matches {host}"
+    entry = requests_no_proxy_match(host, port, no_proxy) or urllib_no_proxy_match(host, no_proxy)
+    if entry is None:
+        wildcard = next(
+            (
+                e
+                for e in (x.strip() for x in no_proxy.split(","))
+                if e[:2] == "*." and fnmatch(host, e)
+            ),
+            None,
+        )
+        if wildcard:
+            return (
+                f"{no_var} entry '{wildcard}' is not understood by httpx (nor requests or curl): "
+                f"write '{wildcard[2:]}' to cover that domain and its subdomains"
+            )
+        return f"no {no_var} entry matches {host}"
+    if "/" in entry:
+        why = "httpx does not understand CIDR ranges"
+    elif entry.startswith("."):
+        why = f"for httpx a leading dot matches only subdomains of {entry[1:]}"
+    elif ":" in entry:
+        why = "httpx compares the port literally and a URL without a port never matches it"
+    else:
+        why = "httpx reads it differently"
+    return f"{no_var} entry '{entry}' does not match {host} for httpx ({why})"
+
+
+def requests_proxy_for(url: str, environ: Mapping[str, str]) -> ProxyRoute:
+    """What requests (trust_env=True) would route ``url`` through, for explaining disagreements."""
+    env = read_env_proxies(environ)
+    parts = urlsplit(url)
+    hostname = parts.hostname
+    if hostname is None:
+        return ProxyRoute(None, None, None, "the URL has no host, so requests uses no proxy")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    # requests reads no_proxy itself, so an empty lowercase variable does not hide NO_PROXY.
+    names = [n for n in ("no_proxy", "NO_PROXY") if environ.get(n)]
+    entry = None
+    if names:
+        boundary = requests_matches_label_boundaries()
+        entry = requests_no_proxy_match(hostname, port, environ[names[0]], label_boundary=boundary)
+    if entry is None:
+        entry = urllib_no_proxy_match(hostname, env.values.get("no"))
+    if entry is not None:
+        var = names[0] if names else env.variables.get("no", "NO_PROXY")
+        reason = f"{var} entry '{entry}' matches {hostname}, so requests connects directly"
+        return ProxyRoute(None, None, entry, reason)
+    scheme = parts.scheme.lower()
+    key = scheme if scheme in env.values else "all" if "all" in env.values else None
+    if key is None:
+        reason = f"no proxy variable applies to {scheme}:// URLs, so requests connects directly"
+        return ProxyRoute(None, None, None, reason)
+    proxy = env.values[key]
+    proxy = proxy if "://" in proxy else f"http://{proxy}"
+    var = env.variables[key]
+    problem = None
+    if proxy.lower().startswith("socks") and importlib.util.find_spec("socks") is None:
+        problem = "socks proxies need PySocks (pip install 'requests[socks]')"
+    reason = f"{var} is set and no NO_PROXY entry matches {hostname} for requests"
+    return ProxyRoute(proxy, var, None, reason, problem)
