@@ -96,6 +96,12 @@ def url_reachable(ctx: CheckContext) -> Result:
             **details,
         )
     status = exchange.status or 0
+    if status == 407 and not exchange.proxy.is_direct:
+        return fail(
+            f"the proxy ({exchange.proxy.reason}) answered 407: it wants credentials",
+            _phase_fix("proxy_auth_required", ctx),
+            **details,
+        )
     if exchange.is_redirect:
         return fail(
             f"{exchange.url} answered {status} redirecting to {exchange.location}; the SDK does not "

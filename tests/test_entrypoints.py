@@ -1,0 +1,46 @@
+"""The real entry points in real processes: `python -m doctor` and the launcher's early child."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import GOOD_ENV, GOOD_KEY
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MEMORYSYNC_") and "proxy" not in k.lower()}
+    base["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "doctor", *args], env={**base, **env}, cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_offline_check_in_a_fresh_process_exits_0_then_1(tmp_path: Path) -> None:
+    good = run(["check", "--offline", "--format", "json"], GOOD_ENV, tmp_path)
+    assert good.returncode == 0, good.stderr
+    document = json.loads(good.stdout)
+    assert {c["id"]: c["status"] for c in document["checks"]}["sdk.version"] == "pass"
+    bad = run(["check", "--offline"], {**GOOD_ENV, "MEMORYSYNC_API_KEY": GOOD_KEY + "\n"}, tmp_path)
+    assert bad.returncode == 1
+    assert "key.format" in bad.stdout and GOOD_KEY[8:20] not in bad.stdout + bad.stderr
+
+
+def test_a_local_memorysync_module_is_found_through_the_launchers_early_child(tmp_path: Path) -> None:
+    (tmp_path / "memorysync.py").write_text("raise ImportError('not the SDK')\n")
+    result = run(["check", "--offline", "--only", "sdk.version", "--format", "json"], GOOD_ENV, tmp_path)
+    row = json.loads(result.stdout)["checks"][0]
+    assert row["status"] == "fail"
+    assert str(tmp_path / "memorysync.py") in row["summary"]
+
+
+def test_version_and_usage_error_exit_codes(tmp_path: Path) -> None:
+    assert run(["--version"], {}, tmp_path).stdout.strip() == "memorysync-doctor, version 0.1.0"
+    usage = run(["check", "--no-such-flag"], {}, tmp_path)
+    assert usage.returncode == 2
+    assert "No such option" in usage.stderr and "--no-such-flag" in usage.stderr
