@@ -7,6 +7,7 @@ sdk.roundtrip.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from ._version import __version__
@@ -19,6 +20,10 @@ if TYPE_CHECKING:
 PROBE_ROUTE = "/memory/export"
 USER_AGENT = f"memorysync-doctor/{__version__}"
 DEFAULT_TIMEOUT = 30.0
+# Network facts give up this long (at most a tenth of the time left) before the run's deadline,
+# so the checks reading them can still say what happened ("the server is hanging") instead of
+# all being cut off by the runner at the deadline with "did not finish".
+REPORT_MARGIN = 0.25
 
 
 def probe_url(ctx: Context) -> str:
@@ -28,6 +33,12 @@ def probe_url(ctx: Context) -> str:
 
 def probe_timeout(ctx: Context) -> float:
     return ctx.settings.timeout_seconds or DEFAULT_TIMEOUT
+
+
+def fact_deadline(ctx: Context) -> float:
+    """The deadline for network work: the run's, less a margin for the checks to report."""
+    remaining = max(0.0, ctx.deadline - time.monotonic())
+    return ctx.deadline - min(REPORT_MARGIN, remaining / 10)
 
 
 def sdk_headers(ctx: Context) -> dict[str, str]:
@@ -53,7 +64,7 @@ def _compute_exchange(run: Context) -> Exchange:
         sdk_headers(run),
         timeout=probe_timeout(run),
         environ=run.environ,
-        deadline=run.deadline,
+        deadline=fact_deadline(run),
     )
 
 
@@ -86,7 +97,7 @@ def preflight(ctx: Context) -> Optional[Preflight]:
             url,
             timeout=probe_timeout(run),
             ssl_context=context,
-            deadline=run.deadline,
+            deadline=fact_deadline(run),
             ca_bundle=bundle,
         )
 
@@ -102,7 +113,7 @@ def _compute_roundtrip(run: Context) -> Mapping[str, Any]:
         "project_id": settings.project_id.value,
         "timeout": settings.timeout_seconds or DEFAULT_TIMEOUT,
     }
-    return run.sdk.roundtrip(request, run.deadline)
+    return run.sdk.roundtrip(request, fact_deadline(run))
 
 
 def roundtrip(ctx: Context) -> Mapping[str, Any]:

@@ -90,18 +90,16 @@ def url_reachable(ctx: CheckContext) -> Result:
             )
         return fail(
             _phase_summary(failure),
-            _phase_fix(failure.kind, ctx),
+            _phase_fix(failure.kind, ctx, exchange.proxy.variable),
             phase=failure.phase,
             kind=failure.kind,
             **details,
         )
     status = exchange.status or 0
-    if status == 407 and not exchange.proxy.is_direct:
-        return fail(
-            f"the proxy ({exchange.proxy.reason}) answered 407: it wants credentials",
-            _phase_fix("proxy_auth_required", ctx),
-            **details,
-        )
+    if status == 407:
+        # Through a forward proxy (plain-http URLs) the proxy's 407 arrives as the response, and
+        # the SDK raises MemorySyncError("Unexpected status 407"): it is the proxy, not the key.
+        return fail(*_proxy_auth(exchange), **details)
     if exchange.is_redirect:
         return fail(
             f"{exchange.url} answered {status} redirecting to {exchange.location}; the SDK does not "
@@ -111,7 +109,8 @@ def url_reachable(ctx: CheckContext) -> Result:
             location=exchange.location,
             **details,
         )
-    if 200 <= status < 300 and not exchange.is_json_object:
+    large = _large_json(exchange)
+    if 200 <= status < 300 and not exchange.is_json_object and not large:
         what = "an HTML page" if _html(exchange) else "a body that is not a JSON object"
         return fail(
             f"{exchange.url} answered {status} with {what}: a captive portal, proxy or other "
@@ -127,7 +126,39 @@ def url_reachable(ctx: CheckContext) -> Result:
             **details,
         )
     where = pre.connected_address if pre is not None else exchange.proxy.reason
-    return passed(f"HTTP {status} from {where} in {exchange.elapsed_ms or 0:.0f} ms", **details)
+    note = f" (a JSON answer over {len(exchange.body)} bytes: only its start was read)" if large else ""
+    return passed(
+        f"HTTP {status} from {where} in {exchange.elapsed_ms or 0:.0f} ms{note}", **details
+    )
+
+
+def _large_json(exchange: Exchange) -> bool:
+    """A body longer than the probe reads that starts as a JSON object: a big export, which the
+    SDK reads whole and accepts. (A body that never ends shows up in sdk.roundtrip instead.)"""
+    return (
+        exchange.body_truncated
+        and exchange.body.lstrip()[:1] == b"{"
+        and not _html(exchange)
+    )
+
+
+def _proxy_auth(exchange: Exchange) -> tuple[str, str]:
+    """Summary and fix for a 407 Proxy Authentication Required answer."""
+    from ..probe.sdkview import mask_url_credentials
+
+    route = exchange.proxy
+    if route.proxy_url and route.variable:
+        proxy = mask_url_credentials(route.proxy_url)
+        return (
+            f"proxy: {proxy} ({route.variable}) answered 407 Proxy Authentication Required: "
+            "the proxy wants credentials",
+            f"put user:password in {route.variable} (the doctor masks them)",
+        )
+    return (
+        f"{exchange.url} answered 407 Proxy Authentication Required although no proxy is "
+        "configured: a transparent proxy on this network intercepts the connection",
+        "ask the network team for the proxy's address and credentials and set HTTPS_PROXY",
+    )
 
 
 def _phase_summary(failure: Any) -> str:
@@ -144,8 +175,9 @@ def _phase_summary(failure: Any) -> str:
     return f"{labels.get(failure.phase, failure.phase)}: {failure.message}"
 
 
-def _phase_fix(kind: str, ctx: CheckContext) -> str:
+def _phase_fix(kind: str, ctx: CheckContext, proxy_variable: Optional[str] = None) -> str:
     var = ENV_VARS["base_url"]
+    proxy = proxy_variable or "HTTPS_PROXY"  # the variable that chose the proxy, as spelled
     fixes = {
         "dns_not_resolved": f"check the host name in {var} (typo? VPN or internal DNS needed?)",
         "connection_refused": f"check the port in {var}, and that the service (or proxy) is running",
@@ -155,9 +187,9 @@ def _phase_fix(kind: str, ctx: CheckContext) -> str:
         "tls_expired": "check this machine's clock (date -u); if it is right, the server's certificate has expired",
         "tls_not_yet_valid": "check this machine's clock (date -u): it is behind",
         "tls_wrong_version": f"use http:// for a plain-HTTP port, or the TLS port, in {var}",
-        "proxy_refused": "check HTTPS_PROXY (see proxy.env), or add the host to NO_PROXY",
-        "proxy_unresolvable": "check the proxy host name in HTTPS_PROXY (see proxy.env)",
-        "proxy_auth_required": "the proxy wants credentials: put user:password in HTTPS_PROXY (the doctor masks them)",
+        "proxy_refused": f"check {proxy} (see proxy.env), or add the host to NO_PROXY",
+        "proxy_unresolvable": f"check the proxy host name in {proxy} (see proxy.env)",
+        "proxy_auth_required": f"the proxy wants credentials: put user:password in {proxy} (the doctor masks them)",
         "read_timeout": "the server accepted the connection but did not answer in time: raise MEMORYSYNC_TIMEOUT or check the server",
         "deadline_exceeded": "the server is hanging or trickling its answer; raise --deadline only if it is just slow",
         "ca_bundle_problem": "point SSL_CERT_FILE at a readable PEM bundle, or unset it (see tls.trust_env)",

@@ -45,7 +45,7 @@ def sdk_roundtrip(ctx: CheckContext) -> Result:
     if stage == "deadline":
         return fail(
             "export_all() did not finish before the run's deadline",
-            _see(ctx, None) or "see url.reachable and timeout.latency",
+            _endless(ctx) or _see(ctx, None) or "see url.reachable and timeout.latency",
         )
     error: Mapping[str, Any] = result.get("error") or {}
     classes = error.get("classes") or ["Exception"]
@@ -94,13 +94,16 @@ def _see(ctx: CheckContext, error: Optional[Mapping[str, Any]]) -> Optional[str]
     failure = exchange.failure
     if failure is not None:
         topic = {
+            # A deadline (not a timeout) cut the probe: url.reachable names the hanging server,
+            # while timeout.latency is skipped behind it.
             "read_timeout": "timeout.latency",
-            "deadline_exceeded": "timeout.latency",
             "ca_bundle_problem": "tls.trust_env",
             "proxy_config": "proxy.env",
         }.get(failure.kind, "url.reachable")
         return _root(topic, failure.message if topic == "url.reachable" else None)
     status = exchange.status or 0
+    if status == 407:
+        return _root("url.reachable", "a proxy wants credentials")
     if exchange.is_redirect or (200 <= status < 300 and not exchange.is_json_object):
         return _root("url.reachable", "the SDK met a redirect or a page that is not the API")
     code = facts.error_code(exchange.json)[0] or ""
@@ -110,6 +113,19 @@ def _see(ctx: CheckContext, error: Optional[Mapping[str, Any]]) -> Optional[str]
         return _root(_first_failing(ctx, project_format) or "api.project")
     if status >= 400:
         return _root(_first_failing(ctx, key_format, key_env_match) or "api.auth")
+    return None
+
+
+def _endless(ctx: CheckContext) -> Optional[str]:
+    """The probe got a complete status and more body than it reads, while the SDK (which reads
+    it all) did not finish: the server streams without end, or the export is huge."""
+    exchange = facts.exchange(ctx.run)
+    if exchange.failure is None and exchange.body_truncated:
+        return (
+            f"the API answered {exchange.status} with a body of more than {len(exchange.body)} "
+            "bytes that did not end before the deadline: the server streams without end (a "
+            "broken proxy or server), or the export is very large (raise --deadline)"
+        )
     return None
 
 

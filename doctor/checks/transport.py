@@ -6,10 +6,16 @@ curl" so often means nothing for the SDK.
 
 from __future__ import annotations
 
+import ssl
+from typing import TYPE_CHECKING
+
 from .. import facts
 from ..context import CheckContext
 from ..registry import register
 from ..results import Result, fail, passed, skip, warn
+
+if TYPE_CHECKING:
+    from ..probe.cabundle import CABundle
 
 
 @register("tls.trust_env", title="CA bundle the SDK uses", tags=["network", "tls"])
@@ -27,20 +33,33 @@ def tls_trust_env(ctx: CheckContext) -> Result:
     other = requests_ca_bundle(ctx.environ)
     details = {"sdk": sdk_bundle.describe(), "requests": other.describe()}
     if sdk_bundle.problem:
+        fix = (
+            "point SSL_CERT_DIR at a directory of hashed certificates (openssl rehash DIR), or unset it"
+            if sdk_bundle.source == "SSL_CERT_DIR"
+            else f"point {sdk_bundle.source} at a readable PEM bundle, or unset it"
+        )
+        if not sdk_bundle.fatal and not _https(ctx):
+            # httpx only consults a capath during a handshake: over http:// the SDK works.
+            return warn(
+                f"{sdk_bundle.describe()}: {sdk_bundle.problem}; harmless for this http:// "
+                "base_url, but the SDK cannot verify any https:// server",
+                fix,
+                **details,
+            )
         return fail(
             f"{sdk_bundle.describe()}: {sdk_bundle.problem}; the SDK cannot verify TLS"
             + (" (httpx raises when the client is created)" if sdk_bundle.fatal else ""),
-            f"point {sdk_bundle.source} at a readable PEM bundle, or unset it",
+            fix,
             **details,
         )
-    pre = facts.preflight(ctx.run)
-    untrusted = pre is not None and pre.failure is not None and pre.failure.kind == "tls_untrusted"
+    untrusted = _sdk_untrusted(ctx)
     elsewhere = other.source in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") and not other.problem
     if untrusted and elsewhere and _trusts(ctx, other):
+        variable = "SSL_CERT_DIR" if other.is_directory else "SSL_CERT_FILE"
         return fail(
             f"the SDK verifies with {sdk_bundle.describe()}, which does not trust the server; "
             f"{other.source}={other.path} does, which is why requests and curl work",
-            f"export SSL_CERT_FILE={other.path}",
+            f"export {variable}={other.path}",
             **details,
         )
     if other.problem and other.source != "certifi":
@@ -52,22 +71,61 @@ def tls_trust_env(ctx: CheckContext) -> Result:
     return passed(f"the SDK verifies with {sdk_bundle.describe()}", **details)
 
 
-def _trusts(ctx: CheckContext, bundle: object) -> bool:
-    """Would a handshake verified against ``bundle`` succeed? (one more TLS handshake, no HTTP)"""
+def _https(ctx: CheckContext) -> bool:
+    return facts.probe_url(ctx.run).lower().startswith("https:")
+
+
+def _sdk_untrusted(ctx: CheckContext) -> bool:
+    """Did the SDK's bundle refuse the server's certificate? Seen by the direct pre-flight, or
+    (through a proxy, where there is no pre-flight) by the probe exchange's CONNECT tunnel."""
+    if not _https(ctx):
+        return False
+    pre = facts.preflight(ctx.run)
+    if pre is not None:
+        return pre.failure is not None and pre.failure.kind == "tls_untrusted"
+    failure = facts.exchange(ctx.run).failure
+    return failure is not None and failure.kind == "tls_untrusted"
+
+
+def _trusts(ctx: CheckContext, bundle: CABundle) -> bool:
+    """Would verifying against ``bundle`` succeed? Direct: one more TLS handshake, no HTTP.
+    Through a proxy: one more request over the same route, without the key or any SDK header."""
     from ..probe.cabundle import sdk_ssl_context
     from ..probe.phases import preflight
 
+    if facts.preflight(ctx.run) is None:
+        return _trusts_through_proxy(ctx, bundle)
     try:
-        context = sdk_ssl_context(bundle)  # type: ignore[arg-type]
+        if bundle.is_directory:  # requests takes a directory here, as httpx takes SSL_CERT_DIR
+            context = ssl.create_default_context(capath=bundle.path)
+        else:
+            context = sdk_ssl_context(bundle)
     except OSError:
         return False
     result = preflight(
         facts.probe_url(ctx.run),
         timeout=facts.probe_timeout(ctx.run),
         ssl_context=context,
-        deadline=ctx.run.deadline,
+        deadline=facts.fact_deadline(ctx.run),
     )
     return result.failure is None
+
+
+def _trusts_through_proxy(ctx: CheckContext, bundle: CABundle) -> bool:
+    from ..probe.http import exchange
+
+    variable = "SSL_CERT_DIR" if bundle.is_directory else "SSL_CERT_FILE"
+    environ = {k: v for k, v in ctx.environ.items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+    environ[variable] = bundle.path
+    result = exchange(
+        facts.probe_url(ctx.run),
+        {"Accept": "application/json", "User-Agent": facts.USER_AGENT},
+        timeout=facts.probe_timeout(ctx.run),
+        environ=environ,
+        deadline=facts.fact_deadline(ctx.run),
+        max_body=0,
+    )
+    return result.failure is None or result.failure.phase not in ("tls", "config", "deadline")
 
 
 @register("proxy.env", title="Proxy the SDK uses", tags=["offline", "proxy"])

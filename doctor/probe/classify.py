@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import http.client
+import re
 import socket
 from typing import Iterator, Optional, Tuple, Type, TypeVar
 from urllib.parse import urlsplit
@@ -125,13 +126,16 @@ def _unreachable(exc: BaseException) -> Optional[OSError]:
     return None
 
 
+_PROXY_AUTH = re.compile(r"Tunnel connection failed: 407|\b407 Proxy Authentication", re.IGNORECASE)
+
+
 def _proxy_failure(exc: BaseException, route: ProxyRoute, timeout: float) -> Failure:
     from urllib3.exceptions import ConnectTimeoutError
 
     proxy = mask_url_credentials(route.proxy_url or "the proxy")
     via = f" ({route.variable})" if route.variable else ""
     text = " ".join(str(item) for item in causes(exc))
-    if "407" in text:
+    if _PROXY_AUTH.search(text):  # not a bare "407": the text holds the proxy URL and its port
         return Failure(
             "proxy",
             "proxy_auth_required",

@@ -1,0 +1,114 @@
+"""`memorysync-doctor demo` and `sandbox` through click, with the real sandbox and SDK child."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any, Dict, List, Mapping, Optional
+
+import pytest
+from click.testing import CliRunner, Result
+
+from doctor.cli import cli
+from doctor.demo import BREAKS
+from doctor.sandbox import foreground
+from tests.network.helpers import BREAK_CAUSES, CA_VARIABLES, free_port
+
+pytest.importorskip("memorysync")
+
+# The demo reads os.environ: this machine's CA variables play no part in it.
+ENV: Dict[str, Optional[str]] = {name: None for name in CA_VARIABLES}
+
+
+def invoke(args: List[str], env: Optional[Mapping[str, Optional[str]]] = None) -> Result:
+    return CliRunner().invoke(cli, args, env={**ENV, **(env or {})}, catch_exceptions=False)
+
+
+def demo(*args: str, env: Optional[Mapping[str, Optional[str]]] = None) -> Dict[str, Any]:
+    result = invoke(["demo", "--format", "json", *args], env)
+    document: Dict[str, Any] = json.loads(result.stdout)
+    assert document["exit_code"] == result.exit_code
+    return document
+
+
+def _not_passing(document: Dict[str, Any]) -> List[str]:
+    return [
+        f"{c['status']} {c['id']}: {c['summary']} || {c['fix']}"
+        for c in document["checks"]
+        if c["status"] not in ("pass", "skip")
+    ]
+
+
+def test_healthy_demo_passes_every_row() -> None:
+    document = demo()
+    assert document["exit_code"] == 0
+    assert _not_passing(document) == []
+    statuses = {c["id"]: c["status"] for c in document["checks"]}
+    # The network checks really ran against the sandbox (no skip hides a problem there).
+    for check_id in ("url.reachable", "api.auth", "api.end_user", "api.project", "sdk.roundtrip"):
+        assert statuses[check_id] == "pass"
+
+
+@pytest.mark.parametrize("name", sorted(BREAKS))
+def test_each_break_fails_its_check_naming_the_cause(name: str) -> None:
+    document = demo("--break", name)
+    assert document["exit_code"] == 1
+    rows = {c["id"]: c for c in document["checks"]}
+    failing = rows[BREAKS[name].expect]
+    shown = "\n".join(_not_passing(document))
+    assert failing["status"] == "fail", shown
+    assert BREAK_CAUSES[name] in f"{failing['summary']} || {failing['fix']}", shown
+
+
+def test_list_breaks_lists_every_break_and_its_check() -> None:
+    result = invoke(["demo", "--list-breaks"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(BREAKS)
+    for name, line in zip(sorted(BREAKS), lines):
+        assert line.split()[0] == name
+        assert f"(fails {BREAKS[name].expect})" in line
+
+
+def test_a_planted_proxy_does_not_break_the_demo() -> None:
+    refused = f"http://127.0.0.1:{free_port()}"
+    planted = {
+        "HTTP_PROXY": refused,
+        "HTTPS_PROXY": refused,
+        "ALL_PROXY": refused,
+        "http_proxy": refused,
+        "NO_PROXY": "",
+    }
+    document = demo(env=planted)
+    assert document["exit_code"] == 0, _not_passing(document)
+    proxy_row = next(c for c in document["checks"] if c["id"] == "proxy.env")
+    assert proxy_row["summary"].startswith("direct")
+
+
+@pytest.fixture
+def never_serve(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should the sandbox command start serving after all, stop at once instead of blocking."""
+
+    def interrupt(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(foreground, "time", SimpleNamespace(sleep=interrupt))
+
+
+@pytest.mark.usefixtures("never_serve")
+def test_sandbox_refuses_all_interfaces_without_allow_remote() -> None:
+    result = invoke(["sandbox", "--host", "0.0.0.0", "--port", "0"])
+    assert result.exit_code == 2
+    assert "refusing to serve the sandbox on --host 0.0.0.0" in result.stderr
+    assert "--allow-remote" in result.stderr
+    assert "listening" not in result.stdout
+
+
+@pytest.mark.parametrize("spec", ["latency=abc", "status=200", "teleport", "hang=1"])
+@pytest.mark.usefixtures("never_serve")
+def test_sandbox_refuses_a_bad_fault_naming_it(spec: str) -> None:
+    result = invoke(["sandbox", "--port", "0", "--fault", spec])
+    assert result.exit_code == 2
+    assert f"invalid fault '{spec}'" in result.stderr
+    assert "Valid forms:" in result.stderr
+    assert "listening" not in result.stdout

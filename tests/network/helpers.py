@@ -1,0 +1,315 @@
+"""Run the real SDK and the doctor side by side against one server and one environment.
+
+The SDK (``memorysync.MemorySyncClient(...).export_all()``) is the oracle. It runs in this
+process with ``os.environ`` replaced, for the duration of the call, by exactly the environ the
+doctor is given: httpx reads its proxy and CA-bundle variables from ``os.environ`` when the
+client is constructed. The doctor runs through ``app.run`` with a real SDK child process that
+gets the same environ.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional
+
+import pytest
+
+from doctor import app
+from doctor.config import Config, Environment, load_config
+from doctor.report import Report
+from doctor.results import Row
+from doctor.sdkproc import SdkProcess
+from doctor.settings import resolve
+
+# This machine exports all of these; a case that wants one sets it explicitly.
+CA_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+_KEPT = ("PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")
+
+# What each demo break's failing row must say.
+BREAK_CAUSES = {
+    "missing-end-user": "MISSING_END_USER_ID",
+    "live-key": "ms_live_",
+    "revoked-key": "restart every service",
+    "unknown-key": "INVALID_API_KEY",
+    "newline-key": "newline",
+    "quoted-key": "quotes",
+    "wrong-project": "PROJECT_MISMATCH",
+    "path-in-url": "/v1",
+    "slow": "timeout",
+    "html": "HTML page",
+    "redirect": "redirecting to https://",
+    "server-error": "request id req_",
+}
+
+
+def minimal_environ(**extra: str) -> Dict[str, str]:
+    """PATH/HOME/LANG from this process plus ``extra``; no CA, proxy or MEMORYSYNC_* variable."""
+    environ = {name: os.environ[name] for name in _KEPT if name in os.environ}
+    environ.update(extra)
+    return environ
+
+
+def sandbox_config(url: str, settings: Mapping[str, Optional[str]]) -> Config:
+    """The packaged config plus a ``sandbox`` environment at ``url``, holding ``settings``."""
+    base = load_config(None, Path("/nonexistent-dir-for-tests"))
+    return replace(
+        base,
+        source="test",
+        environments={**base.environments, "sandbox": Environment("sandbox", url, "ms_test_")},
+        settings={k: v for k, v in settings.items() if v is not None},
+    )
+
+
+@dataclass(frozen=True)
+class SdkOutcome:
+    """What export_all() did: returned ``response``, or raised ``error`` at ``stage``."""
+
+    response: Any
+    error: Optional[BaseException]
+    stage: str  # "ok", "construct" (MemorySyncClient(...) raised) or "call"
+
+    @property
+    def raised(self) -> bool:
+        return self.error is not None
+
+    def __str__(self) -> str:
+        if self.error is None:
+            return f"returned {type(self.response).__name__}"
+        return f"raised at {self.stage}: {type(self.error).__name__}: {self.error}"
+
+
+def sdk_arguments(config: Config, environ: Mapping[str, str]) -> Dict[str, Any]:
+    """The client's arguments from the settings the doctor resolves (same values, same types)."""
+    settings = resolve(flags={}, environ=environ, config=config)
+    return {
+        "api_key": settings.api_key.value or "",
+        "base_url": settings.base_url.value or "",
+        "end_user_id": settings.end_user_id.value,
+        "project_id": settings.project_id.value,
+        "timeout": settings.timeout_seconds or 30.0,
+    }
+
+
+def sdk_outcome(environ: Mapping[str, str], arguments: Mapping[str, Any]) -> SdkOutcome:
+    """The real SDK's export_all(), with os.environ being exactly ``environ`` meanwhile."""
+    import memorysync
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name not in environ:
+                patch.delenv(name)
+        for name, value in environ.items():
+            patch.setenv(name, value)
+        try:
+            client = memorysync.MemorySyncClient(**arguments)
+        except Exception as exc:
+            return SdkOutcome(None, exc, "construct")
+        try:
+            return SdkOutcome(client.export_all(), None, "ok")
+        except Exception as exc:
+            return SdkOutcome(None, exc, "call")
+        finally:
+            client.close()
+
+
+def run_doctor(
+    config: Config,
+    environ: Mapping[str, str],
+    cwd: Path,
+    *,
+    deadline: Optional[float] = None,
+) -> Report:
+    """A full run (every check) with a real SDK child given the same environ."""
+    sdk = SdkProcess(environ=environ, cwd=str(cwd))
+    try:
+        return app.run(
+            app.RunOptions(deadline=deadline), environ=environ, cwd=cwd, sdk=sdk, config=config
+        )
+    finally:
+        sdk.close()
+
+
+def row(report: Report, check_id: str) -> Row:
+    return next(r for r in report.rows if r.id == check_id)
+
+
+def text(r: Row) -> str:
+    """Summary and fix of a row, for matching the cause it names."""
+    return f"{r.result.summary} || {r.result.fix or ''}"
+
+
+def table(report: Report) -> str:
+    """Every row that is not a pass, for assertion messages."""
+    return "\n".join(
+        f"  {r.status.value:5} {r.id}: {text(r)}" for r in report.rows if r.status.value != "pass"
+    )
+
+
+# --- loopback servers that are not the API -----------------------------------------------------
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Proxy:
+    """An HTTP proxy on 127.0.0.1: ``mode`` "forward" (CONNECT tunnels and absolute-form
+    requests) or "auth" (407 to everything). ``seen`` holds each request line it received."""
+
+    mode: str = "forward"
+    seen: List[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._stop = threading.Event()
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self.port = int(self._listener.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._threads: List[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> Proxy:
+        self._spawn(self._accept_loop)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in list(self._threads):
+            thread.join(2)
+        self._listener.close()
+
+    def _spawn(self, target: Any, *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        with self._lock:
+            self._threads.append(thread)
+        thread.start()
+
+    def _accept_loop(self) -> None:
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self._listener], [], [], 0.05)
+            if ready:
+                conn, _ = self._listener.accept()
+                self._spawn(self._serve, conn)
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                head = self._read_head(conn)
+                if not head:
+                    return
+                line = head.split(b"\r\n", 1)[0].decode("latin-1")
+                with self._lock:
+                    self.seen.append(line)
+                if self.mode == "auth":
+                    conn.sendall(
+                        b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                        b'Proxy-Authenticate: Basic realm="corp"\r\n'
+                        b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+                    )
+                    return
+                method, target, _ = line.split(" ", 2)
+                if method == "CONNECT":
+                    host, _, port = target.rpartition(":")
+                    upstream = socket.create_connection((host, int(port)), timeout=2)
+                    conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    self._pipe(conn, upstream, b"")
+                else:
+                    hostport = target.split("://", 1)[1].split("/", 1)[0]
+                    host, _, port = hostport.rpartition(":")
+                    upstream = socket.create_connection((host, int(port or 80)), timeout=2)
+                    self._pipe(conn, upstream, head)
+            except OSError:
+                pass
+
+    def _read_head(self, conn: socket.socket) -> bytes:
+        data = b""
+        conn.settimeout(0.1)
+        while b"\r\n\r\n" not in data and not self._stop.is_set():
+            try:
+                chunk = conn.recv(4096)
+            except socket.timeout:
+                continue
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+    def _pipe(self, conn: socket.socket, upstream: socket.socket, first: bytes) -> None:
+        with upstream:
+            if first:
+                upstream.sendall(first)
+            pair = {conn: upstream, upstream: conn}
+            while not self._stop.is_set():
+                ready, _, _ = select.select(list(pair), [], [], 0.05)
+                for sock in ready:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    pair[sock].sendall(data)
+
+
+
+
+class Flood:
+    """An HTTP server on 127.0.0.1 answering 200 with a chunked JSON-looking body of ``size``
+    bytes sent as fast as the client reads, then holding the connection open until stopped."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._stop = threading.Event()
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._threads: List[threading.Thread] = []
+
+    def __enter__(self) -> Flood:
+        self._spawn(self._accept_loop)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in list(self._threads):
+            thread.join(2)
+        self._listener.close()
+
+    def _spawn(self, target: Any, *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _accept_loop(self) -> None:
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self._listener], [], [], 0.05)
+            if ready:
+                conn, _ = self._listener.accept()
+                self._spawn(self._serve, conn)
+
+    def _serve(self, conn: socket.socket) -> None:
+        piece = b'{"id": 0, "text": "' + b"x" * 65000 + b'"}, '
+        with conn:
+            try:
+                conn.settimeout(2)
+                conn.recv(65536)  # the request head: small enough to arrive in one read
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Transfer-Encoding: chunked\r\n\r\n"
+                )
+                sent = 0
+                while sent < self.size and not self._stop.is_set():
+                    data = b'{"user_id": 1, "memories": [' if sent == 0 else piece
+                    conn.sendall(b"%x\r\n%s\r\n" % (len(data), data))
+                    sent += len(data)
+                self._stop.wait()
+            except OSError:
+                pass  # the client gave up, which is what the test wants

@@ -1,0 +1,423 @@
+"""The parity matrix: for each setup, the real SDK and the doctor against the same server and
+the same environment.
+
+For every setup: the doctor exits 1 exactly when ``MemorySyncClient(...).export_all()`` raises
+(0 when it returns an ExportResponse), the check that must name the root cause fails and says it,
+and the doctor's own SDK round trip met the same exception class as the in-process SDK. The
+documented exception: a 429 rate limit is a warning in the doctor (not a misconfiguration) while
+the SDK raises RateLimitError.
+
+While the doctor runs, ``os.environ`` holds misleading CA and proxy variables: the doctor must read
+only the environ it is given (the SDK reads os.environ, which ``sdk_outcome`` sets to that same
+environ for the duration of the call).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+import pytest
+
+from doctor.demo import BREAKS, demo_config
+from doctor.report import Report
+from doctor.results import Status
+from doctor.sandbox import DEMO_END_USER, DEMO_KEY, DEMO_PROJECT, Sandbox
+from tests.network.conftest import ContextFactory
+from tests.network.helpers import (
+    BREAK_CAUSES,
+    CA_VARIABLES,
+    Proxy,
+    SdkOutcome,
+    free_port,
+    minimal_environ,
+    row,
+    run_doctor,
+    sandbox_config,
+    sdk_arguments,
+    sdk_outcome,
+    table,
+    text,
+)
+
+memorysync = pytest.importorskip("memorysync")
+
+POISON_PROXY = "http://127.0.0.1:9"  # the discard port: nothing listens there
+
+
+@pytest.fixture(autouse=True)
+def misleading_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What this process's os.environ says must not matter to the doctor, only its environ."""
+    for name in CA_VARIABLES:
+        monkeypatch.setenv(name, "/nonexistent/not-the-bundle.pem")
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, POISON_PROXY)
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One environment + server. Values may hold {templates}, filled in by the test:
+    {url} {port} of the sandbox, {ca} {ca_dir} {missing} {empty_dir} {not_pem} CA paths, {refused} an
+    http:// URL nobody listens on, {proxy} a working proxy, {auth_proxy} a proxy answering 407,
+    {target} a second sandbox (redirect target)."""
+
+    expect: Optional[str]  # the check that must fail naming the cause; None: everything works
+    cause: str = ""  # a distinctive fragment of that row's summary or fix
+    faults: Tuple[str, ...] = ()
+    tls: Tuple[str, ...] = ()  # the certificate's names; () serves plain http
+    cert: Mapping[str, float] = field(default_factory=dict)  # days_left= / starts_in=
+    environ: Mapping[str, str] = field(default_factory=dict)
+    settings: Mapping[str, Optional[str]] = field(default_factory=dict)
+    others: Mapping[str, str] = field(default_factory=dict)  # more rows and their status
+    construct: bool = False  # the SDK fails in MemorySyncClient(...), before any request
+
+
+TLS = ("127.0.0.1",)
+HTTPS_LOCALHOST = {"base_url": "https://localhost:{port}"}
+socksio_missing = importlib.util.find_spec("socksio") is None
+
+SETUPS: Dict[str, Setup] = {
+    # --- works for the SDK: the doctor must not raise a false alarm ---------------------------
+    "healthy": Setup(None),
+    "no-project": Setup(None, settings={"project_id": None}, others={"api.project": "skip"}),
+    "trailing-slash": Setup(None, settings={"base_url": "{url}/"}),
+    "latency-over-half": Setup(
+        None,
+        faults=("latency=0.35",),
+        settings={"timeout": "0.6"},
+        others={"timeout.latency": "warn"},
+    ),
+    "tls-ssl-cert-file": Setup(None, tls=TLS, environ={"SSL_CERT_FILE": "{ca}"}),
+    "tls-ssl-cert-dir": Setup(None, tls=TLS, environ={"SSL_CERT_DIR": "{ca_dir}"}),
+    "tls-localhost-name": Setup(
+        None, tls=("localhost",), environ={"SSL_CERT_FILE": "{ca}"}, settings=HTTPS_LOCALHOST
+    ),
+    "tls-requests-bundle-broken": Setup(
+        None,
+        tls=TLS,
+        environ={"SSL_CERT_FILE": "{ca}", "REQUESTS_CA_BUNDLE": "{missing}"},
+        others={"tls.trust_env": "warn"},
+    ),
+    "tls-cert-expires-soon": Setup(
+        None,
+        tls=TLS,
+        cert={"days_left": 5},
+        environ={"SSL_CERT_FILE": "{ca}"},
+        others={"url.reachable": "warn"},
+    ),
+    # httpx consults SSL_CERT_DIR only during a handshake: a broken one does not matter to http
+    "http-with-unhashed-ssl-cert-dir": Setup(
+        None, environ={"SSL_CERT_DIR": "{empty_dir}"}, others={"tls.trust_env": "warn"}
+    ),
+    "http-with-missing-ssl-cert-dir": Setup(
+        None, environ={"SSL_CERT_DIR": "{missing}"}, others={"tls.trust_env": "warn"}
+    ),
+    "no-proxy-exact-ip": Setup(None, environ={"HTTP_PROXY": "{refused}", "NO_PROXY": "127.0.0.1"}),
+    "no-proxy-star": Setup(None, environ={"HTTP_PROXY": "{refused}", "NO_PROXY": "*"}),
+    # httpx matches host:port literally and goes direct; requests proxies: a warning, not a fail
+    "no-proxy-ip-and-port": Setup(
+        None,
+        environ={"HTTP_PROXY": "{refused}", "NO_PROXY": "127.0.0.1:{port}"},
+        others={"proxy.env": "warn"},
+    ),
+    "https-proxy-only-for-http-url": Setup(None, environ={"HTTPS_PROXY": "{refused}"}),
+    "http-proxy-only-for-https-url": Setup(
+        None, tls=TLS, environ={"HTTP_PROXY": "{refused}", "SSL_CERT_FILE": "{ca}"}
+    ),
+    "via-forward-proxy": Setup(None, environ={"HTTP_PROXY": "{proxy}"}),
+    "via-connect-proxy-cidr-no-proxy": Setup(
+        None,
+        tls=TLS,
+        environ={"HTTPS_PROXY": "{proxy}", "NO_PROXY": "127.0.0.0/8", "SSL_CERT_FILE": "{ca}"},
+        others={"proxy.env": "warn"},
+    ),
+    "socks4-behind-no-proxy-star": Setup(
+        None, environ={"ALL_PROXY": "socks4://127.0.0.1:1080", "NO_PROXY": "*"}
+    ),
+    # --- TLS: the SDK fails -----------------------------------------------------------------
+    "tls-requests-bundle-only": Setup(
+        "tls.trust_env",
+        "export SSL_CERT_FILE={ca}",
+        tls=TLS,
+        environ={"REQUESTS_CA_BUNDLE": "{ca}"},
+        others={"url.reachable": "fail"},
+    ),
+    "tls-curl-bundle-only": Setup(
+        "tls.trust_env", "export SSL_CERT_FILE={ca}", tls=TLS, environ={"CURL_CA_BUNDLE": "{ca}"}
+    ),
+    "tls-requests-bundle-only-via-proxy": Setup(
+        "tls.trust_env",
+        "export SSL_CERT_FILE={ca}",
+        tls=TLS,
+        environ={"REQUESTS_CA_BUNDLE": "{ca}", "HTTPS_PROXY": "{proxy}"},
+    ),
+    "tls-requests-bundle-directory-only": Setup(
+        "tls.trust_env",
+        "export SSL_CERT_DIR={ca_dir}",
+        tls=TLS,
+        environ={"REQUESTS_CA_BUNDLE": "{ca_dir}"},
+    ),
+    "tls-no-ca-variable": Setup(
+        "url.reachable", "untrusted certificate", tls=TLS, others={"tls.trust_env": "pass"}
+    ),
+    "tls-ca-dir-without-links": Setup(
+        "url.reachable", "untrusted certificate", tls=TLS, environ={"SSL_CERT_DIR": "{empty_dir}"}
+    ),
+    "tls-ip-address-mismatch": Setup(
+        "url.reachable",
+        "not valid for 127.0.0.1",
+        tls=("api.memorysync.invalid",),
+        environ={"SSL_CERT_FILE": "{ca}"},
+    ),
+    "tls-hostname-mismatch": Setup(
+        "url.reachable",
+        "not valid for localhost",
+        tls=("api.memorysync.invalid",),
+        environ={"SSL_CERT_FILE": "{ca}"},
+        settings=HTTPS_LOCALHOST,
+    ),
+    "tls-cert-expired": Setup(
+        "url.reachable",
+        "has expired",
+        tls=TLS,
+        cert={"days_left": -1},
+        environ={"SSL_CERT_FILE": "{ca}"},
+    ),
+    "tls-cert-not-yet-valid": Setup(
+        "url.reachable",
+        "not valid yet",
+        tls=TLS,
+        cert={"starts_in": 2},
+        environ={"SSL_CERT_FILE": "{ca}"},
+    ),
+    "tls-ssl-cert-file-missing": Setup(
+        "tls.trust_env",
+        "file does not exist",
+        tls=TLS,
+        environ={"SSL_CERT_FILE": "{missing}"},
+        construct=True,
+    ),
+    # httpx loads SSL_CERT_FILE when the client is built, even for an http:// base_url
+    "http-with-ssl-cert-file-not-pem": Setup(
+        "tls.trust_env",
+        "contains no PEM certificate",
+        environ={"SSL_CERT_FILE": "{not_pem}"},
+        construct=True,
+    ),
+    "https-on-plain-http-port": Setup(
+        "url.reachable", "plain HTTP", settings={"base_url": "https://127.0.0.1:{port}"}
+    ),
+    # --- proxies: the SDK fails ---------------------------------------------------------------
+    "no-proxy-cidr": Setup(
+        "url.reachable",
+        "connection refused by proxy",
+        environ={"HTTP_PROXY": "{refused}", "NO_PROXY": "127.0.0.0/8"},
+        others={"proxy.env": "warn"},
+    ),
+    "no-proxy-unset": Setup(
+        "url.reachable",
+        "connection refused by proxy",
+        environ={"HTTP_PROXY": "{refused}"},
+        others={"proxy.env": "pass"},
+    ),
+    "no-proxy-hidden-by-empty-lowercase": Setup(
+        "url.reachable",
+        "connection refused by proxy",
+        environ={"HTTP_PROXY": "{refused}", "no_proxy": "", "NO_PROXY": "127.0.0.1"},
+        others={"proxy.env": "warn"},
+    ),
+    "no-proxy-localhost-for-ip": Setup(
+        "url.reachable",
+        "connection refused by proxy",
+        environ={"HTTP_PROXY": "{refused}", "NO_PROXY": "localhost"},
+    ),
+    "all-proxy-refused": Setup(
+        "url.reachable", "check ALL_PROXY", environ={"ALL_PROXY": "{refused}"}
+    ),
+    "proxy-407-connect": Setup(
+        "url.reachable",
+        "407",
+        tls=TLS,
+        environ={"HTTPS_PROXY": "{auth_proxy}", "SSL_CERT_FILE": "{ca}"},
+    ),
+    "proxy-407-forward": Setup(
+        "url.reachable", "user:password in HTTP_PROXY", environ={"HTTP_PROXY": "{auth_proxy}"}
+    ),
+    "socks4-proxy": Setup(
+        "proxy.env", "socks4", environ={"ALL_PROXY": "socks4://127.0.0.1:1080"}, construct=True
+    ),
+    "socks5-without-socksio-even-for-no-proxy-host": Setup(
+        "proxy.env",
+        "socksio",
+        environ={"ALL_PROXY": "socks5://127.0.0.1:1080", "NO_PROXY": "127.0.0.1"},
+        construct=True,
+    ),
+    # --- the server or the settings: the SDK fails ---------------------------------------------
+    "redirect-to-another-port": Setup(
+        "url.reachable", "redirecting to {target}/memory/export", faults=("redirect={target}",)
+    ),
+    "server-503": Setup("api.auth", "request id req_", faults=("status=503",)),
+    "server-404": Setup("api.auth", "path in base_url", faults=("status=404",)),
+    "server-closes": Setup("url.reachable", "closed the connection", faults=("close",)),
+    "port-refused": Setup(
+        "url.reachable",
+        "connection refused at 127.0.0.1:",
+        settings={"base_url": "{refused}"},
+    ),
+    "name-not-resolved": Setup(
+        "url.reachable", "not resolved", settings={"base_url": "https://doctor-test.invalid"}
+    ),
+    "key-trailing-space": Setup(
+        "key.format", "trailing whitespace", settings={"api_key": DEMO_KEY + " "}
+    ),
+    "end-user-latin1": Setup(
+        "end_user.present", "U+00E9", settings={"end_user_id": "us\u00e9r_1"}
+    ),
+}
+
+
+
+MARKS = {
+    "socks5-without-socksio-even-for-no-proxy-host": pytest.mark.skipif(
+        not socksio_missing, reason="socksio is installed here"
+    ),
+}
+PARAMS = [pytest.param(s, id=n, marks=MARKS.get(n, ())) for n, s in SETUPS.items()]
+
+
+def _values(
+    stack: ExitStack, setup: Setup, tmp_path: Path, paths: Mapping[str, str]
+) -> Dict[str, Any]:
+    """Fill the templates this setup uses, starting the helper servers it needs."""
+    used = " ".join([*setup.environ.values(), *setup.faults, *map(str, setup.settings.values())])
+    empty = tmp_path / "empty-capath"
+    empty.mkdir()
+    not_pem = tmp_path / "notes.txt"
+    not_pem.write_text("not a certificate\n")
+    values: Dict[str, Any] = {
+        **paths,
+        "not_pem": str(not_pem),
+        "missing": str(tmp_path / "missing-bundle.pem"),
+        "empty_dir": str(empty),
+        "refused": f"http://127.0.0.1:{free_port()}",
+    }
+    if "{proxy}" in used:
+        proxy = stack.enter_context(Proxy())
+        values.update(proxy=proxy.url, proxy_seen=proxy.seen)
+    if "{auth_proxy}" in used:
+        values["auth_proxy"] = stack.enter_context(Proxy(mode="auth")).url
+    if "{target}" in used:
+        values["target"] = stack.enter_context(Sandbox()).url
+    return values
+
+
+def _fill(template: Optional[str], values: Mapping[str, Any]) -> Optional[str]:
+    return None if template is None else template.format(**values)
+
+
+def assert_parity(
+    report: Report, outcome: SdkOutcome, expect: Optional[str], cause: str = ""
+) -> None:
+    rows = table(report)
+    roundtrip = row(report, "sdk.roundtrip")
+    if expect is None:
+        assert not outcome.raised, f"the setup should work for the SDK, which {outcome}"
+        assert report.exit_code == 0, f"false alarm: the SDK works here\n{rows}"
+        assert roundtrip.status is Status.PASS, rows
+        return
+    assert outcome.raised, f"the setup should break the SDK, which {outcome}"
+    assert report.exit_code == 1, f"the SDK {outcome}, yet the doctor exits 0\n{rows}"
+    failing = row(report, expect)
+    assert failing.status is Status.FAIL, f"{expect} should fail\n{rows}"
+    assert cause in text(failing), f"{expect} should name {cause!r}\n{rows}"
+    if roundtrip.status is not Status.SKIP:  # skipped behind url.format for a path in base_url
+        assert roundtrip.status is Status.FAIL, rows
+        # The doctor's SDK child met the same exception as the SDK in this process.
+        assert roundtrip.result.details["exception"] == type(outcome.error).__name__, rows
+        assert roundtrip.result.details["stage"] == outcome.stage, rows
+
+
+@pytest.mark.parametrize("setup", PARAMS)
+def test_doctor_fails_exactly_when_the_sdk_fails(
+    setup: Setup,
+    tmp_path: Path,
+    ca_pem: str,
+    ca_dir: str,
+    server_context: ContextFactory,
+) -> None:
+    with ExitStack() as stack:
+        values = _values(stack, setup, tmp_path, {"ca": ca_pem, "ca_dir": ca_dir})
+        context = server_context(*setup.tls, **setup.cert) if setup.tls else None
+        faults = [_fill(f, values) or "" for f in setup.faults]
+        sandbox = stack.enter_context(Sandbox(faults=faults, ssl_context=context))
+        values.update(url=sandbox.url, port=sandbox.port)
+        settings = {
+            "api_key": DEMO_KEY,
+            "base_url": "{url}",
+            "end_user_id": DEMO_END_USER,
+            "project_id": DEMO_PROJECT,
+            "timeout": "1",
+            **setup.settings,
+        }
+        filled = {name: _fill(value, values) for name, value in settings.items()}
+        config = sandbox_config((filled["base_url"] or "").rstrip("/"), filled)
+        environ = minimal_environ(**{k: v.format(**values) for k, v in setup.environ.items()})
+
+        outcome = sdk_outcome(environ, sdk_arguments(config, environ))
+        report = run_doctor(config, environ, tmp_path)
+
+    assert sandbox.handler_errors == []
+    assert_parity(report, outcome, setup.expect, setup.cause.format(**values))
+    assert (outcome.stage == "construct") is setup.construct, str(outcome)
+    if "proxy_seen" in values:
+        # The SDK here, the doctor's probe and its SDK child all went through the proxy: the
+        # setup passes or fails because of the proxy, not because of a bypass.
+        assert len(values["proxy_seen"]) >= 3, values["proxy_seen"]
+    for check_id, status in setup.others.items():
+        assert row(report, check_id).status.value == status, f"{check_id}\n{table(report)}"
+
+
+def test_every_break_has_a_cause() -> None:
+    assert set(BREAK_CAUSES) == set(BREAKS)
+
+
+@pytest.mark.parametrize("name", sorted(BREAKS))
+def test_every_demo_break_fails_the_sdk_and_its_check(name: str, tmp_path: Path) -> None:
+    with Sandbox(faults=BREAKS[name].faults) as sandbox:
+        config = demo_config(sandbox.url, name)
+        # Shorter than the demo's 2 s timeout, so the slow break (latency 3 s) times out sooner.
+        timeout = "0.5" if name == "slow" else "1"
+        config = replace(config, settings={**config.settings, "timeout": timeout})
+        environ = minimal_environ()
+        outcome = sdk_outcome(environ, sdk_arguments(config, environ))
+        report = run_doctor(config, environ, tmp_path)
+    assert_parity(report, outcome, BREAKS[name].expect, BREAK_CAUSES[name])
+
+
+def test_a_rate_limit_warns_while_the_sdk_raises_rate_limit_error(tmp_path: Path) -> None:
+    """The documented exception to "exit 1 iff the SDK raised": 429 is not a misconfiguration."""
+    with Sandbox(faults=["status=429"]) as sandbox:
+        config = sandbox_config(
+            sandbox.url,
+            {
+                "api_key": DEMO_KEY,
+                "base_url": sandbox.url,
+                "end_user_id": DEMO_END_USER,
+                "timeout": "1",
+            },
+        )
+        environ = minimal_environ()
+        outcome = sdk_outcome(environ, sdk_arguments(config, environ))
+        report = run_doctor(config, environ, tmp_path)
+    assert isinstance(outcome.error, memorysync.RateLimitError), str(outcome)
+    assert outcome.error.retry_after_seconds == 30
+    assert report.exit_code == 0, table(report)
+    auth = row(report, "api.auth")
+    assert auth.status is Status.WARN and "retry after 30 s" in auth.result.summary
+    roundtrip = row(report, "sdk.roundtrip")
+    assert roundtrip.status is Status.WARN
+    assert roundtrip.result.details["exception"] == "RateLimitError"
+    assert [r.id for r in report.rows if r.status in (Status.FAIL, Status.ERROR)] == []
