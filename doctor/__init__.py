@@ -23,7 +23,18 @@ _EXPORTS = {
     "warn": "results",
 }
 
-__all__ = ["Result", "Status", "__version__", "error", "fail", "passed", "register", "registry", "skip", "warn"]
+__all__ = [
+    "Result",
+    "Status",
+    "__version__",
+    "error",
+    "fail",
+    "passed",
+    "register",
+    "registry",
+    "skip",
+    "warn",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -162,4 +162,5 @@ def main() -> None:
     if line.strip():
         emit({"roundtrip": roundtrip(json.loads(line))})
 
+
 main()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -11,62 +10,14 @@ from typing import Any, Callable, Optional
 import click
 
 from ._version import __version__
+from .boundary import DoctorGroup
 from .demo import BREAKS
 from .errors import DoctorError
 from .output import Output, color_wanted
-from .report import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
 from .settings import ENV_VARS
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 FORMAT_NAMES = ("table", "json")
-
-
-class DoctorGroup(click.Group):
-    """The one error boundary: maps every outcome to a documented exit code, output masked."""
-
-    def main(self, args: Any = None, prog_name: Optional[str] = None, **extra: Any) -> Any:  # type: ignore[override]
-        extra.pop("standalone_mode", None)
-        argv = list(sys.argv[1:] if args is None else args)
-        # Before settings exist, mask what could be a key: the variable, the flag, and any
-        # key-like word on the command line (a key pasted as a stray argument is echoed by click).
-        output = Output(
-            [os.environ.get(ENV_VARS["api_key"], "")]
-            + _flag_values(argv, "--api-key")
-            + [a for a in argv if _SECRET_LIKE.match(a.strip())]
-        )
-        try:
-            code = super().main(args=argv, prog_name=prog_name, standalone_mode=False, **extra)
-        except click.exceptions.Abort:
-            output.err("Interrupted.")
-            sys.exit(EXIT_INTERRUPTED)
-        except click.ClickException as exc:
-            ctx = getattr(exc, "ctx", None)
-            if ctx is not None:
-                output.err(ctx.get_usage() + f"\nTry '{ctx.command_path} --help' for help.\n")
-            output.err(f"Error: {exc.format_message()}")
-            sys.exit(exc.exit_code)
-        except DoctorError as exc:
-            output.err(f"Error: {exc}")
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            output.err("Interrupted.")
-            sys.exit(EXIT_INTERRUPTED)
-        except Exception as exc:
-            output.err(
-                f"Internal error: {type(exc).__name__}: {exc}\n"
-                "This is a bug in memorysync-doctor; please report it with the command you ran."
-            )
-            sys.exit(EXIT_INTERNAL)
-        sys.exit(code if isinstance(code, int) else 0)
-
-
-_SECRET_LIKE = re.compile(r"^['\"]?[A-Za-z0-9_\-]{16,}")
-
-
-def _flag_values(argv: list[str], flag: str) -> list[str]:
-    values = [a.split("=", 1)[1] for a in argv if a.startswith(flag + "=")]
-    values += [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == flag]
-    return values
 
 
 def _csv(_: click.Context, __: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -221,7 +172,7 @@ def _run_and_print(
     from .render import RenderOptions, renderer
     from .results import Status
 
-    out: Output = click.get_current_context().find_root().meta.setdefault("output", Output())
+    out: Output = click.get_current_context().obj
     environ = dict(os.environ) if environ is None else environ
     options = app.RunOptions(
         flags=flags,
@@ -269,7 +220,7 @@ def demo(break_name: Optional[str], list_breaks: bool, **opts: Any) -> int:
     """
     if list_breaks:
         width = max(map(len, BREAKS))
-        Output().out(
+        click.get_current_context().obj.out(
             "\n".join(
                 f"{name:<{width}}  {b.help} (fails {b.expect})"
                 for name, b in sorted(BREAKS.items())
@@ -375,24 +326,10 @@ def list_checks(fmt: str, config: Optional[Path]) -> int:
     """List every check: id, title, tags and where it comes from."""
     from . import app
     from .config import load_config
+    from .render.catalog import listing
 
     specs, failures, _ = app.load_checks(load_config(config, Path.cwd()))
-    out = Output()
-    rows = [(s.id, s.title, ",".join(s.tags), s.origin) for s in specs]
-    rows += [
-        (f.row_id, f"plugin {f.name} failed to load: {f.message}", "plugin", f.origin)
-        for f in failures
-    ]
-    if fmt == "json":
-        import json
-
-        out.out(
-            json.dumps([dict(zip(("id", "title", "tags", "origin"), r)) for r in rows], indent=2)
-        )
-    else:
-        from tabulate import tabulate
-
-        out.out(tabulate(rows, headers=["id", "title", "tags", "origin"], tablefmt="simple"))
+    click.get_current_context().obj.out(listing(specs, failures, fmt))
     return 0
 
 
@@ -408,21 +345,11 @@ def explain(check_id: str, config: Optional[Path]) -> int:
 
     cfg = load_config(config, Path.cwd())
     specs, _, _ = app.load_checks(cfg)
-    app.select(
-        specs, app.RunOptions(only=(check_id,)), cfg
-    )  # raises the usage error for unknown ids
+    app.select(specs, app.RunOptions(only=(check_id,)), cfg)  # the usage error for unknown ids
+    from .render.catalog import explanation
+
     spec = next(s for s in specs if s.id == check_id)
-    lines = [f"{spec.id}: {spec.title}", f"tags: {', '.join(spec.tags)}", f"origin: {spec.origin}"]
-    if spec.requires:
-        lines.append(f"requires: {', '.join(spec.requires)}")
-    if spec.options:
-        current = cfg.checks.get(spec.id, {})
-        lines.append(
-            "options: "
-            + ", ".join(f"{k} ({t.__name__}) = {current.get(k)!r}" for k, t in spec.options.items())
-        )
-    lines += ["", spec.doc]
-    Output().out("\n".join(lines))
+    click.get_current_context().obj.out(explanation(spec, cfg.checks.get(spec.id, {})))
     return 0
 
 
@@ -430,4 +357,4 @@ def main() -> None:
     cli.main(prog_name="memorysync-doctor")
 
 
-__all__ = ["EXIT_USAGE", "cli", "main"]
+__all__ = ["cli", "main"]

@@ -126,7 +126,11 @@ def url_reachable(ctx: CheckContext) -> Result:
             **details,
         )
     where = pre.connected_address if pre is not None else exchange.proxy.reason
-    note = f" (a JSON answer over {len(exchange.body)} bytes: only its start was read)" if large else ""
+    note = (
+        f" (a JSON answer over {len(exchange.body)} bytes: only its start was read)"
+        if large
+        else ""
+    )
     return passed(
         f"HTTP {status} from {where} in {exchange.elapsed_ms or 0:.0f} ms{note}", **details
     )
@@ -135,11 +139,7 @@ def url_reachable(ctx: CheckContext) -> Result:
 def _large_json(exchange: Exchange) -> bool:
     """A body longer than the probe reads that starts as a JSON object: a big export, which the
     SDK reads whole and accepts. (A body that never ends shows up in sdk.roundtrip instead.)"""
-    return (
-        exchange.body_truncated
-        and exchange.body.lstrip()[:1] == b"{"
-        and not _html(exchange)
-    )
+    return exchange.body_truncated and exchange.body.lstrip()[:1] == b"{" and not _html(exchange)
 
 
 def _proxy_auth(exchange: Exchange) -> tuple[str, str]:

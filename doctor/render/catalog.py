@@ -1,0 +1,36 @@
+"""`list` and `explain`: the registered checks, as a table, JSON, or one check's full text."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping, Sequence
+
+from ..registry import CheckSpec, PluginFailure
+
+COLUMNS = ("id", "title", "tags", "origin")
+
+
+def listing(specs: Sequence[CheckSpec], failures: Sequence[PluginFailure], fmt: str) -> str:
+    rows = [(s.id, s.title, ",".join(s.tags), s.origin) for s in specs]
+    rows += [
+        (f.row_id, f"plugin {f.name} failed to load: {f.message}", "plugin", f.origin)
+        for f in failures
+    ]
+    if fmt == "json":
+        return json.dumps([dict(zip(COLUMNS, row)) for row in rows], indent=2)
+    from tabulate import tabulate
+
+    return tabulate(rows, headers=list(COLUMNS), tablefmt="simple")
+
+
+def explanation(spec: CheckSpec, options: Mapping[str, Any]) -> str:
+    lines = [f"{spec.id}: {spec.title}", f"tags: {', '.join(spec.tags)}", f"origin: {spec.origin}"]
+    if spec.requires:
+        lines.append(f"requires: {', '.join(spec.requires)}")
+    if spec.options:
+        shown = (
+            f"{name} ({kind.__name__}) = {options.get(name)!r}"
+            for name, kind in spec.options.items()
+        )
+        lines.append("options: " + ", ".join(shown))
+    return "\n".join([*lines, "", spec.doc])
