@@ -11,6 +11,7 @@ import importlib
 import inspect
 import re
 import sys
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Optional, Tuple
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 CheckFunc = Callable[["CheckContext"], "Result"]
 
 ENTRY_POINT_GROUP = "memorysync_doctor.checks"
+PLUGIN_IMPORT_TIMEOUT = 10.0
 KINDS = ("offline", "network")
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 _BUILTIN_PREFIX = "doctor.checks"
@@ -139,15 +141,34 @@ class CheckRegistry:
             or any(spec.module == p or spec.module.startswith(p + ".") for p in prefixes)
         ]
 
-    def load_plugin(self, module: str, origin: str) -> Optional[PluginFailure]:
-        """Import a plugin module; its checks register with ``origin``. Failures are returned."""
+    def load_plugin(
+        self, module: str, origin: str, timeout: float = PLUGIN_IMPORT_TIMEOUT
+    ) -> Optional[PluginFailure]:
+        """Import a plugin module; its checks register with ``origin``. Failures are returned.
+
+        The import runs in a daemon thread: a plugin that hangs (or calls sys.exit) while being
+        imported becomes a failure row instead of holding or ending the run.
+        """
+        outcome: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                importlib.import_module(module)
+            except BaseException as exc:  # a plugin may raise anything
+                outcome.append(exc)
+
         self._origin = origin
         try:
-            importlib.import_module(module)
-        except Exception as exc:  # a plugin may raise anything: it must not stop the run
-            return PluginFailure(module, origin, f"{type(exc).__name__}: {exc}")
+            worker = threading.Thread(target=work, daemon=True, name=f"plugin:{module}")
+            worker.start()
+            worker.join(timeout)
         finally:
             self._origin = None
+        if worker.is_alive():
+            return PluginFailure(module, origin, f"import did not finish within {timeout:g} s")
+        if outcome:
+            exc = outcome[0]
+            return PluginFailure(module, origin, f"{type(exc).__name__}: {exc}")
         return None
 
 

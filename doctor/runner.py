@@ -125,7 +125,7 @@ def execute(spec: CheckSpec, ctx: Context) -> Row:
                 f"check returned {type(result).__name__}, not a Result",
                 f"this is a bug in {spec.origin}",
             )
-    except Exception as exc:
+    except BaseException as exc:  # SystemExit too: a check must not end the run
         result = error_result(
             f"check crashed: {type(exc).__name__}: {exc}",
             f"this is a bug in {spec.origin}; please report it",

@@ -162,3 +162,28 @@ def test_facts_are_computed_once_even_when_asked_concurrently(make_context) -> N
     rows = _run(reg, make_context)
     assert [r.summary for r in rows.values()] == ["42", "42"]
     assert len(calls) == 1
+
+
+def test_a_check_that_calls_sys_exit_is_an_error_row(make_context) -> None:
+    def leave(ctx: object) -> Result:
+        raise SystemExit(3)
+
+    rows = _run(_registry(s_exit=(leave, (), "offline"), s_fine=(lambda ctx: OK, (), "offline")), make_context)
+    assert rows["s.exit"].status is Status.ERROR and "SystemExit" in rows["s.exit"].summary
+    assert rows["s.fine"] == OK
+
+
+def test_plugins_that_hang_or_exit_while_importing_become_failures(tmp_path, monkeypatch) -> None:
+    import uuid
+
+    tag = uuid.uuid4().hex[:8]
+    (tmp_path / f"hangs_{tag}.py").write_text("import time\ntime.sleep(30)\n")
+    (tmp_path / f"exits_{tag}.py").write_text("import sys\nsys.exit('bye')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    reg = CheckRegistry()
+    started = time.monotonic()
+    hung = reg.load_plugin(f"hangs_{tag}", "test", timeout=0.3)
+    assert time.monotonic() - started < 2
+    assert hung is not None and hung.message == "import did not finish within 0.3 s"
+    exited = reg.load_plugin(f"exits_{tag}", "test")
+    assert exited is not None and exited.message == "SystemExit: bye"
