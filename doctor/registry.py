@@ -194,16 +194,16 @@ def entry_point_plugins() -> list[tuple[str, str]]:
     """(module, origin) for every installed plugin in the ``memorysync_doctor.checks`` group."""
     from importlib import metadata
 
-    if sys.version_info >= (3, 10):
-        eps: Iterable[Any] = metadata.entry_points(group=ENTRY_POINT_GROUP)
-    else:  # pragma: no cover - Python 3.9
-        eps = metadata.entry_points().get(ENTRY_POINT_GROUP, [])
-    found = []
-    for ep in eps:
-        dist = getattr(getattr(ep, "dist", None), "name", None)
-        origin = f"entry point {ep.name}" + (f" ({dist})" if dist else "")
-        found.append((ep.value.split(":")[0].strip(), origin))
-    return found
+    found: dict[str, tuple[str, str]] = {}
+    for dist in metadata.distributions():  # the same on 3.9, where EntryPoint has no .dist
+        for ep in dist.entry_points:
+            if ep.group == ENTRY_POINT_GROUP:
+                name = dist.metadata["Name"] or "unknown distribution"
+                found.setdefault(
+                    f"{name}:{ep.name}",
+                    (ep.value.split(":")[0].strip(), f"{name} (entry point {ep.name})"),
+                )
+    return list(found.values())
 
 
 registry = CheckRegistry()

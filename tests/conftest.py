@@ -130,3 +130,14 @@ class FakeSdk:
 @pytest.fixture
 def fake_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("doctor.sdkproc.SdkProcess", FakeSdk)
+
+
+def cli_runner() -> Any:
+    """A CliRunner with stdout and stderr apart, on click 8.1 (Python 3.9) as on 8.2+."""
+    import inspect
+
+    from click.testing import CliRunner
+
+    if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters:
+        return CliRunner(mix_stderr=False)  # click < 8.2
+    return CliRunner()

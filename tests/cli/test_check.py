@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from doctor.cli import cli
-from tests.conftest import GOOD_ENV, GOOD_KEY, LIVE_KEY, STAGING
+from tests.conftest import GOOD_ENV, GOOD_KEY, LIVE_KEY, STAGING, cli_runner
 
 OFFLINE = ["check", "--offline"]
 # The real SDK child is exercised in tests/checks/test_sdk.py and the end-to-end tests.
@@ -17,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("fake_sdk")
 
 
 def invoke(args: list[str], env: dict[str, str] | None = None):
-    return CliRunner().invoke(cli, args, env=env or {}, catch_exceptions=False)
+    return cli_runner().invoke(cli, args, env=env or {}, catch_exceptions=False)
 
 
 def test_healthy_offline_run_exits_0_and_prints_the_table() -> None:

@@ -6,16 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from doctor.cli import cli
 from doctor.registry import registry
+from tests.conftest import cli_runner
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_list_shows_every_builtin_check() -> None:
-    result = CliRunner().invoke(cli, ["list", "--format", "json"])
+    result = cli_runner().invoke(cli, ["list", "--format", "json"])
     assert result.exit_code == 0
     listed = {row["id"]: row for row in json.loads(result.stdout)}
     builtin = {spec.id for spec in registry if spec.origin == "builtin"}
@@ -29,7 +29,7 @@ def test_list_shows_every_builtin_check() -> None:
 
 
 def test_explain_prints_the_checks_documentation() -> None:
-    result = CliRunner().invoke(cli, ["explain", "timeout.sane"])
+    result = cli_runner().invoke(cli, ["explain", "timeout.sane"])
     assert result.exit_code == 0
     assert result.stdout.startswith(
         "timeout.sane: Timeout value\ntags: offline, timeout\norigin: builtin\n"
@@ -39,7 +39,7 @@ def test_explain_prints_the_checks_documentation() -> None:
 
 
 def test_explain_unknown_id_exits_2() -> None:
-    result = CliRunner().invoke(cli, ["explain", "nope.nothing"])
+    result = cli_runner().invoke(cli, ["explain", "nope.nothing"])
     assert result.exit_code == 2
     assert (
         result.stderr
@@ -53,7 +53,7 @@ def _commands() -> list[str]:
 
 @pytest.mark.parametrize("command", _commands())
 def test_every_command_has_help(command: str) -> None:
-    result = CliRunner().invoke(cli, [command, "--help"])
+    result = cli_runner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0
     assert cli.commands[command].help and result.stdout.startswith(f"Usage: cli {command}")
 
@@ -65,6 +65,6 @@ def test_every_command_appears_in_the_readme() -> None:
 
 
 def test_version_and_group_help() -> None:
-    runner = CliRunner()
+    runner = cli_runner()
     assert runner.invoke(cli, ["--version"]).stdout == "memorysync-doctor, version 0.1.0\n"
     assert runner.invoke(cli, ["-h"]).exit_code == 0

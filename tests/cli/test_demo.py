@@ -7,11 +7,12 @@ from types import SimpleNamespace
 from typing import Any, Dict, List, Mapping, Optional
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from doctor.cli import cli
 from doctor.demo import BREAKS
 from doctor.sandbox import foreground
+from tests.conftest import cli_runner
 from tests.network.helpers import BREAK_CAUSES, CA_VARIABLES, free_port
 
 pytest.importorskip("memorysync")
@@ -21,7 +22,7 @@ ENV: Dict[str, Optional[str]] = {name: None for name in CA_VARIABLES}
 
 
 def invoke(args: List[str], env: Optional[Mapping[str, Optional[str]]] = None) -> Result:
-    return CliRunner().invoke(cli, args, env={**ENV, **(env or {})}, catch_exceptions=False)
+    return cli_runner().invoke(cli, args, env={**ENV, **(env or {})}, catch_exceptions=False)
 
 
 def demo(*args: str, env: Optional[Mapping[str, Optional[str]]] = None) -> Dict[str, Any]:

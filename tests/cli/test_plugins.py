@@ -9,10 +9,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from doctor.cli import cli
-from tests.conftest import GOOD_ENV
+from tests.conftest import GOOD_ENV, cli_runner
 
 
 def _plugin_source(check_id: str) -> str:
@@ -52,7 +51,7 @@ def test_entry_point_plugin_is_listed_and_runs(
         tmp_path, f"doctor-company-{unique}", f"company_checks_{unique}", _plugin_source(check_id)
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    runner = CliRunner()
+    runner = cli_runner()
 
     listing = runner.invoke(cli, ["list", "--format", "json"])
     row = next(r for r in json.loads(listing.stdout) if r["id"] == check_id)
@@ -60,7 +59,7 @@ def test_entry_point_plugin_is_listed_and_runs(
         "id": check_id,
         "title": "Company proxy allowed",
         "tags": "offline,company",
-        "origin": f"entry point doctor-company-{unique} (doctor-company-{unique})",
+        "origin": f"doctor-company-{unique} (entry point doctor-company-{unique})",
     }
 
     result = runner.invoke(cli, ["check", "--offline", "--format", "json"], env=GOOD_ENV)
@@ -86,13 +85,13 @@ def test_plugin_that_raises_on_import_is_an_error_row_and_the_run_continues(
         "raise RuntimeError('no config for you')\n",
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    result = CliRunner().invoke(cli, ["check", "--offline", "--format", "json"], env=GOOD_ENV)
+    result = cli_runner().invoke(cli, ["check", "--offline", "--format", "json"], env=GOOD_ENV)
     document = json.loads(result.stdout)
     first = document["checks"][0]
     assert first["id"] == f"plugin.broken_checks_{unique}"
     assert first["status"] == "error"
     assert first["summary"] == (
-        f"plugin 'broken_checks_{unique}' (entry point doctor-broken-{unique} (doctor-broken-{unique})) "
+        f"plugin 'broken_checks_{unique}' (doctor-broken-{unique} (entry point doctor-broken-{unique})) "
         "failed to load: RuntimeError: no config for you"
     )
     assert {c["id"]: c["status"] for c in document["checks"]}["key.format"] == "pass"
@@ -108,7 +107,7 @@ def test_config_plugins_are_loaded_and_a_missing_one_is_an_error_row(
     (tmp_path / "checks.yaml").write_text(
         f"version: 1\nplugins: [local_checks_{unique}, missing_mod_{unique}]\n"
     )
-    result = CliRunner().invoke(cli, ["check", "--offline", "--format", "json"], env=GOOD_ENV)
+    result = cli_runner().invoke(cli, ["check", "--offline", "--format", "json"], env=GOOD_ENV)
     checks = {c["id"]: c for c in json.loads(result.stdout)["checks"]}
     assert checks[check_id]["status"] == "pass"
     missing = checks[f"plugin.missing_mod_{unique}"]
@@ -123,7 +122,7 @@ def test_plugin_checks_do_not_leak_into_runs_that_did_not_load_them(
     (tmp_path / f"leak_checks_{unique}.py").write_text(_plugin_source(check_id))
     (tmp_path / "checks.yaml").write_text(f"version: 1\nplugins: [leak_checks_{unique}]\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    runner = CliRunner()
+    runner = cli_runner()
     assert check_id in runner.invoke(cli, ["list"]).stdout
     (tmp_path / "checks.yaml").unlink()
     assert check_id not in runner.invoke(cli, ["list"]).stdout

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from doctor.cli import cli
+from tests.conftest import cli_runner
 
 BODY = "PLANTED0123456789abcdefPLANTED"
 PROXY_PASSWORD = "hunter2hunter2hunter2"
@@ -75,7 +75,7 @@ def test_planted_key_never_appears(tmp_path: Path, form: str, run: str, source: 
         (tmp_path / "checks.yaml").write_text(
             f"version: 1\nsettings:\n  api_key: {key!r}\n", encoding="utf-8"
         )
-    result = CliRunner().invoke(cli, args, env=env)
+    result = cli_runner().invoke(cli, args, env=env)
     assert result.exit_code in (0, 1, 2), result.output
     written = (
         (tmp_path / "out.json").read_text(encoding="utf-8")

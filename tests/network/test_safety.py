@@ -12,10 +12,10 @@ import tracemalloc
 from typing import Any, Dict, Optional, Sequence, Tuple
 
 import pytest
-from click.testing import CliRunner
 
 from doctor.cli import cli
 from doctor.sandbox import DEMO_END_USER, DEMO_KEY, Sandbox
+from tests.conftest import cli_runner
 from tests.network.helpers import CA_VARIABLES, Flood
 
 pytest.importorskip("memorysync")
@@ -43,7 +43,7 @@ def check(
         *extra,
     ]
     started = time.monotonic()
-    result = CliRunner().invoke(cli, list(args), env=ENV, catch_exceptions=False)
+    result = cli_runner().invoke(cli, list(args), env=ENV, catch_exceptions=False)
     elapsed = time.monotonic() - started
     document = json.loads(result.stdout)
     return result.exit_code, {row["id"]: row for row in document["checks"]}, elapsed
