@@ -169,8 +169,10 @@ def _run_and_print(
     loaded_config: Any = None,
 ) -> int:
     from . import app
-    from .render import RenderOptions, renderer
+    from .render import RenderOptions, preload, renderer
     from .results import Status
+
+    preload(fmt)
 
     out: Output = click.get_current_context().obj
     environ = dict(os.environ) if environ is None else environ

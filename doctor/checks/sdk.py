@@ -57,6 +57,9 @@ def sdk_version(ctx: CheckContext) -> Result:
     working directory shadows the real package for code started here.
     Fix: the exact pip line is printed; rename a shadowing file.
     """
+    # packaging.requirements (for sdk.dependencies) loads specifiers and versions too; importing
+    # it here does that while the SDK child is still starting, off the run's critical path.
+    import packaging.requirements  # noqa: F401
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import InvalidVersion, Version
 

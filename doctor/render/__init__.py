@@ -25,6 +25,13 @@ class Renderer(Protocol):
     def __call__(self, report: Report, options: RenderOptions) -> str: ...
 
 
+def preload(name: str) -> None:
+    """Import a renderer in the background, while the checks wait on the network or the SDK."""
+    import threading
+
+    threading.Thread(target=importlib.import_module, args=(FORMATS[name],), daemon=True).start()
+
+
 def renderer(name: str) -> Renderer:
     module = importlib.import_module(FORMATS[name])
     render: Renderer = module.render

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tabulate import tabulate
+
 from .._version import __version__
 from ..report import Report, settings_view
 from ..results import Status
@@ -19,8 +21,6 @@ _COLORS = {
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    from tabulate import tabulate
-
     lines = [f"memorysync-doctor {__version__} · environment: {report.environment or 'unknown'}"]
     for name, view in settings_view(report.settings).items():
         value = view["value"] if view["value"] is not None else "(not set)"
