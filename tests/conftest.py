@@ -141,3 +141,18 @@ def cli_runner() -> Any:
     if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters:
         return CliRunner(mix_stderr=False)  # click < 8.2
     return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def ca() -> Any:
+    """One trustme certificate authority for the session's TLS servers."""
+    import trustme
+
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def ca_pem(ca: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)

@@ -16,18 +16,6 @@ ContextFactory = Callable[..., ssl.SSLContext]
 
 
 @pytest.fixture(scope="session")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="session")
-def ca_pem(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
-@pytest.fixture(scope="session")
 def ca_dir(ca_pem: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A capath directory holding the CA under its OpenSSL subject hash (what `openssl rehash` makes)."""
     openssl = shutil.which("openssl")

@@ -13,9 +13,9 @@ import os
 import select
 import socket
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, TypeVar
 
 import pytest
 
@@ -25,6 +25,9 @@ from doctor.report import Report
 from doctor.results import Row
 from doctor.sdkproc import SdkProcess
 from doctor.settings import resolve
+from tests.probe.servers import read_request_head
+
+_S = TypeVar("_S", bound="LoopbackServer")
 
 # This machine exports all of these; a case that wants one sets it explicitly.
 CA_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
@@ -153,22 +156,11 @@ def table(report: Report) -> str:
 # --- loopback servers that are not the API -----------------------------------------------------
 
 
-def free_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+class LoopbackServer:
+    """A raw TCP server on 127.0.0.1: one thread accepts, one thread per connection runs
+    ``_serve``; leaving the ``with`` block stops and joins them all."""
 
-
-@dataclass
-class Proxy:
-    """An HTTP proxy on 127.0.0.1: ``mode`` "forward" (CONNECT tunnels and absolute-form
-    requests) or "auth" (407 to everything). ``seen`` holds each request line it received."""
-
-    mode: str = "forward"
-    seen: List[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
+    def __init__(self) -> None:
         self._stop = threading.Event()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.bind(("127.0.0.1", 0))
@@ -178,7 +170,7 @@ class Proxy:
         self._threads: List[threading.Thread] = []
         self._lock = threading.Lock()
 
-    def __enter__(self) -> Proxy:
+    def __enter__(self: _S) -> _S:
         self._spawn(self._accept_loop)
         return self
 
@@ -202,9 +194,22 @@ class Proxy:
                 self._spawn(self._serve, conn)
 
     def _serve(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+
+class Proxy(LoopbackServer):
+    """An HTTP proxy on 127.0.0.1: ``mode`` "forward" (CONNECT tunnels and absolute-form
+    requests) or "auth" (407 to everything). ``seen`` holds each request line it received."""
+
+    def __init__(self, mode: str = "forward") -> None:
+        super().__init__()
+        self.mode = mode
+        self.seen: List[str] = []
+
+    def _serve(self, conn: socket.socket) -> None:
         with conn:
             try:
-                head = self._read_head(conn)
+                head = read_request_head(conn, self._stop)
                 if not head:
                     return
                 line = head.split(b"\r\n", 1)[0].decode("latin-1")
@@ -231,19 +236,6 @@ class Proxy:
             except OSError:
                 pass
 
-    def _read_head(self, conn: socket.socket) -> bytes:
-        data = b""
-        conn.settimeout(0.1)
-        while b"\r\n\r\n" not in data and not self._stop.is_set():
-            try:
-                chunk = conn.recv(4096)
-            except socket.timeout:
-                continue
-            if not chunk:
-                break
-            data += chunk
-        return data
-
     def _pipe(self, conn: socket.socket, upstream: socket.socket, first: bytes) -> None:
         with upstream:
             if first:
@@ -258,42 +250,13 @@ class Proxy:
                     pair[sock].sendall(data)
 
 
-
-
-class Flood:
+class Flood(LoopbackServer):
     """An HTTP server on 127.0.0.1 answering 200 with a chunked JSON-looking body of ``size``
     bytes sent as fast as the client reads, then holding the connection open until stopped."""
 
     def __init__(self, size: int) -> None:
+        super().__init__()
         self.size = size
-        self._stop = threading.Event()
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(16)
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        self._threads: List[threading.Thread] = []
-
-    def __enter__(self) -> Flood:
-        self._spawn(self._accept_loop)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        for thread in list(self._threads):
-            thread.join(2)
-        self._listener.close()
-
-    def _spawn(self, target: Any, *args: Any) -> None:
-        thread = threading.Thread(target=target, args=args, daemon=True)
-        self._threads.append(thread)
-        thread.start()
-
-    def _accept_loop(self) -> None:
-        while not self._stop.is_set():
-            ready, _, _ = select.select([self._listener], [], [], 0.05)
-            if ready:
-                conn, _ = self._listener.accept()
-                self._spawn(self._serve, conn)
 
     def _serve(self, conn: socket.socket) -> None:
         piece = b'{"id": 0, "text": "' + b"x" * 65000 + b'"}, '

@@ -32,7 +32,6 @@ from tests.network.helpers import (
     CA_VARIABLES,
     Proxy,
     SdkOutcome,
-    free_port,
     minimal_environ,
     row,
     run_doctor,
@@ -42,6 +41,7 @@ from tests.network.helpers import (
     table,
     text,
 )
+from tests.probe.servers import free_port
 
 memorysync = pytest.importorskip("memorysync")
 

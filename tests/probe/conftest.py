@@ -25,18 +25,6 @@ def no_network_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture(scope="session")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="session")
-def ca_pem(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
 @pytest.fixture
 def tls_server(ca: trustme.CA) -> Iterator[Callable[..., HTTPServer]]:
     """``tls_server(respond=json_ok, names=("127.0.0.1",), not_before=..., not_after=...)``."""
