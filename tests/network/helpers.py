@@ -10,12 +10,11 @@ gets the same environ.
 from __future__ import annotations
 
 import os
-import select
 import socket
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, TypeVar
+from typing import Any, Dict, List, Mapping, Optional
 
 import pytest
 
@@ -25,9 +24,7 @@ from doctor.report import Report
 from doctor.results import Row
 from doctor.sdkproc import SdkProcess
 from doctor.settings import resolve
-from tests.probe.servers import read_request_head
-
-_S = TypeVar("_S", bound="LoopbackServer")
+from tests.probe.servers import RawServer, pipe, read_request_head
 
 # This machine exports all of these; a case that wants one sets it explicitly.
 CA_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
@@ -156,65 +153,24 @@ def table(report: Report) -> str:
 # --- loopback servers that are not the API -----------------------------------------------------
 
 
-class LoopbackServer:
-    """A raw TCP server on 127.0.0.1: one thread accepts, one thread per connection runs
-    ``_serve``; leaving the ``with`` block stops and joins them all."""
-
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(16)
-        self.port = int(self._listener.getsockname()[1])
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._threads: List[threading.Thread] = []
-        self._lock = threading.Lock()
-
-    def __enter__(self: _S) -> _S:
-        self._spawn(self._accept_loop)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        for thread in list(self._threads):
-            thread.join(2)
-        self._listener.close()
-
-    def _spawn(self, target: Any, *args: Any) -> None:
-        thread = threading.Thread(target=target, args=args, daemon=True)
-        with self._lock:
-            self._threads.append(thread)
-        thread.start()
-
-    def _accept_loop(self) -> None:
-        while not self._stop.is_set():
-            ready, _, _ = select.select([self._listener], [], [], 0.05)
-            if ready:
-                conn, _ = self._listener.accept()
-                self._spawn(self._serve, conn)
-
-    def _serve(self, conn: socket.socket) -> None:
-        raise NotImplementedError
-
-
-class Proxy(LoopbackServer):
+class Proxy(RawServer):
     """An HTTP proxy on 127.0.0.1: ``mode`` "forward" (CONNECT tunnels and absolute-form
     requests) or "auth" (407 to everything). ``seen`` holds each request line it received."""
 
     def __init__(self, mode: str = "forward") -> None:
-        super().__init__()
+        super().__init__(self._proxy)
         self.mode = mode
         self.seen: List[str] = []
+        self.address = f"http://127.0.0.1:{self.port}"
 
-    def _serve(self, conn: socket.socket) -> None:
+    def _proxy(self, conn: socket.socket, stop: threading.Event) -> None:
         with conn:
             try:
-                head = read_request_head(conn, self._stop)
+                head = read_request_head(conn, stop)
                 if not head:
                     return
                 line = head.split(b"\r\n", 1)[0].decode("latin-1")
-                with self._lock:
-                    self.seen.append(line)
+                self.seen.append(line)
                 if self.mode == "auth":
                     conn.sendall(
                         b"HTTP/1.1 407 Proxy Authentication Required\r\n"
@@ -227,38 +183,26 @@ class Proxy(LoopbackServer):
                     host, _, port = target.rpartition(":")
                     upstream = socket.create_connection((host, int(port)), timeout=2)
                     conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                    self._pipe(conn, upstream, b"")
+                    pipe(conn, upstream, stop)
                 else:
                     hostport = target.split("://", 1)[1].split("/", 1)[0]
                     host, _, port = hostport.rpartition(":")
                     upstream = socket.create_connection((host, int(port or 80)), timeout=2)
-                    self._pipe(conn, upstream, head)
+                    pipe(conn, upstream, stop, head)
             except OSError:
                 pass
 
-    def _pipe(self, conn: socket.socket, upstream: socket.socket, first: bytes) -> None:
-        with upstream:
-            if first:
-                upstream.sendall(first)
-            pair = {conn: upstream, upstream: conn}
-            while not self._stop.is_set():
-                ready, _, _ = select.select(list(pair), [], [], 0.05)
-                for sock in ready:
-                    data = sock.recv(65536)
-                    if not data:
-                        return
-                    pair[sock].sendall(data)
 
-
-class Flood(LoopbackServer):
+class Flood(RawServer):
     """An HTTP server on 127.0.0.1 answering 200 with a chunked JSON-looking body of ``size``
     bytes sent as fast as the client reads, then holding the connection open until stopped."""
 
     def __init__(self, size: int) -> None:
-        super().__init__()
+        super().__init__(self._flood)
         self.size = size
+        self.address = f"http://127.0.0.1:{self.port}"
 
-    def _serve(self, conn: socket.socket) -> None:
+    def _flood(self, conn: socket.socket, stop: threading.Event) -> None:
         piece = b'{"id": 0, "text": "' + b"x" * 65000 + b'"}, '
         with conn:
             try:
@@ -269,10 +213,10 @@ class Flood(LoopbackServer):
                     b"Transfer-Encoding: chunked\r\n\r\n"
                 )
                 sent = 0
-                while sent < self.size and not self._stop.is_set():
+                while sent < self.size and not stop.is_set():
                     data = b'{"user_id": 1, "memories": [' if sent == 0 else piece
                     conn.sendall(b"%x\r\n%s\r\n" % (len(data), data))
                     sent += len(data)
-                self._stop.wait()
+                stop.wait()
             except OSError:
                 pass  # the client gave up, which is what the test wants

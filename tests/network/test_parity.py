@@ -306,9 +306,9 @@ def _values(
     }
     if "{proxy}" in used:
         proxy = stack.enter_context(Proxy())
-        values.update(proxy=proxy.url, proxy_seen=proxy.seen)
+        values.update(proxy=proxy.address, proxy_seen=proxy.seen)
     if "{auth_proxy}" in used:
-        values["auth_proxy"] = stack.enter_context(Proxy(mode="auth")).url
+        values["auth_proxy"] = stack.enter_context(Proxy(mode="auth")).address
     if "{target}" in used:
         values["target"] = stack.enter_context(Sandbox()).url
     return values

@@ -88,7 +88,7 @@ def test_a_flood_of_body_is_capped_not_buffered() -> None:
     with Flood(32 << 20) as flood:
         tracemalloc.start()
         try:
-            code, rows, elapsed = check(flood.url, "--timeout", "30", deadline="1")
+            code, rows, elapsed = check(flood.address, "--timeout", "30", deadline="1")
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()

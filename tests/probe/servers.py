@@ -180,14 +180,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def tunnel_proxy(conn: socket.socket, stop: threading.Event) -> None:
-    """A minimal CONNECT proxy: answer 200, then pipe bytes both ways until either side closes."""
-    head = read_request_head(conn, stop)
-    target = head.split(b" ")[1].decode()
-    host, _, port = target.rpartition(":")
-    upstream = socket.create_connection((host, int(port)), timeout=2)
-    conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+def pipe(
+    conn: socket.socket, upstream: socket.socket, stop: threading.Event, first: bytes = b""
+) -> None:
+    """Copy bytes both ways between two sockets until either side closes (or ``stop``)."""
     with upstream:
+        if first:
+            upstream.sendall(first)
         pair = {conn: upstream, upstream: conn}
         while not stop.is_set():
             ready, _, _ = select.select(list(pair), [], [], 0.05)
@@ -196,3 +195,13 @@ def tunnel_proxy(conn: socket.socket, stop: threading.Event) -> None:
                 if not data:
                     return
                 pair[sock].sendall(data)
+
+
+def tunnel_proxy(conn: socket.socket, stop: threading.Event) -> None:
+    """A minimal CONNECT proxy: answer 200, then pipe bytes both ways until either side closes."""
+    head = read_request_head(conn, stop)
+    target = head.split(b" ")[1].decode()
+    host, _, port = target.rpartition(":")
+    upstream = socket.create_connection((host, int(port)), timeout=2)
+    conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+    pipe(conn, upstream, stop)
