@@ -6,7 +6,6 @@ curl" so often means nothing for the SDK.
 
 from __future__ import annotations
 
-import ssl
 from typing import TYPE_CHECKING
 
 from .. import facts
@@ -90,6 +89,8 @@ def _sdk_untrusted(ctx: CheckContext) -> bool:
 def _trusts(ctx: CheckContext, bundle: CABundle) -> bool:
     """Would verifying against ``bundle`` succeed? Direct: one more TLS handshake, no HTTP.
     Through a proxy: one more request over the same route, without the key or any SDK header."""
+    import ssl
+
     from ..probe.cabundle import sdk_ssl_context
     from ..probe.phases import preflight
 
