@@ -13,7 +13,8 @@ from doctor.cli import cli
 from doctor.demo import BREAKS
 from doctor.sandbox import foreground
 from tests.conftest import cli_runner
-from tests.network.helpers import BREAK_CAUSES, CA_VARIABLES, free_port
+from tests.network.helpers import BREAK_CAUSES, CA_VARIABLES
+from tests.probe.servers import free_port
 
 pytest.importorskip("memorysync")
 
