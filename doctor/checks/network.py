@@ -68,12 +68,10 @@ def url_reachable(ctx: CheckContext) -> Result:
     facts.start_exchange(ctx.run)
     pre = facts.preflight(ctx.run)
     if pre is not None and pre.failure is not None:
-        return fail(
-            _phase_summary(pre.failure),
-            _phase_fix(pre.failure.kind, ctx),
-            phase=pre.failure.phase,
-            kind=pre.failure.kind,
-        )
+        summary, fix = _phase_summary(pre.failure), _phase_fix(pre.failure.kind, ctx)
+        if pre.failure.kind in ("tls_expired", "tls_not_yet_valid"):
+            summary, fix = _with_clock(ctx, summary, fix)
+        return fail(summary, fix, phase=pre.failure.phase, kind=pre.failure.kind)
     exchange = facts.exchange(ctx.run)
     details = _timing_details(ctx, exchange)
     failure = exchange.failure
@@ -159,6 +157,22 @@ def _proxy_auth(exchange: Exchange) -> tuple[str, str]:
         "configured: a transparent proxy on this network intercepts the connection",
         "ask the network team for the proxy's address and credentials and set HTTPS_PROXY",
     )
+
+
+def _with_clock(ctx: CheckContext, summary: str, fix: str) -> tuple[str, str]:
+    """Add what the server's Date header says about this machine's clock."""
+    from ..probe.clock import describe_skew, server_date
+
+    verdict = describe_skew(
+        server_date(facts.probe_url(ctx.run), timeout=min(facts.probe_timeout(ctx.run), 5.0))
+    )
+    if not verdict:
+        return summary, fix
+    if verdict.endswith("fix the clock"):
+        fix = "set this machine's clock right (timedatectl set-ntp true, or your platform's NTP settings)"
+    else:
+        fix = "the server's certificate must be renewed: tell the API operator"
+    return f"{summary}; {verdict}", fix
 
 
 def _phase_summary(failure: Any) -> str:
