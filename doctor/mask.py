@@ -15,6 +15,8 @@ from typing import Any, Iterable
 KEY_PREFIXES = ("ms_test_", "ms_live_")
 _KEY_SHAPE = re.compile(r"ms_(?:test|live)_[A-Za-z0-9_\-]{6,}")
 _URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@]*:)[^\s/@]+@")
+# A user part alone (http://TOKEN@proxy) is usually a token: hidden too, when token-sized.
+_URL_TOKEN = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://)[^\s:/@]{8,}@")
 _TAIL = 4
 _MIN_BODY_FOR_TAIL = 16
 
@@ -57,7 +59,8 @@ class Masker:
         text = _KEY_SHAPE.sub(
             lambda m: m.group(0) if m.group(0) in self._public else mask_key(m.group(0)), text
         )
-        return _URL_PASSWORD.sub(r"\g<head>***@", text)
+        text = _URL_PASSWORD.sub(r"\g<head>***@", text)
+        return _URL_TOKEN.sub(r"\g<head>***@", text)
 
     def data(self, value: Any) -> Any:
         """The same, through dicts, lists and tuples (for structured output)."""

@@ -175,3 +175,9 @@ def test_no_12_character_run_of_a_key_survives(
     masker = Masker([stored.format(k=key)] if registered else [])
     out = masker(before + shown.format(k=key) + after)
     assert leaks(out, body) == [], out
+
+
+def test_a_token_as_the_user_part_of_a_url_is_hidden() -> None:
+    assert Masker()("via http://abcdef0123456789@proxy:3128 and http://bob@proxy") == (
+        "via http://***@proxy:3128 and http://bob@proxy"
+    )
