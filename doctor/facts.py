@@ -75,6 +75,10 @@ def exchange(ctx: Context) -> Exchange:
 
 def start_exchange(ctx: Context) -> None:
     """Send the probe request now, in the background, while the pre-flight runs."""
+    # Imported here, in the caller's thread (the runner's, before it starts any check), so the
+    # slowest import of the run is not slowed further by checks competing for the GIL.
+    import requests  # noqa: F401
+
     ctx.prefetch("probe.exchange", _compute_exchange)
 
 

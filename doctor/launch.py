@@ -6,6 +6,7 @@ most of what an offline run costs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -18,4 +19,14 @@ def main() -> None:
         sdkproc.start_early(environ=os.environ, cwd=os.getcwd())
     from .cli import main as cli_main
 
-    cli_main()
+    code = 0
+    try:
+        cli_main()
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    # Everything is written and closed by now; skipping the interpreter's teardown (module
+    # clean-up, daemon threads still parked on the child's pipe) saves ~20 ms a run.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`| head`)
+            stream.flush()
+    os._exit(code)
