@@ -249,3 +249,33 @@ def test_real_interpreter_with_a_shadowing_file(config: Config, check, tmp_path:
     assert os.path.realpath(result.details["origin"]) == os.path.realpath(shadow)
     assert "memorysync.py, not the installed package" in result.summary
     assert result.fix.startswith(f"rename or remove {result.details['origin']}")
+
+
+def test_real_interpreter_without_the_sdk(config: Config, check, tmp_path: Path) -> None:
+    """An interpreter that cannot see site-packages (python -S) stands in for one without the SDK:
+    the doctor still runs, says so, and prints the exact pip line; the round trip is skipped."""
+    from doctor.sdkproc import SdkProcess
+
+    bare = tmp_path / "python-without-site"
+    bare.write_text(f'#!/bin/sh\nexec "{sys.executable}" -S "$@"\n')
+    bare.chmod(0o755)
+    settings = resolve(
+        flags={"api_key": "ms_test_" + "a" * 32, "base_url": "http://127.0.0.1:9"}, environ={}, config=config
+    )
+    ctx = Context(
+        settings,
+        config,
+        environ=dict(os.environ),
+        deadline=time.monotonic() + 20,
+        cwd=str(tmp_path),
+        sdk=SdkProcess(python=str(bare), environ=dict(os.environ), cwd=str(tmp_path)),
+    )
+    try:
+        version = check("sdk.version", ctx)
+        roundtrip = check("sdk.roundtrip", ctx)
+    finally:
+        ctx.close()
+    assert version.status is FAIL
+    assert version.summary == f"memorysync is not installed for {sys.executable}"
+    assert version.fix == 'pip install "memorysync>=1.0,<2.0"'
+    assert roundtrip.status is Status.SKIP and "see sdk.version" in roundtrip.summary
