@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from tabulate import tabulate
@@ -32,18 +33,15 @@ def render(report: Report, options: RenderOptions) -> str:
     summary_width = max(30, (options.width - 30) * 5 // 9)
     fix_width = max(24, options.width - 30 - summary_width)
     table = [
-        [_status(row.status, options.color), row.id, row.result.summary, row.result.fix or ""]
+        [
+            _status(row.status, options.color),
+            row.id,
+            _wrap(row.result.summary, summary_width),
+            _wrap(row.result.fix or "", fix_width),
+        ]
         for row in report.rows
     ]
-    lines += [
-        "",
-        tabulate(
-            table,
-            headers=["status", "check", "summary", "fix"],
-            tablefmt="simple",
-            maxcolwidths=[None, None, summary_width, fix_width],
-        ),
-    ]
+    lines += ["", tabulate(table, headers=["status", "check", "summary", "fix"], tablefmt="simple")]
     if options.verbose:
         lines += ["", "details:"]
         for row in report.rows:
@@ -66,6 +64,11 @@ def _status(status: Status, color: bool) -> str:
     return click.style(
         status.value.upper(), fg=_COLORS[status], bold=status in (Status.FAIL, Status.ERROR)
     )
+
+
+def _wrap(text: str, width: int) -> str:
+    """Wrap at spaces only: a command, URL or path in a fix stays whole, ready to copy."""
+    return textwrap.fill(text, width, break_long_words=False, break_on_hyphens=False)
 
 
 def _short(value: Any) -> str:
