@@ -8,7 +8,7 @@ newline or surrounding quotes are evidence for the checks, not something to clea
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator, Mapping, Optional, Sequence, Tuple
 
@@ -30,6 +30,7 @@ ALIASES = {
 class Found:
     value: str
     source: str
+    variable: str = field(default="", compare=False)  # the name it was found under
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,14 @@ def resolve(
     for name in SETTING_NAMES:
         found = [layer[name] for layer in layers if name in layer]
         aliases = tuple(
-            Found(environ[alias], f"env:{alias}")
+            Found(environ[alias], f"env:{alias}", alias)
             for alias in ALIASES.get(name, ())
             if alias in environ
+        ) + tuple(
+            replace(values[alias], variable=alias)
+            for values in file_layers
+            for alias in ALIASES.get(name, ())
+            if alias in values
         )
         if found:
             resolved[name] = Setting(

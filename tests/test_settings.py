@@ -262,3 +262,11 @@ def test_searched_names_every_place(tmp_path: Path, user_config: Config) -> None
         f"env file {path}",
         f"settings: in {user_config.source}",
     )
+
+
+def test_alias_names_in_env_files_are_recorded_but_not_used(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env_file = tmp_path / "app.env"
+    env_file.write_text("MEMORYSYNC_USER_ID=u_42\n")
+    settings = resolve(flags={}, environ={}, env_files=(env_file,), config=None)
+    assert settings.end_user_id.value is None
+    assert [(f.value, f.source) for f in settings.end_user_id.aliases] == [("u_42", f"env-file:{env_file}:1")]

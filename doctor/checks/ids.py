@@ -21,7 +21,10 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def _alias_hint(setting: Setting) -> str:
     if not setting.aliases:
         return ""
-    names = ", ".join(f.source.split(":", 1)[1] for f in setting.aliases)
+    names = ", ".join(
+        f.variable if f.source == f"env:{f.variable}" else f"{f.variable} ({f.source})"
+        for f in setting.aliases
+    )
     return f" ({names} is set, but the SDK's settings are read from {ENV_VARS[setting.name]})"
 
 

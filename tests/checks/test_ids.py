@@ -127,3 +127,11 @@ def test_project_alias_variable_is_pointed_out(make_context, check) -> None:
         "no project id set (MEMORYSYNC_PROJECT is set, but the SDK's settings are read from "
         "MEMORYSYNC_PROJECT_ID)"
     )
+
+
+def test_end_user_alias_in_an_env_file_is_named_with_its_place(make_context, check, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env_file = tmp_path / "app.env"
+    env_file.write_text("# app\nMEMORYSYNC_USER_ID=u_42\n")
+    result = check("end_user.present", make_context(env_files=(env_file,)))
+    assert result.status is FAIL
+    assert f"(MEMORYSYNC_USER_ID (env-file:{env_file}:2) is set, but the SDK's settings" in result.summary
