@@ -14,9 +14,8 @@ from typing import Any, Optional
 
 import click
 
-from .errors import DoctorError
+from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, DoctorError
 from .output import Output
-from .report import EXIT_INTERNAL, EXIT_INTERRUPTED
 from .settings import ENV_VARS
 
 # A key pasted as a stray argument is echoed by click's usage errors: mask what could be one.

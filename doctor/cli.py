@@ -305,10 +305,8 @@ def sandbox(
         run_foreground,
     )
 
-    out = Output(
-        [os.environ.get(ENV_VARS["api_key"], "")],
-        public=(DEMO_KEY, DEMO_LIVE_KEY, DEMO_REVOKED_KEY),
-    )
+    out: Output = click.get_current_context().obj
+    out.allow_public((DEMO_KEY, DEMO_LIVE_KEY, DEMO_REVOKED_KEY))
     try:
         parsed = [parse_fault(spec) for spec in faults]
         loaded = Accounts.from_file(accounts) if accounts else None

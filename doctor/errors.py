@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+# The documented exit codes (README "Exit codes"); boundary.py maps every outcome to one.
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+
 
 class DoctorError(Exception):
     """A problem the user can fix: printed as 'Error: ...', exit code 2."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
 
 class UsageError(DoctorError):

@@ -11,6 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from ._version import __version__
+from .settings import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from .context import Context
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 
 PROBE_ROUTE = "/memory/export"
 USER_AGENT = f"memorysync-doctor/{__version__}"
-DEFAULT_TIMEOUT = 30.0
 # Network facts give up this long (at most a tenth of the time left) before the run's deadline,
 # so the checks reading them can still say what happened ("the server is hanging") instead of
 # all being cut off by the runner at the deadline with "did not finish".

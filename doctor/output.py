@@ -11,13 +11,18 @@ from .mask import Masker
 
 
 class Output:
-    def __init__(self, secrets: Iterable[str] = (), public: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets = list(secrets)
-        self._public = tuple(public)
-        self.mask = Masker(self._secrets, self._public)
+        self._public: tuple[str, ...] = ()
+        self.mask = Masker(self._secrets)
 
     def add_secrets(self, secrets: Iterable[str]) -> None:
         self._secrets.extend(secrets)
+        self.mask = Masker(self._secrets, self._public)
+
+    def allow_public(self, values: Iterable[str]) -> None:
+        """Published test data (the sandbox's demo keys) that may be shown in full."""
+        self._public += tuple(values)
         self.mask = Masker(self._secrets, self._public)
 
     def out(self, text: str, *, nl: bool = True) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
 from typing import Callable, Iterator, Optional
@@ -28,40 +29,28 @@ def no_network_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def tls_server(ca: trustme.CA) -> Iterator[Callable[..., HTTPServer]]:
     """``tls_server(respond=json_ok, names=("127.0.0.1",), not_before=..., not_after=...)``."""
-    started = []
+    import ssl
 
-    def start(
-        respond: Responder = json_ok,
-        names: tuple = ("127.0.0.1",),
-        not_before: Optional[dt.datetime] = None,
-        not_after: Optional[dt.datetime] = None,
-    ) -> HTTPServer:
-        import ssl
+    with contextlib.ExitStack() as stack:
 
-        cert = ca.issue_cert(*names, not_before=not_before, not_after=not_after)
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        cert.configure_cert(context)
-        server = HTTPServer(respond, tls=context).__enter__()
-        started.append(server)
-        return server
+        def start(
+            respond: Responder = json_ok,
+            names: tuple = ("127.0.0.1",),
+            not_before: Optional[dt.datetime] = None,
+            not_after: Optional[dt.datetime] = None,
+        ) -> HTTPServer:
+            cert = ca.issue_cert(*names, not_before=not_before, not_after=not_after)
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            cert.configure_cert(context)
+            return stack.enter_context(HTTPServer(respond, tls=context))
 
-    yield start
-    for server in started:
-        server.__exit__(None, None, None)
+        yield start
 
 
 @pytest.fixture
 def http_server() -> Iterator[Callable[..., HTTPServer]]:
-    started = []
-
-    def start(respond: Responder = json_ok) -> HTTPServer:
-        server = HTTPServer(respond).__enter__()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.__exit__(None, None, None)
+    with contextlib.ExitStack() as stack:
+        yield lambda respond=json_ok: stack.enter_context(HTTPServer(respond))
 
 
 @pytest.fixture
