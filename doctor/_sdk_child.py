@@ -1,28 +1,75 @@
 """Runs in a child process of the target interpreter: what the application would see of the SDK.
 
-Standard library only (it may run under another interpreter). Started as ``python -c`` so the
-working directory is first on sys.path, exactly as for an application started from here.
-Protocol: one JSON line ``{"install": ...}``; then it reads one JSON line of settings from stdin
-(never argv or the environment, where other processes could read the key) and answers with one
-``{"roundtrip": ...}`` line. An empty line means "no round trip": it exits.
+Standard library only, and no annotations that need ``typing`` (it may run under another
+interpreter, next to the application's own modules). Started as ``python -c`` so the working
+directory is on ``sys.path`` exactly as for an application started from here; the child's own
+machinery is imported before that entry is put back, so a local ``json.py`` or ``resource.py``
+cannot run inside the process that is handed the key.
+
+Protocol, on private copies of stdin and stdout (fd 0 and 1 then point at the null device, so a
+module that prints or reads while being imported cannot break it):
+- the child writes one JSON line ``{"install": {...}}``;
+- the parent writes request lines ``{"id": N, "deadline_s": S, "request": {settings}}`` (never
+  argv or the environment, where other processes could read the key); the child answers each
+  with ``{"id": N, "roundtrip": {...}}``.
+End of input (the parent closed the pipe, or died) ends the child at once, whatever it is doing;
+so does the deadline the parent sent.
 """
 
-import json
 import sys
-import time
-from typing import Any, Dict
+
+_APP_PATH = sys.path.pop(0) if sys.path and sys.path[0] in ("", ".") else None
+
+import importlib.metadata  # noqa: E402
+import importlib.resources  # noqa: E402  (see main(): imported before any thread starts)
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
+try:
+    import resource
+except ImportError:  # not on Windows
+    resource = None  # type: ignore[assignment]
 
 MEMORY_LIMIT = 1 << 30
 MAX_MESSAGE = 2000
+_write_lock = threading.Lock()
 
 
-def emit(obj: Dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
+def private_streams():  # type: ignore[no-untyped-def]
+    """Keep stdin and stdout for the protocol; give everyone else the null device."""
+    proto_in = os.fdopen(os.dup(0), "r", encoding="utf-8", errors="replace")
+    proto_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.close(null)
+    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115
+    sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    return proto_in, proto_out
 
 
-def exception_facts(exc: BaseException) -> Dict[str, Any]:
-    cause = exc.__cause__ or exc.__context__
+def emit(stream, obj):  # type: ignore[no-untyped-def]
+    with _write_lock:
+        stream.write(json.dumps(obj) + "\n")
+        stream.flush()
+
+
+def chain(exc):  # type: ignore[no-untyped-def]
+    """The exception and what it wraps (__cause__, __context__), at most 10 deep."""
+    seen = []  # type: list
+    while exc is not None and exc not in seen and len(seen) < 10:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
+def exception_facts(exc):  # type: ignore[no-untyped-def]
+    links = chain(exc)[1:]
+    cause = links[0] if links else None
     return {
         "classes": [cls.__name__ for cls in type(exc).__mro__],
         "module": type(exc).__module__,
@@ -31,17 +78,15 @@ def exception_facts(exc: BaseException) -> Dict[str, Any]:
         "request_id": getattr(exc, "request_id", None),
         "retry_after": getattr(exc, "retry_after_seconds", None),
         "cause": (type(cause).__name__ + ": " + str(cause))[:MAX_MESSAGE] if cause else None,
+        "cause_classes": [cls.__name__ for link in links for cls in type(link).__mro__],
     }
 
 
-def install_facts() -> Dict[str, Any]:
-    import importlib.util
-    import re
-    from importlib import metadata
-
-    requires: list = []
-    installed: Dict[str, Any] = {}
-    info: Dict[str, Any] = {
+def install_facts():  # type: ignore[no-untyped-def]
+    metadata = importlib.metadata
+    requires = []  # type: list
+    installed = {}  # type: dict
+    info = {  # type: dict
         "python": list(sys.version_info[:3]),
         "executable": sys.executable,
         "dist_version": None,
@@ -54,7 +99,7 @@ def install_facts() -> Dict[str, Any]:
         info["dist_version"] = dist.version
         requires.extend(dist.requires or [])
         info["dist_location"] = str(dist.locate_file("memorysync"))
-    except metadata.PackageNotFoundError:
+    except Exception:  # not installed, or broken metadata: the import below tells more
         pass
     for requirement in requires:
         match = re.match(r"[A-Za-z0-9_.\-]+", str(requirement))
@@ -62,7 +107,7 @@ def install_facts() -> Dict[str, Any]:
             continue
         try:
             installed[match.group(0)] = metadata.version(match.group(0))
-        except metadata.PackageNotFoundError:
+        except Exception:
             installed[match.group(0)] = None
     try:
         spec = importlib.util.find_spec("memorysync")
@@ -82,10 +127,12 @@ def install_facts() -> Dict[str, Any]:
     return info
 
 
-def roundtrip(request: Dict[str, Any]) -> Dict[str, Any]:
-    import memorysync
-
+def roundtrip(request):  # type: ignore[no-untyped-def]
     started = time.monotonic()
+    try:
+        import memorysync
+    except BaseException as exc:
+        return {"stage": "import", "error": exception_facts(exc)}
     try:
         client = memorysync.MemorySyncClient(
             api_key=request["api_key"],
@@ -95,18 +142,17 @@ def roundtrip(request: Dict[str, Any]) -> Dict[str, Any]:
             timeout=request["timeout"],
         )
     except BaseException as exc:
-        return {"ok": False, "stage": "construct", "error": exception_facts(exc)}
+        return {"stage": "construct", "error": exception_facts(exc)}
     try:
         response = client.export_all()
         return {
-            "ok": True,
+            "stage": "ok",
             "user_id": response.user_id,
             "memories": len(response.memories),
             "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
         }
     except BaseException as exc:
         return {
-            "ok": False,
             "stage": "call",
             "error": exception_facts(exc),
             "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
@@ -115,52 +161,65 @@ def roundtrip(request: Dict[str, Any]) -> Dict[str, Any]:
         client.close()
 
 
-def request_waiting() -> bool:
-    """Has the parent already written the round-trip request (it usually has, in a full run)?"""
+def serve(line, proto_out):  # type: ignore[no-untyped-def]
     try:
-        import select
+        message = json.loads(line)
+    except ValueError:
+        return
+    deadline_s = message.get("deadline_s")
+    if isinstance(deadline_s, (int, float)) and deadline_s > 0:
+        # The child's own deadline: it never outlives the run it serves.
+        timer = threading.Timer(deadline_s, os._exit, args=(0,))
+        timer.daemon = True
+        timer.start()
+    result = roundtrip(message["request"])
+    emit(proto_out, {"id": message.get("id"), "roundtrip": result})
 
-        return bool(select.select([sys.stdin], [], [], 0)[0])
-    except (ImportError, OSError, ValueError):
-        return False  # no select on this platform's pipes: read it after the install facts
 
-
-def main() -> None:
-    try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    except Exception:
-        pass  # not on this platform: the parent's deadline still bounds us
-    try:
+def main():  # type: ignore[no-untyped-def]
+    proto_in, proto_out = private_streams()
+    if resource is not None:
+        try:  # noqa: SIM105  (contextlib is not imported in the child)
+            resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+        except Exception:
+            pass  # not allowed here: the parent's deadline still bounds us
+    if _APP_PATH is not None:
+        sys.path.insert(0, _APP_PATH)  # from here on, imports resolve as the application's do
+    try:  # noqa: SIM105
         import memorysync  # noqa: F401  (install_facts reports a failure; this only warms it)
-
-        imported = True
     except BaseException:
-        imported = False
-    box: Dict[str, Any] = {}
-    call = None
-    line = sys.stdin.readline() if imported and request_waiting() else None
-    if line is not None and not line.strip():
-        return  # end of input: the parent is done with us
-    if line:
-        # The round trip is mostly waiting on the network: start it before the metadata work.
-        import threading
+        pass
+    lines = []
+    arrived = threading.Condition()
 
-        request = json.loads(line)
-        call = threading.Thread(target=lambda: box.update(result=roundtrip(request)), daemon=True)
-        call.start()
-    info = install_facts()
-    emit({"install": info})
-    if call is not None:
-        call.join()
-        emit({"roundtrip": box["result"]})
-        return
-    if not info.get("import_ok"):
-        return
-    line = sys.stdin.readline()
-    if line.strip():
-        emit({"roundtrip": roundtrip(json.loads(line))})
+    def read():  # type: ignore[no-untyped-def]
+        for line in proto_in:
+            if not line.strip():
+                break
+            with arrived:
+                lines.append(line)
+                arrived.notify()
+        os._exit(0)  # end of input: the parent is done with us, or gone
+
+    # Requests are read (and round trips started) while the install facts are gathered: the
+    # round trip is mostly waiting on the network.
+    threading.Thread(target=read, daemon=True).start()
+    handled = 0
+
+    def start_waiting():  # type: ignore[no-untyped-def]
+        nonlocal handled
+        with arrived:
+            waiting, handled = lines[handled:], len(lines)
+        for line in waiting:
+            threading.Thread(target=serve, args=(line, proto_out), daemon=True).start()
+
+    start_waiting()
+    emit(proto_out, {"install": install_facts()})
+    while True:
+        with arrived:
+            while handled == len(lines):
+                arrived.wait()
+        start_waiting()
 
 
 main()

@@ -1,4 +1,4 @@
-"""One doctor run, from options to a Report: config, plugins, settings, selection, checks.
+"""One doctor run, from options to a Report: config, plugins, settings, selection, session.
 
 The CLI parses and prints; everything between lives here so it can be tested without a terminal.
 """
@@ -9,16 +9,16 @@ import difflib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, Sequence, Tuple
 
 from .config import Config, load_config
-from .context import Context
-from .errors import UsageError
+from .errors import RegistrationError, UsageError
 from .registry import CheckRegistry, CheckSpec, PluginFailure, entry_point_plugins, registry
 from .report import Report
-from .results import Status
-from .runner import run_checks
-from .settings import resolve
+from .results import Finding, Status
+from .results import error as error_result
+from .session import Entry, Session, plan
+from .settings import DEFAULT_TIMEOUT, resolve
 
 if TYPE_CHECKING:
     from .sdkproc import SdkProcess
@@ -40,13 +40,17 @@ class RunOptions:
 
 def default_deadline(timeout: Optional[float]) -> float:
     """Long enough for the SDK to use its whole timeout once, and then some; never unbounded."""
-    return min(max(2 * (timeout or 30.0) + 5, 10.0), 300.0)
+    return min(max(2 * (timeout or DEFAULT_TIMEOUT) + 5, 10.0), 300.0)
 
 
 def load_checks(
     config: Config, reg: CheckRegistry = registry
 ) -> Tuple[list[CheckSpec], list[PluginFailure], Tuple[str, ...]]:
-    """Built-in checks, then plugins (entry points, then checks.yaml plugins:)."""
+    """Built-in checks, then plugins (entry points, then checks.yaml plugins:), validated.
+
+    A plugin check that names an unknown check or closes a cycle is dropped and reported as
+    its plugin's failure; the same mistake in a built-in check is a bug (RegistrationError).
+    """
     from . import checks  # noqa: F401  (registers the built-in checks)
 
     failures, modules = [], []
@@ -58,11 +62,27 @@ def load_checks(
         else:
             modules.append(module)
     specs = reg.from_modules(modules)
+    while True:
+        problems = reg.problems(specs)
+        if not problems:
+            break
+        by_id = {spec.id: spec for spec in specs}
+        bad = {check_id for check_id, _ in problems if by_id[check_id].origin != "builtin"}
+        if not bad:
+            raise RegistrationError(problems[0][1])
+        for check_id, message in problems:
+            if check_id in bad:
+                spec = by_id[check_id]
+                failures.append(PluginFailure(spec.id, spec.origin, message))
+        specs = [spec for spec in specs if spec.id not in bad]
     warnings = config.validate_options({spec.id: spec.options for spec in specs})
     return specs, failures, warnings
 
 
-def select(specs: Sequence[CheckSpec], options: RunOptions, config: Config) -> list[CheckSpec]:
+def select(
+    specs: Sequence[CheckSpec], options: RunOptions, config: Config
+) -> Tuple[list[str], dict[str, str]]:
+    """The ids chosen to run, and the ids left out on purpose with the reason (shown as skip)."""
     known = {spec.id for spec in specs}
     for check_id in options.only + options.skip:
         if check_id not in known:
@@ -71,12 +91,16 @@ def select(specs: Sequence[CheckSpec], options: RunOptions, config: Config) -> l
             raise UsageError(
                 f"unknown check id {check_id!r}{hint}; `memorysync-doctor list` shows them all"
             )
-    chosen = [s for s in specs if config.enabled(s.id)]
-    if options.only:
-        chosen = [s for s in chosen if s.id in options.only]
+    chosen = [s for s in specs if not options.only or s.id in options.only]
     if options.tags:
         chosen = [s for s in chosen if set(options.tags) & set(s.tags)]
-    return [s for s in chosen if s.id not in options.skip]
+    excluded = {}
+    for spec in chosen:
+        if spec.id in options.skip:
+            excluded[spec.id] = "--skip"
+        elif not config.enabled(spec.id):
+            excluded[spec.id] = f"enabled: false in {config.source}"
+    return [s.id for s in chosen if s.id not in excluded], excluded
 
 
 def run(
@@ -86,32 +110,65 @@ def run(
     cwd: Path,
     sdk: Optional[SdkProcess] = None,
     config: Optional[Config] = None,
+    secrets: Callable[[Iterable[str]], None] = lambda found: None,
 ) -> Report:
+    """``secrets`` is told every key value as soon as the settings are resolved, before any
+    check runs (the CLI's masking Output)."""
     config = config or load_config(options.config, cwd)
     specs, failures, warnings = load_checks(config)
     settings = resolve(
         flags=options.flags, environ=environ, env_files=options.env_files, config=config
     )
-    chosen = select(specs, options, config)
+    secrets(settings.secrets)
+    chosen, excluded = select(specs, options, config)
     deadline = options.deadline or default_deadline(settings.timeout_seconds)
-    ctx = Context(
-        settings,
-        config,
-        environ=environ,
+    entry = Entry(settings, config, environ, str(cwd), sdk=sdk)
+    session = Session(
+        [entry],
+        plan(specs, chosen),
         deadline=time.monotonic() + deadline,
         offline=options.offline,
-        sdk=sdk,
-        cwd=str(cwd),
+        jobs=options.jobs,
     )
-    try:
-        rows = run_checks(chosen, ctx, jobs=options.jobs, plugin_failures=failures)
-    finally:
-        ctx.close()
-    env = ctx.environment
+    (findings,) = session.run()
+    environment = config.environment_for(settings.base_url.value)
     return Report(
-        rows,
+        tuple(_failure_rows(failures)) + _with_excluded(findings, specs, excluded),
         settings,
-        env.name if env else None,
+        environment.name if environment else None,
         warnings=config.warnings + warnings,
         fail_on=options.fail_on,
     )
+
+
+def _with_excluded(
+    findings: Tuple[Finding, ...], specs: Sequence[CheckSpec], excluded: Mapping[str, str]
+) -> Tuple[Finding, ...]:
+    """The findings, with a skip row for each check left out on purpose, in report order."""
+    from .results import skip
+
+    by_id = {f.id: f for f in findings}
+    rows = []
+    for spec in specs:
+        if spec.id in by_id:
+            rows.append(by_id[spec.id])
+        elif spec.id in excluded:
+            result = skip(f"not run: {excluded[spec.id]}", code=f"{spec.id}/excluded")
+            rows.append(Finding(spec.id, spec.title, spec.tags, result))
+    return tuple(rows)
+
+
+def _failure_rows(failures: Sequence[PluginFailure]) -> list[Finding]:
+    return [
+        Finding(
+            failure.row_id,
+            f"plugin {failure.name}",
+            ("plugin",),
+            error_result(
+                f"plugin {failure.name!r} ({failure.origin}) failed to load: {failure.message}",
+                "fix or uninstall the plugin, or remove it from plugins: in checks.yaml",
+                code=f"{failure.row_id}/load-failed",
+            ),
+        )
+        for failure in failures
+    ]

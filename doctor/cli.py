@@ -14,10 +14,10 @@ from .boundary import DoctorGroup
 from .demo import BREAKS
 from .errors import DoctorError
 from .output import Output, color_wanted
+from .render import FORMATS
 from .settings import ENV_VARS
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-FORMAT_NAMES = ("table", "json")
 
 
 def _csv(_: click.Context, __: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -30,7 +30,7 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--format",
             "fmt",
-            type=click.Choice(FORMAT_NAMES),
+            type=click.Choice(list(FORMATS)),
             default="table",
             show_default=True,
             help="Output format.",
@@ -187,8 +187,14 @@ def _run_and_print(
         fail_on=Status(fail_on),
         deadline=deadline,
     )
-    report = app.run(options, environ=environ, cwd=Path.cwd(), sdk=sdk, config=loaded_config)
-    out.add_secrets(report.settings.secrets)
+    report = app.run(
+        options,
+        environ=environ,
+        cwd=Path.cwd(),
+        sdk=sdk,
+        config=loaded_config,
+        secrets=out.add_secrets,
+    )
     color = output is None and color_wanted(not no_color, environ)
     width = _width() if output is None else 200
     text = renderer(fmt)(report, RenderOptions(color=color, verbose=verbose, width=width))
@@ -317,7 +323,7 @@ def sandbox(
 
 @cli.command("list")
 @click.option(
-    "--format", "fmt", type=click.Choice(FORMAT_NAMES), default="table", show_default=True
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 @click.option(
     "--config", type=click.Path(path_type=Path), help="checks.yaml whose plugins: to load."

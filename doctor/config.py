@@ -8,14 +8,22 @@ pre-commit's cfgv); unknown keys only warn.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
-PACKAGED = Path(__file__).with_name("checks.yaml")
+
+def _packaged() -> Path:
+    """The default checks.yaml: inside the installed package, or the repository's top-level one
+    when running from a source checkout (the build copies it into the package)."""
+    here = Path(__file__).with_name("checks.yaml")
+    return here if here.is_file() else Path(__file__).resolve().parent.parent / "checks.yaml"
+
+
+PACKAGED = _packaged()
 MAX_BYTES = 1 << 20
 SETTING_NAMES = ("api_key", "base_url", "end_user_id", "project_id", "timeout")
 _ROOT_KEYS = ("version", "environments", "checks", "plugins", "settings")
@@ -45,6 +53,7 @@ class Config:
     settings: Mapping[str, Any] = field(default_factory=dict)
     warnings: Tuple[str, ...] = ()
     lines: Mapping[KeyPath, int] = field(default_factory=dict, compare=False)
+    path: Optional[str] = field(default=None, compare=False)  # the user's file, if any
 
     def environment_for(self, url: Optional[str]) -> Optional[Environment]:
         if not url:
@@ -91,12 +100,12 @@ def load_config(path: Optional[Path] = None, cwd: Optional[Path] = None) -> Conf
         local = (cwd or Path.cwd()) / "checks.yaml"
         if not local.is_file():
             return default
-        return _merge(default, _parse(local, "checks.yaml"))
+        return _merge(default, replace(_parse(local, "checks.yaml"), path="checks.yaml"))
     if not path.is_file():
         raise ConfigError(
             "file not found", file=str(path), fix="pass an existing file to --config, or omit it"
         )
-    return _merge(default, _parse(path, str(path)))
+    return _merge(default, replace(_parse(path, str(path)), path=str(path)))
 
 
 def _parse(path: Path, label: str) -> Config:
@@ -251,7 +260,7 @@ def _validate(data: Any, label: str, lines: Mapping[KeyPath, int]) -> Config:
     settings = {k: v for k, v in settings.items() if k in SETTING_NAMES and v is not None}
     return Config(
         label, environments, checks, tuple(plugins), settings, tuple(warnings), dict(lines)
-    )
+    )  # path is set by load_config for user files
 
 
 def _mapping(data: Mapping[str, Any], key: str, error: Any) -> dict[Any, Any]:
@@ -275,6 +284,7 @@ def _merge(base: Config, user: Config) -> Config:
         settings={**base.settings, **user.settings},
         warnings=base.warnings + user.warnings,
         lines=user.lines,
+        path=user.path,
     )
 
 

@@ -1,116 +1,107 @@
-"""What checks read: resolved settings, the config, and lazily computed facts they share.
+"""What a check reads: :class:`CheckContext`, frozen and explicit.
 
-A fact (the SDK install, the probe exchange, the SDK round trip) is computed at most once per run,
-by whichever check asks first; concurrent askers wait for that one computation. Checks read the
-context and never change it.
+It holds the resolved settings, the config, the environment, this check's options and the
+run's deadline, and gives typed access to the results of the checks it declared
+(``requires``/``after``) and to the facts it declared (``facts=``). Checks read it and never
+change it; they never call other checks.
 """
 
 from __future__ import annotations
 
-import threading
 import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, TypeVar
 
-from .config import Config, Environment
-from .settings import Settings
-
 if TYPE_CHECKING:
-    from .registry import CheckSpec
-    from .sdkproc import SdkProcess
+    from .config import Config, Environment
+    from .facts import Fact
+    from .probe.clock import ClockReading
+    from .probe.http import Exchange
+    from .probe.phases import Preflight
+    from .probe.sdkview import SdkView
+    from .results import Result
+    from .sdkinfo import SdkInstall, SdkRoundtrip
+    from .settings import Settings
 
 T = TypeVar("T")
 
 
-class Context:
-    def __init__(
-        self,
-        settings: Settings,
-        config: Config,
-        *,
-        environ: Mapping[str, str],
-        deadline: float,
-        offline: bool = False,
-        sdk: Optional[SdkProcess] = None,
-        cwd: Optional[str] = None,
-        facts: Optional[Mapping[str, Any]] = None,
-    ) -> None:
-        self.settings = settings
-        self.config = config
-        self.environ = environ
-        self.deadline = deadline
-        self.offline = offline
-        self.cwd = cwd
-        self._sdk = sdk
-        self._facts: dict[str, Any] = dict(facts or {})  # pre-computed facts: tests, replays
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
+class UndeclaredRead(Exception):
+    """A check asked for a result or fact it did not declare: a bug in that check."""
 
-    @property
-    def environment(self) -> Optional[Environment]:
-        return self.config.environment_for(self.settings.base_url.value)
+
+@dataclass(frozen=True)
+class CheckContext:
+    """The run as one check sees it."""
+
+    check_id: str
+    profile: str  # the setup being checked ("default" for a single run)
+    settings: Settings
+    config: Config
+    environ: Mapping[str, str]
+    environment: Optional[Environment]  # the configured environment base_url belongs to
+    options: Mapping[str, Any]  # this check's options from checks.yaml
+    cwd: str
+    deadline: float  # time.monotonic() value by which the whole run ends
+    _result: Callable[[str], Result] = field(repr=False, compare=False)
+    _fact: Callable[[Fact[Any]], Any] = field(repr=False, compare=False)
 
     @property
     def remaining(self) -> float:
+        """Seconds left before the run's deadline."""
         return max(0.0, self.deadline - time.monotonic())
 
+    def result(self, check_id: str) -> Result:
+        """The result of a check named in this check's ``requires`` or ``after``.
+
+        A check that was not run (not selected, --skip, disabled) reads as a ``skip``.
+        """
+        return self._result(check_id)
+
+    def fact(self, fact: Fact[T]) -> T:
+        """The value of a fact named in this check's ``facts=``.
+
+        Raises FactUnavailable (the row becomes a skip, unless caught) when it was not
+        computed, and FactFailed (an error row) when computing it raised.
+        """
+        value: T = self._fact(fact)
+        return value
+
+    # Typed shortcuts for the built-in facts (each must be declared like any other).
     @property
-    def sdk(self) -> SdkProcess:
-        with self._guard:
-            if self._sdk is None:
-                from .sdkproc import SdkProcess
+    def sdk_view(self) -> SdkView:
+        from .facts import SDK_VIEW
 
-                self._sdk = SdkProcess(environ=self.environ, cwd=self.cwd)
-            return self._sdk
-
-    def fact(self, name: str, compute: Callable[[Context], T]) -> T:
-        """``compute(self)`` once per run, shared by every check that asks for ``name``."""
-        with self._guard:
-            lock = self._locks.setdefault(name, threading.Lock())
-        with lock:
-            if name not in self._facts:
-                self._facts[name] = compute(self)
-            value: T = self._facts[name]
-            return value
-
-    def prefetch(self, name: str, compute: Callable[[Context], Any]) -> None:
-        """Start computing a fact in the background (network I/O overlaps other work)."""
-        with self._guard:
-            if name in self._facts or name in self._locks:
-                return
-        threading.Thread(
-            target=self.fact, args=(name, compute), daemon=True, name=f"fact:{name}"
-        ).start()
-
-    def close(self) -> None:
-        if self._sdk is not None:
-            self._sdk.close()
-
-    def for_check(self, spec: CheckSpec) -> CheckContext:
-        return CheckContext(self, spec)
-
-
-class CheckContext:
-    """The context as one check sees it: everything above, plus that check's own options."""
-
-    def __init__(self, run: Context, spec: CheckSpec) -> None:
-        self.run = run
-        self.spec = spec
-        self.options: Mapping[str, Any] = run.config.checks.get(spec.id, {})
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.run, name)
-
-    # The common attributes, spelled out for type checkers and readers.
-    @property
-    def settings(self) -> Settings:
-        return self.run.settings
+        return self.fact(SDK_VIEW)
 
     @property
-    def environment(self) -> Optional[Environment]:
-        return self.run.environment
+    def preflight(self) -> Optional[Preflight]:
+        """DNS/TCP/TLS timings for a direct route; None when a proxy carries the request."""
+        from .facts import PREFLIGHT
 
-    def fact(self, name: str, compute: Callable[[Context], T]) -> T:
-        return self.run.fact(name, compute)
+        return self.fact(PREFLIGHT)
 
-    def prefetch(self, name: str, compute: Callable[[Context], Any]) -> None:
-        self.run.prefetch(name, compute)
+    @property
+    def exchange(self) -> Exchange:
+        """The one ``GET {base_url}/memory/export`` of the run, as the SDK would send it."""
+        from .facts import EXCHANGE
+
+        return self.fact(EXCHANGE)
+
+    @property
+    def clock(self) -> Optional[ClockReading]:
+        from .facts import CLOCK
+
+        return self.fact(CLOCK)
+
+    @property
+    def sdk_install(self) -> SdkInstall:
+        from .facts import SDK_INSTALL
+
+        return self.fact(SDK_INSTALL)
+
+    @property
+    def sdk_roundtrip(self) -> SdkRoundtrip:
+        from .facts import SDK_ROUNDTRIP
+
+        return self.fact(SDK_ROUNDTRIP)

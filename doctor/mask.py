@@ -14,9 +14,9 @@ from typing import Any, Iterable
 
 KEY_PREFIXES = ("ms_test_", "ms_live_")
 _KEY_SHAPE = re.compile(r"ms_(?:test|live)_[A-Za-z0-9_\-]{6,}")
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@]*:)[^\s/@]+@")
-# A user part alone (http://TOKEN@proxy) is usually a token: hidden too, when token-sized.
-_URL_TOKEN = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://)[^\s:/@]{8,}@")
+# The user-info part of a URL in running text: "scheme://user:password@" or "scheme://token@".
+_URL_USERINFO = re.compile(r"(?P<head>(?:[a-zA-Z][a-zA-Z0-9+.\-]*:)?//)(?P<auth>[^\s/?#@]*)@")
+_BARE_USERINFO = re.compile(r"^[^\s/?#@]*@")
 _TAIL = 4
 _MIN_BODY_FOR_TAIL = 16
 
@@ -33,6 +33,19 @@ def mask_key(key: str) -> str:
 def _bare(value: str) -> str:
     """The value without surrounding whitespace and quotes (and whitespace inside the quotes)."""
     return value.strip().strip("'\"").strip()
+
+
+def mask_url_credentials(url: str) -> str:
+    """``http://user:pass@host`` -> ``http://user:***@host``; a user part alone (usually a
+    token) -> ``http://***@host``. Works on a URL alone or on text holding URLs."""
+    if "://" not in url and _BARE_USERINFO.match(url):  # "user:pass@proxy:3128", as in a variable
+        return _URL_USERINFO.sub(_mask_userinfo, "//" + url)[2:]
+    return _URL_USERINFO.sub(_mask_userinfo, url)
+
+
+def _mask_userinfo(match: re.Match[str]) -> str:
+    user, sep, _ = match.group("auth").partition(":")
+    return f"{match.group('head')}{user + ':***' if sep else '***'}@"
 
 
 def fingerprint(key: str) -> str:
@@ -59,8 +72,7 @@ class Masker:
         text = _KEY_SHAPE.sub(
             lambda m: m.group(0) if m.group(0) in self._public else mask_key(m.group(0)), text
         )
-        text = _URL_PASSWORD.sub(r"\g<head>***@", text)
-        return _URL_TOKEN.sub(r"\g<head>***@", text)
+        return mask_url_credentials(text)
 
     def data(self, value: Any) -> Any:
         """The same, through dicts, lists and tuples (for structured output)."""

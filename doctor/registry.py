@@ -8,7 +8,6 @@ by them), so they are validated and must be unique.
 from __future__ import annotations
 
 import importlib
-import inspect
 import re
 import threading
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from .errors import RegistrationError
 
 if TYPE_CHECKING:
     from .context import CheckContext
+    from .facts import Fact
     from .results import Result
 
 CheckFunc = Callable[["CheckContext"], "Result"]
@@ -31,6 +31,14 @@ _BUILTIN_PREFIX = "doctor.checks"
 
 @dataclass(frozen=True)
 class CheckSpec:
+    """A registered check and its place in the run's graph.
+
+    ``requires``: checks that must have run first; one that failed or errored skips this check,
+    one that was skipped does not (this check reads its result and decides). ``after``: checks
+    that must have run first, whatever their status (their results are readable, nothing is
+    skipped). ``facts``: the shared evidence this check reads (see doctor.facts).
+    """
+
     id: str
     title: str
     func: CheckFunc = field(compare=False)
@@ -39,14 +47,22 @@ class CheckSpec:
     options: Mapping[str, type] = field(default_factory=dict)
     module: str = ""
     origin: str = "builtin"
-    prefetch: Optional[Callable[[CheckContext], None]] = field(default=None, compare=False)
+    after: Tuple[str, ...] = ()
+    facts: Tuple[Fact[Any], ...] = field(default=(), compare=False)
 
     @property
     def network(self) -> bool:
         return "network" in self.tags
 
     @property
+    def reads(self) -> Tuple[str, ...]:
+        """Every check whose result this one may read: requires, then after."""
+        return self.requires + tuple(a for a in self.after if a not in self.requires)
+
+    @property
     def doc(self) -> str:
+        import inspect
+
         return inspect.cleandoc(self.func.__doc__ or self.title)
 
 
@@ -76,15 +92,18 @@ class CheckRegistry:
         tags: Iterable[str],
         requires: Iterable[str] = (),
         options: Optional[Mapping[str, type]] = None,
-        prefetch: Optional[Callable[[CheckContext], None]] = None,
+        after: Iterable[str] = (),
+        facts: Iterable[Fact[Any]] = (),
     ) -> Callable[[CheckFunc], CheckFunc]:
         """Decorator: ``@register("key.format", title="...", tags=["offline", "key"])``.
 
-        ``prefetch(ctx)``, for network checks, starts their slow I/O as the run begins, before
-        the checks they require have finished; it must itself make sure that is safe.
+        Ids in ``requires`` and ``after`` are checked (known, no cycle) when the run loads its
+        checks (:meth:`validate`), since a plugin may name a check registered after it.
         """
         tag_tuple = tuple(tags)
         requires_tuple = tuple(requires)
+        after_tuple = tuple(after)
+        facts_tuple = tuple(facts)
         if not _ID.match(id):
             raise RegistrationError(
                 f"check id {id!r} is not of the form 'topic.name' (lower case, dots between parts)"
@@ -94,6 +113,22 @@ class CheckRegistry:
             raise RegistrationError(
                 f"check {id!r} needs exactly one of the tags {KINDS}, got {tag_tuple}"
             )
+        for other in requires_tuple + after_tuple:
+            if not isinstance(other, str) or not _ID.match(other):
+                raise RegistrationError(
+                    f"check {id!r}: {other!r} in requires/after is not a check id"
+                )
+        from .facts import Fact
+
+        for fact in facts_tuple:
+            if not isinstance(fact, Fact):
+                raise RegistrationError(
+                    f"check {id!r}: {fact!r} in facts= is not a doctor.facts.Fact"
+                )
+            if fact.network and "network" not in tag_tuple:
+                raise RegistrationError(
+                    f"check {id!r} reads the network fact {fact.name!r}, so it must be tagged 'network'"
+                )
 
         def decorator(func: CheckFunc) -> CheckFunc:
             _validate_signature(id, func)
@@ -102,7 +137,6 @@ class CheckRegistry:
                 raise RegistrationError(f"check id {id!r} is already registered by {other}")
             module = getattr(func, "__module__", "") or ""
             origin = self._origin or ("builtin" if module.startswith(_BUILTIN_PREFIX) else module)
-            func.check_id = id  # type: ignore[attr-defined]  # lets one check name another
             self._checks[id] = CheckSpec(
                 id,
                 title,
@@ -112,7 +146,8 @@ class CheckRegistry:
                 dict(options or {}),
                 module,
                 origin,
-                prefetch,
+                after_tuple,
+                facts_tuple,
             )
             return func
 
@@ -129,6 +164,58 @@ class CheckRegistry:
 
     def get(self, check_id: str) -> CheckSpec:
         return self._checks[check_id]
+
+    def remove(self, check_id: str) -> None:
+        self._checks.pop(check_id, None)
+
+    def validate(self, specs: Optional[Iterable[CheckSpec]] = None) -> None:
+        """Raise RegistrationError for the first problem :meth:`problems` finds."""
+        for _, message in self.problems(specs):
+            raise RegistrationError(message)
+
+    def problems(self, specs: Optional[Iterable[CheckSpec]] = None) -> list[Tuple[str, str]]:
+        """(check id, message) for every id in requires/after or a fact's gates that is not
+        registered, a gate that is not an offline check, and every cycle. Django-style: a wrong
+        declaration is found when the checks load, not halfway through a run."""
+        from graphlib import CycleError, TopologicalSorter
+
+        chosen = {spec.id: spec for spec in (self if specs is None else specs)}
+        found: list[Tuple[str, str]] = []
+        for spec in chosen.values():
+            where = f"check {spec.id!r} ({spec.origin})"
+            unknown = [other for other in spec.reads if other not in chosen]
+            if unknown:
+                found.append(
+                    (
+                        spec.id,
+                        f"{where} requires unknown check id(s) {', '.join(map(repr, unknown))}",
+                    )
+                )
+            for fact in with_needs(spec.facts):
+                for gate in fact.gates:
+                    if gate not in chosen:
+                        found.append(
+                            (
+                                spec.id,
+                                f"{where} reads fact {fact.name!r}, gated on unknown check {gate!r}",
+                            )
+                        )
+                    elif chosen[gate].network or chosen[gate].facts:
+                        found.append(
+                            (
+                                spec.id,
+                                f"fact {fact.name!r} is gated on {gate!r}, which is not a settings-only check",
+                            )
+                        )
+        graph = {spec.id: tuple(r for r in spec.reads if r in chosen) for spec in chosen.values()}
+        sorter = TopologicalSorter(graph)
+        try:
+            sorter.prepare()
+        except CycleError as exc:
+            cycle = exc.args[1]
+            message = "the requires/after of these checks form a cycle: " + " -> ".join(cycle)
+            found += [(check_id, message) for check_id in dict.fromkeys(cycle)]
+        return found
 
     def from_modules(self, modules: Iterable[str]) -> list[CheckSpec]:
         """The checks defined in ``modules`` (or their submodules), builtins always included."""
@@ -171,7 +258,21 @@ class CheckRegistry:
         return None
 
 
+def with_needs(facts: Iterable[Fact[Any]]) -> list[Fact[Any]]:
+    """These facts and every fact they need, transitively."""
+    seen: list[Fact[Any]] = []
+    todo = list(facts)
+    while todo:
+        fact = todo.pop()
+        if fact not in seen:
+            seen.append(fact)
+            todo.extend(fact.needs)
+    return seen
+
+
 def _validate_signature(check_id: str, func: Any) -> None:
+    import inspect
+
     if not callable(func):
         raise RegistrationError(f"check {check_id!r} must be a function")
     try:

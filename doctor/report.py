@@ -1,4 +1,4 @@
-"""A finished run: rows, the settings they were run against, and the exit code they imply."""
+"""A finished run of one setup: findings, the settings they were run against, the exit code."""
 
 from __future__ import annotations
 
@@ -6,27 +6,31 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from .errors import EXIT_FINDINGS, EXIT_OK
-from .results import Row, Status, count
+from .results import Finding, Status, count
 from .settings import Settings
 
 
 @dataclass(frozen=True)
 class Report:
-    rows: Tuple[Row, ...]
+    findings: Tuple[Finding, ...]
     settings: Settings
     environment: Optional[str]
     warnings: Tuple[str, ...] = ()
     fail_on: Status = Status.FAIL
+    profile: str = "default"
 
     @property
     def summary(self) -> dict[str, int]:
-        return count(self.rows)
+        return count(self.findings)
 
     @property
     def exit_code(self) -> int:
         threshold = self.fail_on.severity
-        failing = any(row.status.severity >= threshold for row in self.rows)
+        failing = any(f.status.severity >= threshold for f in self.findings)
         return EXIT_FINDINGS if failing else EXIT_OK
+
+    def finding(self, check_id: str) -> Finding:
+        return next(f for f in self.findings if f.id == check_id)
 
 
 def settings_view(settings: Settings) -> dict[str, dict[str, object]]:
@@ -45,6 +49,7 @@ def settings_view(settings: Settings) -> dict[str, dict[str, object]]:
         view[setting.name] = {
             **shown(setting.name, setting.value),
             "source": setting.source,
+            "location": setting.location.as_dict() if setting.file else None,
             "shadowed": [
                 {**shown(setting.name, f.value), "source": f.source} for f in setting.shadowed
             ],

@@ -1,10 +1,17 @@
-"""The values a run produces: statuses, check results and the report."""
+"""The values a run produces: statuses, what a check found (Result) and a report line (Finding).
+
+A check returns a :class:`Result`. The runner turns it into a :class:`Finding` by adding the
+check's identity and qualifying its ``code`` with the check id (``key.format/trailing-newline``).
+Codes are public API, like check ids: people silence, select and search by them.
+"""
 
 from __future__ import annotations
 
 import enum
+import math
+import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Tuple
+from typing import Any, Mapping, Optional, Tuple, Union
 
 
 class Status(str, enum.Enum):
@@ -19,43 +26,124 @@ class Status(str, enum.Enum):
         """How bad a status is, for ``--fail-on`` (skip counts as nothing wrong)."""
         return _SEVERITY[self]
 
+    @property
+    def is_problem(self) -> bool:
+        return self in (Status.WARN, Status.FAIL, Status.ERROR)
+
 
 _SEVERITY = {Status.PASS: 0, Status.SKIP: 0, Status.WARN: 1, Status.FAIL: 2, Status.ERROR: 2}
+CODE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Fix:
+    """What to do about a finding: a ``command`` to paste into a shell, and/or a ``note``."""
+
+    command: Optional[str] = None
+    note: Optional[str] = None
+
+    def __str__(self) -> str:
+        """One line that still pastes into a shell: ``command  # note``."""
+        if self.command and self.note:
+            return f"{self.command}  # {self.note}"
+        return self.command or self.note or ""
+
+    def as_dict(self) -> dict[str, Optional[str]]:
+        return {"command": self.command, "note": self.note}
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the value behind a finding came from: a setting, its source, and a file and line."""
+
+    setting: Optional[str] = None  # "api_key"
+    source: Optional[str] = None  # "env-file:.env.local:2", "flag:--base-url", "env:MEMORYSYNC_..."
+    file: Optional[str] = None
+    line: Optional[int] = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "setting": self.setting,
+            "source": self.source,
+        }
+
+
+FixLike = Union[Fix, str, None]
 
 
 @dataclass(frozen=True)
 class Result:
-    """What one check found: small, immutable and comparable, so tests can assert equality."""
+    """What one check found: small, immutable and comparable, so tests can assert equality.
+
+    ``code`` is the kebab-case name of this particular finding (``trailing-newline``); every
+    warn, fail and error has one (the runner supplies ``<status>`` when a plugin gives none).
+    """
 
     status: Status
     summary: str
-    fix: Optional[str] = None
+    fix: Optional[Fix] = None
+    code: Optional[str] = None
+    location: Optional[Location] = field(default=None, compare=False)
     details: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
-def passed(summary: str, **details: Any) -> Result:
-    return Result(Status.PASS, summary, None, details)
+def as_fix(fix: FixLike) -> Optional[Fix]:
+    """A Fix from a Fix, or from plain words (a note), or None."""
+    if fix is None or isinstance(fix, Fix):
+        return fix
+    return Fix(note=str(fix))
 
 
-def warn(summary: str, fix: Optional[str] = None, **details: Any) -> Result:
-    return Result(Status.WARN, summary, fix, details)
+def passed(
+    summary: str, *, code: Optional[str] = None, location: Optional[Location] = None, **details: Any
+) -> Result:
+    return Result(Status.PASS, summary, None, code, location, details)
 
 
-def fail(summary: str, fix: Optional[str] = None, **details: Any) -> Result:
-    return Result(Status.FAIL, summary, fix, details)
+def warn(
+    summary: str,
+    fix: FixLike = None,
+    *,
+    code: Optional[str] = None,
+    location: Optional[Location] = None,
+    **details: Any,
+) -> Result:
+    return Result(Status.WARN, summary, as_fix(fix), code, location, details)
 
 
-def skip(summary: str, **details: Any) -> Result:
-    return Result(Status.SKIP, summary, None, details)
+def fail(
+    summary: str,
+    fix: FixLike = None,
+    *,
+    code: Optional[str] = None,
+    location: Optional[Location] = None,
+    **details: Any,
+) -> Result:
+    return Result(Status.FAIL, summary, as_fix(fix), code, location, details)
 
 
-def error(summary: str, fix: Optional[str] = None, **details: Any) -> Result:
-    return Result(Status.ERROR, summary, fix, details)
+def skip(
+    summary: str, *, code: Optional[str] = None, location: Optional[Location] = None, **details: Any
+) -> Result:
+    return Result(Status.SKIP, summary, None, code, location, details)
+
+
+def error(
+    summary: str,
+    fix: FixLike = None,
+    *,
+    code: Optional[str] = None,
+    location: Optional[Location] = None,
+    **details: Any,
+) -> Result:
+    return Result(Status.ERROR, summary, as_fix(fix), code, location, details)
 
 
 @dataclass(frozen=True)
-class Row:
-    """One line of the report: a check's identity and its result."""
+class Finding:
+    """One line of the report: a check's identity and its result, with its qualified code."""
 
     id: str
     title: str
@@ -67,9 +155,75 @@ class Row:
     def status(self) -> Status:
         return self.result.status
 
+    @property
+    def summary(self) -> str:
+        return self.result.summary
 
-def count(rows: Tuple[Row, ...]) -> dict[str, int]:
+    @property
+    def fix(self) -> Optional[Fix]:
+        return self.result.fix
+
+    @property
+    def code(self) -> Optional[str]:
+        return self.result.code
+
+    @property
+    def location(self) -> Optional[Location]:
+        return self.result.location
+
+    @property
+    def details(self) -> Mapping[str, Any]:
+        return self.result.details
+
+
+def qualify(check_id: str, code: Optional[str], status: Status) -> Optional[str]:
+    """``<check id>/<kebab-case>``; a problem without a code gets its status as the code."""
+    if code is None:
+        return f"{check_id}/{status.value}" if status.is_problem else None
+    tail = code.split("/", 1)[1] if code.startswith(check_id + "/") else code
+    tail = re.sub(r"[^a-z0-9]+", "-", tail.lower()).strip("-") or status.value
+    return f"{check_id}/{tail}"
+
+
+_MAX_DEPTH = 8
+
+
+def plain(details: Mapping[Any, Any]) -> dict[str, Any]:
+    """Details made JSON-safe and bounded: string keys, finite numbers, lists, shallow nesting.
+
+    Plugins and servers hand the doctor odd values (NaN, tuples as keys, objects, deep nesting);
+    renderers may then rely on every value being plain data.
+    """
+    return {str(k): _plain(v, 1) for k, v in details.items()}
+
+
+def _plain(value: Any, depth: int) -> Any:
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 1 << 53 else _text(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, enum.Enum):
+        return _plain(value.value, depth)
+    if depth >= _MAX_DEPTH:
+        return "…"
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v, depth + 1) for v in value]
+    return _text(value)
+
+
+def _text(value: Any) -> str:
+    try:
+        return str(value)
+    except Exception:  # a huge int (over Python's digit limit), or a hostile __str__
+        return f"<{type(value).__name__} that cannot be shown>"
+
+
+def count(findings: Tuple[Finding, ...]) -> dict[str, int]:
     counts = {status.value: 0 for status in Status}
-    for row in rows:
-        counts[row.status.value] += 1
+    for finding in findings:
+        counts[finding.status.value] += 1
     return counts

@@ -1,14 +1,15 @@
 """The parent side of the SDK child process (see ``_sdk_child.py``).
 
 Started first thing, so the interpreter start-up and the SDK import overlap the doctor's own
-imports. It can be killed at the deadline and its memory is capped, so a hanging server or an
-endless body cannot hold the doctor.
+imports. One child serves every round trip of a run (each request carries an id). It cannot
+outlive the run: it exits when its input pipe closes (the doctor closed it, or died) and at the
+deadline each request carries; its memory is capped.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
-import queue
 import subprocess
 import sys
 import threading
@@ -16,8 +17,12 @@ import time
 from pathlib import Path
 from typing import IO, Any, Mapping, Optional
 
+from .sdkinfo import SdkInstall, SdkRoundtrip, Stage
+
 _SOURCE = Path(__file__).with_name("_sdk_child.py")
 _MAX_LINE = 1 << 20
+# The child exits on its own this long after the run's deadline, if nothing else ended it.
+_CHILD_GRACE_S = 1.0
 
 
 _early: Optional[SdkProcess] = None
@@ -45,10 +50,12 @@ class SdkProcess:
         cwd: Optional[str] = None,
     ) -> None:
         self.python = python or sys.executable
-        self._lines: queue.Queue[Optional[str]] = queue.Queue()
-        self._install: Optional[dict[str, Any]] = None
-        self._lock = threading.Lock()  # the install message is read once, by whoever asks first
-        self._calling = False  # a round trip is under way: close() kills instead of waiting
+        self._install: Optional[SdkInstall] = None
+        self._answers: dict[int, Any] = {}
+        self._ids = itertools.count(1)
+        self._changed = threading.Condition()
+        self._ended = False  # the child's output ended: no more answers will come
+        self._busy = 0  # round trips under way: close() kills instead of letting it finish
         self.start_error: Optional[str] = None
         try:
             self._proc: Optional[subprocess.Popen[str]] = subprocess.Popen(
@@ -67,7 +74,9 @@ class SdkProcess:
             self.start_error = f"cannot start {self.python}: {exc.strerror or exc}"
             return
         assert self._proc.stdout is not None
-        threading.Thread(target=self._read, args=(self._proc.stdout,), daemon=True).start()
+        threading.Thread(
+            target=self._read, args=(self._proc.stdout,), daemon=True, name="sdk-child-reader"
+        ).start()
 
     def _read(self, stream: IO[str]) -> None:
         try:
@@ -75,77 +84,106 @@ class SdkProcess:
                 line = stream.readline(_MAX_LINE)
                 if not line:
                     break
-                self._lines.put(line)
+                self._take(line)
         except (OSError, ValueError):
             pass
-        self._lines.put(None)
+        finally:
+            with self._changed:
+                self._ended = True
+                self._changed.notify_all()
+            stream.close()
 
-    def _next(self, deadline: float) -> Optional[dict[str, Any]]:
+    def _take(self, line: str) -> None:
         try:
-            line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            return None
-        if line is None:
-            return None
-        try:
-            value = json.loads(line)
+            message = json.loads(line)
         except ValueError:
-            return None
-        return value if isinstance(value, dict) else None
+            return
+        if not isinstance(message, dict):
+            return
+        with self._changed:
+            if "install" in message and self._install is None:
+                install = message["install"]
+                self._install = SdkInstall.from_json(install if isinstance(install, dict) else {})
+            elif isinstance(message.get("id"), int) and isinstance(message.get("roundtrip"), dict):
+                self._answers[message["id"]] = message["roundtrip"]
+            self._changed.notify_all()
 
-    def install(self, deadline: float) -> dict[str, Any]:
-        """What the target interpreter knows of the SDK; ``{"error": ...}`` if it could not say."""
-        with self._lock:
-            if self._install is None:
-                if self._proc is None:
-                    self._install = {"error": self.start_error}
-                else:
-                    message = self._next(deadline)
-                    self._install = (message or {}).get("install") or {
-                        "error": f"{self.python} did not report on the SDK in time"
-                        if self._proc.poll() is None
-                        else f"{self.python} exited with status {self._proc.returncode}"
-                    }
+    def _wait(self, ready: Any, deadline: float) -> bool:
+        with self._changed:
+            while not ready():
+                remaining = deadline - time.monotonic()
+                if self._ended or remaining <= 0:
+                    return bool(ready())
+                self._changed.wait(remaining)
+            return True
+
+    def install(self, deadline: float) -> SdkInstall:
+        """What the target interpreter knows of the SDK (``error`` set if it could not say)."""
+        if self._proc is None:
+            return SdkInstall.failed(self.start_error or "the interpreter could not be started")
+        if self._wait(lambda: self._install is not None, deadline):
+            assert self._install is not None
             return self._install
+        if self._proc.poll() is None and not self._ended:
+            return SdkInstall.failed(f"{self.python} did not report on the SDK in time")
+        status = self._proc.poll()
+        return SdkInstall.failed(
+            f"{self.python} exited with status {status}"
+            if status is not None
+            else f"{self.python} closed its output without reporting on the SDK"
+        )
 
-    def roundtrip(self, request: Mapping[str, Any], deadline: float) -> dict[str, Any]:
+    def roundtrip(self, request: Mapping[str, Any], deadline: float) -> SdkRoundtrip:
         """Build the real client from ``request`` and call ``export_all()``, bounded by ``deadline``.
 
         The request is written at once: a child still importing the SDK reads it as soon as it
-        is ready, so the import and the round trip overlap the doctor's own work. Called once
-        per run (it is a fact).
+        can, so the import and the round trip overlap the doctor's own work.
         """
         if self._proc is None:
-            return {"ok": False, "stage": "import", "error": None}
-        self._calling = True
+            return SdkRoundtrip(Stage.IMPORT)
+        request_id = next(self._ids)
+        remaining = max(0.0, deadline - time.monotonic())
+        line = {
+            "id": request_id,
+            "deadline_s": remaining + _CHILD_GRACE_S,
+            "request": dict(request),
+        }
+        with self._changed:
+            self._busy += 1
         try:
             assert self._proc.stdin is not None
-            self._proc.stdin.write(json.dumps(dict(request)) + "\n")
+            self._proc.stdin.write(json.dumps(line) + "\n")
             self._proc.stdin.flush()
         except (OSError, ValueError):
             pass  # the child is gone: install() below says why
-        if not self.install(deadline).get("import_ok"):
-            return {"ok": False, "stage": "import", "error": None}
-        answer = self._next(deadline)
-        self._calling = False
-        if answer is None or "roundtrip" not in answer:
-            self.close()
-            return {"ok": False, "stage": "deadline", "error": None}
-        result: dict[str, Any] = answer["roundtrip"]
-        return result
+        try:
+            if not self.install(deadline).import_ok:
+                return SdkRoundtrip(Stage.IMPORT)
+            if not self._wait(lambda: request_id in self._answers, deadline):
+                self.kill()  # it is stuck on a hanging server: it must not outlive the run
+                return SdkRoundtrip(Stage.DEADLINE)
+            return SdkRoundtrip.from_json(self._answers.pop(request_id))
+        finally:
+            with self._changed:
+                self._busy -= 1
+
+    def kill(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
 
     def close(self) -> None:
-        """Let the child go: an idle child reads end-of-file and exits; a busy one is killed.
+        """Let the child go: closing its input ends it (a busy one is killed outright).
 
         No waiting here: the doctor's exit must not wait on the child's.
         """
         proc = self._proc
-        if proc is None or proc.poll() is not None:
+        if proc is None:
             return
+        if self._busy:
+            self.kill()
         try:
             if proc.stdin:
                 proc.stdin.close()
         except (OSError, ValueError):
-            self._calling = True
-        if self._calling:
-            proc.kill()
+            self.kill()

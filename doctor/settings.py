@@ -14,8 +14,9 @@ from typing import Iterator, Mapping, Optional, Sequence, Tuple
 
 from .config import SETTING_NAMES, Config
 from .errors import ConfigError
+from .results import Location
 
-DEFAULT_TIMEOUT = 30.0
+DEFAULT_TIMEOUT = 30.0  # the SDK's own default (docs/sdk.md)
 FLAGS = {name: "--" + name.replace("_", "-") for name in SETTING_NAMES}
 ENV_VARS = {name: "MEMORYSYNC_" + name.upper() for name in SETTING_NAMES}
 # Names published integrations use instead (field-notes.md). Not read: only pointed out.
@@ -31,6 +32,8 @@ class Found:
     value: str
     source: str
     variable: str = field(default="", compare=False)  # the name it was found under
+    file: Optional[str] = field(default=None, compare=False)
+    line: Optional[int] = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,17 @@ class Setting:
     source: str
     shadowed: Tuple[Found, ...] = ()
     aliases: Tuple[Found, ...] = ()  # values under a name the doctor does not read
+    file: Optional[str] = field(default=None, compare=False)  # where the winning value is written
+    line: Optional[int] = field(default=None, compare=False)
 
     @property
     def is_set(self) -> bool:
         return self.value is not None
+
+    @property
+    def location(self) -> Location:
+        """Where this setting's value came from, for findings about it."""
+        return Location(self.name, self.source, self.file, self.line)
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,15 @@ def resolve(
         layers.append({n: values[var] for n, var in ENV_VARS.items() if var in values})
     if config is not None:
         layers.append(
-            {n: Found(str(v), f"config:{config.source}") for n, v in config.settings.items()}
+            {
+                n: Found(
+                    str(v),
+                    f"config:{config.source}",
+                    file=config.path,
+                    line=config.lines.get(("settings", n)),
+                )
+                for n, v in config.settings.items()
+            }
         )
     layers.append({"timeout": Found(str(DEFAULT_TIMEOUT), "default")})
 
@@ -109,8 +127,9 @@ def resolve(
             if alias in values
         )
         if found:
+            best = found[0]
             resolved[name] = Setting(
-                name, found[0].value, found[0].source, tuple(found[1:]), aliases
+                name, best.value, best.source, tuple(found[1:]), aliases, best.file, best.line
             )
         else:
             resolved[name] = Setting(name, None, "unset", (), aliases)
@@ -150,5 +169,7 @@ def read_env_file(path: Path) -> dict[str, Found]:
                 fix="use dotenv syntax: MEMORYSYNC_API_KEY=ms_test_...",
             )
         if binding.key is not None and binding.value is not None:
-            found[binding.key] = Found(binding.value, f"env-file:{path}:{line}")
+            found[binding.key] = Found(
+                binding.value, f"env-file:{path}:{line}", file=str(path), line=line
+            )
     return found

@@ -10,10 +10,11 @@ import pytest
 
 from doctor import checks  # noqa: F401  (registers the built-in checks)
 from doctor.config import Config, load_config
-from doctor.context import Context
+from doctor.facts import SDK_INSTALL
 from doctor.registry import registry
 from doctor.results import Result
-from doctor.runner import execute
+from doctor.sdkinfo import SdkInstall
+from doctor.session import Entry, Session, plan
 from doctor.settings import resolve
 
 GOOD_KEY = "ms_test_5b1d3c0e9f2a4d6b8c7e1f0a2b3c5f60"
@@ -73,8 +74,9 @@ def config() -> Config:
 
 
 @pytest.fixture
-def make_context(config: Config) -> Callable[..., Context]:
-    """``make_context(MEMORYSYNC_API_KEY=..., flags={...}, install={...})`` -> a Context."""
+def make_context(config: Config) -> Callable[..., Entry]:
+    """``make_context(MEMORYSYNC_API_KEY=..., flags={...}, install={...})`` -> an Entry (one
+    setup to check) whose SDK install report is given, so no child process is needed."""
 
     def make(
         *,
@@ -82,30 +84,38 @@ def make_context(config: Config) -> Callable[..., Context]:
         install: Optional[dict[str, Any]] = None,
         cfg: Optional[Config] = None,
         env_files: tuple[Path, ...] = (),
-        facts: Optional[dict[str, Any]] = None,
+        facts: Optional[dict[Any, Any]] = None,
         **environ: str,
-    ) -> Context:
+    ) -> Entry:
         cfg = cfg or config
         settings = resolve(flags=flags or {}, environ=environ, env_files=env_files, config=cfg)
-        return Context(
-            settings,
-            cfg,
-            environ=environ,
-            deadline=time.monotonic() + 10,
-            facts={"sdk.install": install or HEALTHY_INSTALL, **(facts or {})},
-        )
+        given = {SDK_INSTALL: SdkInstall.from_json(install or HEALTHY_INSTALL), **(facts or {})}
+        return Entry(settings, cfg, environ, str(Path.cwd()), facts=given)
 
     return make
 
 
+def run_check(check_id: str, entry: Entry, *, deadline: float = 10.0, offline: bool = False) -> Result:
+    """One built-in check through the real scheduler, as in a full run: the checks it reads
+    (requires, after) and the checks gating its facts run first."""
+    every = list(registry)
+    chosen, todo = [], [check_id]
+    while todo:
+        current = todo.pop()
+        if current not in chosen:
+            chosen.append(current)
+            todo.extend(registry.get(current).reads)
+    session = Session(
+        [entry], plan(every, chosen), deadline=time.monotonic() + deadline, offline=offline, jobs=1
+    )
+    (findings,) = session.run()
+    return next(f.result for f in findings if f.id == check_id)
+
+
 @pytest.fixture
-def check() -> Callable[[str, Context], Result]:
-    """``check("key.format", ctx)`` -> that built-in check's Result (through the runner's execute)."""
-
-    def run(check_id: str, ctx: Context) -> Result:
-        return execute(registry.get(check_id), ctx).result
-
-    return run
+def check() -> Callable[..., Result]:
+    """``check("key.format", entry)`` -> that built-in check's Result (see run_check)."""
+    return run_check
 
 
 class FakeSdk:
@@ -117,10 +127,10 @@ class FakeSdk:
     def __init__(self, **kwargs: Any) -> None:
         self.closed = False
 
-    def install(self, deadline: float) -> dict[str, Any]:
-        return dict(HEALTHY_INSTALL)
+    def install(self, deadline: float) -> SdkInstall:
+        return SdkInstall.from_json(HEALTHY_INSTALL)
 
-    def roundtrip(self, request: Any, deadline: float) -> dict[str, Any]:
+    def roundtrip(self, request: Any, deadline: float) -> Any:
         raise AssertionError("FakeSdk cannot do a round trip: use the real SDK for network tests")
 
     def close(self) -> None:
@@ -156,3 +166,18 @@ def ca_pem(ca: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("ca") / "ca.pem"
     ca.cert_pem.write_to_path(str(path))
     return str(path)
+
+
+def run_checks(check_ids: list[str], entry: Entry, *, deadline: float = 10.0) -> tuple[Any, ...]:
+    """These built-in checks (and the checks gating their facts) through the real scheduler,
+    one at a time; returns their findings in report order."""
+    session = Session(
+        [entry], plan(list(registry), check_ids), deadline=time.monotonic() + deadline, jobs=1
+    )
+    (findings,) = session.run()
+    return findings
+
+
+def fix_text(result: Any) -> Optional[str]:
+    """A result's fix as one line of text (note, then command), or None."""
+    return str(result.fix) if result.fix is not None else None

@@ -118,7 +118,7 @@ def test_tiny_registered_values_are_not_replaced_everywhere() -> None:
         ("HTTPS_PROXY=https://alice:s3cr3t%40x@proxy.corp:3128/ ok", "HTTPS_PROXY=https://alice:***@proxy.corp:3128/ ok"),
         ("socks5://:token@10.0.0.1:1080", "socks5://:***@10.0.0.1:1080"),
         ("http://proxy:8080", "http://proxy:8080"),
-        ("http://user@proxy:8080", "http://user@proxy:8080"),
+        ("http://user@proxy:8080", "http://***@proxy:8080"),  # a user part alone may be a token
     ],
 )
 def test_url_passwords_are_hidden(text: str, masked: str) -> None:
@@ -179,5 +179,5 @@ def test_no_12_character_run_of_a_key_survives(
 
 def test_a_token_as_the_user_part_of_a_url_is_hidden() -> None:
     assert Masker()("via http://abcdef0123456789@proxy:3128 and http://bob@proxy") == (
-        "via http://***@proxy:3128 and http://bob@proxy"
+        "via http://***@proxy:3128 and http://***@proxy"
     )

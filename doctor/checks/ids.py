@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 from ..context import CheckContext
+from ..headers import header_problem
 from ..registry import register
-from ..results import Result, fail, passed, skip, warn
+from ..results import Fix, Result, fail, passed, skip, warn
 from ..settings import ENV_VARS, Setting
-from .values import header_problem
+from .fixes import assign
 
 PROJECT_ID = re.compile(r"^proj_[0-9a-f]{16}$")
 # Fixed ids integrations fall back to when none is configured (field-notes.md).
@@ -37,28 +38,41 @@ def end_user_present(ctx: CheckContext) -> Result:
     Fix: pass end_user_id= to the client (MEMORYSYNC_END_USER_ID here): a stable id of the user.
     """
     setting = ctx.settings.end_user_id
-    var = ENV_VARS["end_user_id"]
     value = setting.value
+    at = setting.location
     if not value:
         return fail(
             "no end-user id: the server answers 400 MISSING_END_USER_ID to API-key requests without "
             "X-End-User-ID" + _alias_hint(setting),
-            f"export {var}=<a stable id of the user> (e.g. user_123), and pass end_user_id= to MemorySyncClient",
+            assign(
+                setting,
+                "user_123",
+                "use a stable id of each user, and pass end_user_id= to MemorySyncClient",
+            ),
+            code="missing" if value is None else "empty",
+            location=at if value is not None else None,
         )
-    problem = header_problem(value, "X-End-User-ID")
+    problem = header_problem("X-End-User-ID", value)
     if problem:
         return fail(
-            f"the end-user id from {setting.source} {problem}", f"fix the value in {setting.source}"
+            f"the end-user id from {setting.source} {problem.message}",
+            Fix(note=f"fix the value in {setting.source}"),
+            code=problem.code,
+            location=at,
         )
     if value.lower() in SHARED_FALLBACKS:
         return warn(
             f"end-user id {value!r} is a shared fallback: every user would share one memory",
             "use each user's own stable id",
+            code="shared-fallback",
+            location=at,
         )
     if _EMAIL.match(value):
         return warn(
             "the end-user id is an e-mail address: personal data in every header and log line",
             "use a stable opaque user id instead",
+            code="email",
+            location=at,
         )
     return passed(f"{value!r} from {setting.source}")
 
@@ -78,14 +92,22 @@ def project_format(ctx: CheckContext) -> Result:
         return skip(
             f"the project id from {setting.source} is empty, so the SDK sends no X-Project-ID"
         )
-    problem = header_problem(value, "X-Project-ID")
+    problem = header_problem("X-Project-ID", value)
     if problem:
         return fail(
-            f"the project id from {setting.source} {problem}", f"fix the value in {setting.source}"
+            f"the project id from {setting.source} {problem.message}",
+            Fix(note=f"fix the value in {setting.source}"),
+            code=problem.code,
+            location=setting.location,
         )
     if not PROJECT_ID.match(value):
         return fail(
             f"project id {value!r} from {setting.source} is not proj_ followed by 16 hex characters",
-            f"copy the id from the dashboard (e.g. proj_0123456789abcdef), or unset {ENV_VARS['project_id']}",
+            Fix(
+                note="copy the id from the dashboard (e.g. proj_0123456789abcdef), or unset "
+                + ENV_VARS["project_id"]
+            ),
+            code="format",
+            location=setting.location,
         )
     return passed(f"{value} from {setting.source}")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 from ..context import CheckContext
+from ..headers import header_problem, quoted
 from ..mask import KEY_PREFIXES, fingerprint
 from ..registry import register
-from ..results import Result, fail, passed, skip, warn
+from ..results import Fix, Result, fail, passed, skip, warn
 from ..settings import ENV_VARS
-from .values import header_problem, quoted
+from .fixes import assign, recopy_key, remove
 
 MIN_BODY, MAX_BODY = 16, 128
 # Values seen as defaults in docs and examples (field-notes.md): never a real key.
@@ -35,7 +36,11 @@ _PLACEHOLDER_SHAPES = re.compile(
     r"|^ms_(\.{2,}|…)$",
     re.IGNORECASE,
 )
-_FIX_VAR = f"export {ENV_VARS['api_key']}=ms_test_... (staging) or ms_live_... (production)"
+_FIX_VAR = Fix(
+    command=f"export {ENV_VARS['api_key']}='ms_test_...'",
+    note="paste your key in place of ms_test_... (ms_live_ for production); "
+    "keys are in the dashboard under Settings → API Keys",
+)
 
 
 @register("key.present", title="API key set", tags=["offline", "key"])
@@ -50,11 +55,14 @@ def key_present(ctx: CheckContext) -> Result:
         return fail(
             "no API key found (searched: " + ", ".join(ctx.settings.searched) + ")",
             _FIX_VAR,
+            code="missing",
         )
     if not setting.value.strip():
         return fail(
             f"the API key from {setting.source} is empty; the SDK raises ValueError('api_key is required')",
             _FIX_VAR,
+            code="empty",
+            location=setting.location,
         )
     return passed(f"API key from {setting.source}", fingerprint=fingerprint(setting.value))
 
@@ -70,39 +78,58 @@ def key_format(ctx: CheckContext) -> Result:
     setting = ctx.settings.api_key
     key = setting.value or ""
     where = setting.source
-    fix = f"re-copy the key from the dashboard into {where}, exactly, with nothing around it"
+    fix = recopy_key(setting)
+    at = setting.location
     if quoted(key):
         return fail(
             f"the key from {where} is wrapped in quotes; they are sent as part of the key and the "
             "server answers 401 INVALID_API_KEY",
-            f"remove the quotes around the value in {where}",
+            remove(setting, "the quotes"),
+            code="quoted",
+            location=at,
         )
-    problem = header_problem(key, "X-API-Key")
+    problem = header_problem("X-API-Key", key)
     if problem:
-        return fail(f"the key from {where} {problem}", fix)
+        return fail(f"the key from {where} {problem.message}", fix, code=problem.code, location=at)
     if key.lower() in PLACEHOLDERS or _PLACEHOLDER_SHAPES.match(key):
-        return fail(f"the key from {where} is a placeholder, not a real key", fix)
+        return fail(
+            f"the key from {where} is a placeholder, not a real key",
+            fix,
+            code="placeholder",
+            location=at,
+        )
     prefix = next((p for p in KEY_PREFIXES if key.startswith(p)), None)
     if prefix is None:
         return fail(
             f"the key from {where} does not start with ms_test_ (staging) or ms_live_ (production)",
             fix,
+            code="unknown-prefix",
+            location=at,
         )
     body = key[len(prefix) :]
     if " " in body:
-        return fail(f"the key from {where} contains a space at position {key.index(' ') + 1}", fix)
+        return fail(
+            f"the key from {where} contains a space at position {key.index(' ') + 1}",
+            fix,
+            code="inner-space",
+            location=at,
+        )
     again = next((p for p in KEY_PREFIXES if p in body), None)
     if again is not None:  # two keys run together: within the length range, so say it here
         return fail(
             f"the key from {where} contains {again} again at position "
             f"{len(prefix) + body.index(again) + 1} (pasted twice?)",
             fix,
+            code="pasted-twice",
+            location=at,
         )
     if not MIN_BODY <= len(body) <= MAX_BODY:
         return fail(
             f"the key from {where} is {len(key)} characters long; a real key has "
             f"{MIN_BODY}-{MAX_BODY} characters after {prefix} (truncated or pasted twice?)",
             fix,
+            code="length",
+            location=at,
         )
     return passed(f"{prefix} key, {len(key)} characters", prefix=prefix, length=len(key))
 
@@ -119,8 +146,11 @@ def key_env_match(ctx: CheckContext) -> Result:
     Why: a live key against staging (or the reverse) is refused with 401 on every call.
     Fix: use the other key, or point base_url at the environment the key belongs to.
     """
-    key = ctx.settings.api_key.value or ""
+    setting = ctx.settings.api_key
+    key = setting.value or ""
     url = ctx.settings.base_url.value
+    if not key:
+        return skip("no API key set (see key.present)")
     if not url:
         return skip("base_url is not set")
     env = ctx.environment
@@ -130,19 +160,28 @@ def key_env_match(ctx: CheckContext) -> Result:
             f"base_url {url} matches no environment in {ctx.config.source} (known: {known}), so the "
             "key prefix it takes is unknown",
             "add it under environments: in checks.yaml with the key_prefix it takes",
+            code="unknown-environment",
+            location=ctx.settings.base_url.location,
         )
     if key.startswith(env.key_prefix):
         return passed(f"{env.key_prefix} key for {env.name} ({env.base_url})", environment=env.name)
     owner = next(
         (e for e in ctx.config.environments.values() if key.startswith(e.key_prefix)), None
     )
-    fix = f"use your {env.name} key ({env.key_prefix}...)"
+    fix = Fix(note=f"use your {env.name} key ({env.key_prefix}...)")
     if owner is not None:
-        fix += f", or set {ENV_VARS['base_url']}={owner.base_url} to use {owner.name}"
+        other = assign(ctx.settings.base_url, owner.base_url)
+        fix = Fix(
+            command=other.command,
+            note=f"use your {env.name} key ({env.key_prefix}...), or point base_url at "
+            f"{owner.name}" + (f": {other.note}" if other.note else ""),
+        )
     return fail(
         f"a {key[:8]} key against {env.name} ({env.base_url}), which takes {env.key_prefix} keys; "
         "the server answers 401 on every call",
         fix,
+        code="wrong-environment",
+        location=setting.location,
         environment=env.name,
     )
 
@@ -170,6 +209,8 @@ def settings_conflicts(ctx: CheckContext) -> Result:
             )
     if findings:
         return warn(
-            "; ".join(findings), "remove the values that lose, so every tool reads the same one"
+            "; ".join(findings),
+            "remove the values that lose, so every tool reads the same one",
+            code="competing-values",
         )
     return passed("no setting has competing values")

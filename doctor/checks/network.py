@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
 
-from .. import facts
 from ..context import CheckContext
+from ..facts import CLOCK, EXCHANGE, PREFLIGHT
+from ..probe.failures import Failure, Kind, Phase
 from ..registry import register
-from ..results import Result, Status, fail, passed, skip, warn
-from ..settings import ENV_VARS
-from .url import url_format
+from ..results import Fix, Result, Status, fail, passed, skip, warn
+from ..settings import DEFAULT_TIMEOUT, ENV_VARS
+from .fixes import assign
 
 if TYPE_CHECKING:
     from ..probe.http import Exchange
@@ -24,7 +25,7 @@ PROJECT_CODES = ("PROJECT_MISMATCH", "INVALID_PROJECT_ID", "PROJECT_NOT_FOUND")
 
 
 def _timing_details(ctx: CheckContext, exchange: Exchange) -> dict[str, Any]:
-    pre = facts.preflight(ctx.run)
+    pre = ctx.preflight
     details: dict[str, Any] = {"url": exchange.url, "route": exchange.proxy.reason}
     if pre is not None:
         details.update(
@@ -45,18 +46,12 @@ def _html(exchange: Exchange) -> bool:
     )
 
 
-def _start_probe(ctx: CheckContext) -> None:
-    """Send the probe request as the run starts, once url.format says the URL is safe to use."""
-    if url_format(ctx).status is Status.PASS:
-        facts.start_exchange(ctx.run)
-
-
 @register(
     "url.reachable",
     title="Base URL reachable",
     tags=["network", "url"],
     requires=["url.format"],
-    prefetch=_start_probe,
+    facts=[PREFLIGHT, EXCHANGE, CLOCK],
 )
 def url_reachable(ctx: CheckContext) -> Result:
     """DNS, TCP connect, TLS handshake and an HTTP answer from the MemorySync API, each timed.
@@ -65,23 +60,34 @@ def url_reachable(ctx: CheckContext) -> Result:
     the SDK never says which phase failed, or that it met a redirect or a captive portal.
     Fix: the row names the phase and the cause (name, port, certificate, proxy, redirect).
     """
-    facts.start_exchange(ctx.run)
-    pre = facts.preflight(ctx.run)
+    pre = ctx.preflight
     if pre is not None and pre.failure is not None:
         summary, fix = _phase_summary(pre.failure), _phase_fix(pre.failure.kind, ctx)
-        if pre.failure.kind in ("tls_expired", "tls_not_yet_valid"):
-            summary, fix = _with_clock(ctx, summary, fix)
-        return fail(summary, fix, phase=pre.failure.phase, kind=pre.failure.kind)
-    exchange = facts.exchange(ctx.run)
+        clock = ctx.clock
+        if clock is not None:
+            summary = f"{summary}; {clock.describe()}"
+            fix = (
+                Fix(note="set this machine's clock right", command="timedatectl set-ntp true")
+                if clock.clock_wrong
+                else Fix(note="the server's certificate must be renewed: tell the API operator")
+            )
+        return fail(
+            summary,
+            fix,
+            code=pre.failure.kind.value.replace("_", "-"),
+            phase=pre.failure.phase,
+            kind=pre.failure.kind,
+        )
+    exchange = ctx.exchange
     details = _timing_details(ctx, exchange)
     failure = exchange.failure
     if failure is not None:
-        if failure.kind == "read_timeout" and pre is not None:
+        if failure.kind is Kind.READ_TIMEOUT and pre is not None:
             return passed(
                 f"connected to {pre.connected_address}; the answer did not come within the timeout (see timeout.latency)",
                 **details,
             )
-        if failure.kind == "invalid_header" and pre is not None:
+        if failure.kind is Kind.INVALID_HEADER and pre is not None:
             return passed(
                 f"reached {pre.connected_address} (HTTP not tried: a header value cannot be sent; see key.format)",
                 **details,
@@ -89,6 +95,7 @@ def url_reachable(ctx: CheckContext) -> Result:
         return fail(
             _phase_summary(failure),
             _phase_fix(failure.kind, ctx, exchange.proxy.variable),
+            code=failure.kind.value.replace("_", "-"),
             phase=failure.phase,
             kind=failure.kind,
             **details,
@@ -97,14 +104,16 @@ def url_reachable(ctx: CheckContext) -> Result:
     if status == 407:
         # Through a forward proxy (plain-http URLs) the proxy's 407 arrives as the response, and
         # the SDK raises MemorySyncError("Unexpected status 407"): it is the proxy, not the key.
-        return fail(*_proxy_auth(exchange), **details)
+        summary, words = _proxy_auth(exchange)
+        return fail(summary, words, code="proxy-auth-required", **details)
     if exchange.is_redirect:
         return fail(
             f"{exchange.url} answered {status} redirecting to {exchange.location}; the SDK does not "
             "follow redirects (it reports 'export response was not a JSON object') and the doctor "
             "did not send your key there",
             f"if {exchange.location} is the real API, set {ENV_VARS['base_url']} to its origin",
-            location=exchange.location,
+            code="redirect",
+            redirect_to=exchange.location,
             **details,
         )
     large = _large_json(exchange)
@@ -114,6 +123,7 @@ def url_reachable(ctx: CheckContext) -> Result:
             f"{exchange.url} answered {status} with {what}: a captive portal, proxy or other "
             "service, not the MemorySync API",
             "log in to the network's portal, or check base_url and the proxy settings (proxy.env)",
+            code="not-the-api",
             content_type=exchange.headers.get("content-type"),
             **details,
         )
@@ -121,6 +131,7 @@ def url_reachable(ctx: CheckContext) -> Result:
         return warn(
             f"reachable, but the server's certificate expires in {pre.cert_days_left:.0f} days",
             "tell the API operator; the SDK will fail once it has expired",
+            code="certificate-expires-soon",
             **details,
         )
     where = pre.connected_address if pre is not None else exchange.proxy.reason
@@ -142,7 +153,7 @@ def _large_json(exchange: Exchange) -> bool:
 
 def _proxy_auth(exchange: Exchange) -> tuple[str, str]:
     """Summary and fix for a 407 Proxy Authentication Required answer."""
-    from ..probe.sdkview import mask_url_credentials
+    from ..mask import mask_url_credentials
 
     route = exchange.proxy
     if route.proxy_url and route.variable:
@@ -159,66 +170,56 @@ def _proxy_auth(exchange: Exchange) -> tuple[str, str]:
     )
 
 
-def _with_clock(ctx: CheckContext, summary: str, fix: str) -> tuple[str, str]:
-    """Add what the server's Date header says about this machine's clock."""
-    from ..probe.clock import describe_skew, server_date
-
-    verdict = describe_skew(
-        server_date(facts.probe_url(ctx.run), timeout=min(facts.probe_timeout(ctx.run), 5.0))
-    )
-    if not verdict:
-        return summary, fix
-    if verdict.endswith("fix the clock"):
-        fix = "set this machine's clock right (timedatectl set-ntp true, or your platform's NTP settings)"
-    else:
-        fix = "the server's certificate must be renewed: tell the API operator"
-    return f"{summary}; {verdict}", fix
+_PHASE_LABELS = {
+    Phase.DNS: "DNS",
+    Phase.CONNECT: "TCP connect",
+    Phase.TLS: "TLS",
+    Phase.PROXY: "proxy",
+    Phase.HTTP: "HTTP",
+    Phase.TIMEOUT: "timeout",
+    Phase.DEADLINE: "deadline",
+    Phase.CONFIG: "setup",
+}
 
 
-def _phase_summary(failure: Any) -> str:
-    labels = {
-        "dns": "DNS",
-        "connect": "TCP connect",
-        "tls": "TLS",
-        "proxy": "proxy",
-        "http": "HTTP",
-        "timeout": "timeout",
-        "deadline": "deadline",
-        "config": "setup",
-    }
-    return f"{labels.get(failure.phase, failure.phase)}: {failure.message}"
+def _phase_summary(failure: Failure) -> str:
+    return f"{_PHASE_LABELS.get(failure.phase, failure.phase.value)}: {failure.message}"
 
 
-def _phase_fix(kind: str, ctx: CheckContext, proxy_variable: Optional[str] = None) -> str:
+def _phase_fix(kind: Kind, ctx: CheckContext, proxy_variable: Optional[str] = None) -> Fix:
     var = ENV_VARS["base_url"]
     proxy = proxy_variable or "HTTPS_PROXY"  # the variable that chose the proxy, as spelled
-    fixes = {
-        "dns_not_resolved": f"check the host name in {var} (typo? VPN or internal DNS needed?)",
-        "connection_refused": f"check the port in {var}, and that the service (or proxy) is running",
-        "connect_timeout": "a firewall drops the connection: allow outbound traffic to that host and port, or set HTTPS_PROXY",
-        "tls_untrusted": "export SSL_CERT_FILE=<your organisation's CA bundle> (the SDK reads SSL_CERT_FILE, not REQUESTS_CA_BUNDLE)",
-        "tls_hostname_mismatch": f"use the host name the certificate was issued for in {var}",
-        "tls_expired": "check this machine's clock (date -u); if it is right, the server's certificate has expired",
-        "tls_not_yet_valid": "check this machine's clock (date -u): it is behind",
-        "tls_wrong_version": f"use http:// for a plain-HTTP port, or the TLS port, in {var}",
-        "proxy_refused": f"check {proxy} (see proxy.env), or add the host to NO_PROXY",
-        "proxy_unresolvable": f"check the proxy host name in {proxy} (see proxy.env)",
-        "proxy_auth_required": f"the proxy wants credentials: put user:password in {proxy} (the doctor masks them)",
-        "read_timeout": "the server accepted the connection but did not answer in time: raise MEMORYSYNC_TIMEOUT or check the server",
-        "deadline_exceeded": "the server is hanging or trickling its answer; raise --deadline only if it is just slow",
-        "ca_bundle_problem": "point SSL_CERT_FILE at a readable PEM bundle, or unset it (see tls.trust_env)",
-        "proxy_config": "fix the proxy variables (see proxy.env)",
+    notes = {
+        Kind.DNS_NOT_RESOLVED: f"check the host name in {var} (typo? VPN or internal DNS needed?)",
+        Kind.CONNECTION_REFUSED: f"check the port in {var}, and that the service (or proxy) is running",
+        Kind.CONNECT_TIMEOUT: "a firewall drops the connection: allow outbound traffic to that host and port, or set HTTPS_PROXY",
+        Kind.TLS_HOSTNAME_MISMATCH: f"use the host name the certificate was issued for in {var}",
+        Kind.TLS_EXPIRED: "check this machine's clock (date -u); if it is right, the server's certificate has expired",
+        Kind.TLS_NOT_YET_VALID: "check this machine's clock (date -u): it is behind",
+        Kind.TLS_WRONG_VERSION: f"use http:// for a plain-HTTP port, or the TLS port, in {var}",
+        Kind.PROXY_REFUSED: f"check {proxy} (see proxy.env), or add the host to NO_PROXY",
+        Kind.PROXY_UNRESOLVABLE: f"check the proxy host name in {proxy} (see proxy.env)",
+        Kind.PROXY_AUTH_REQUIRED: f"the proxy wants credentials: put user:password in {proxy} (the doctor masks them)",
+        Kind.READ_TIMEOUT: "the server accepted the connection but did not answer in time: raise MEMORYSYNC_TIMEOUT or check the server",
+        Kind.DEADLINE_EXCEEDED: "the server is hanging or trickling its answer; raise --deadline only if it is just slow",
+        Kind.CA_BUNDLE_PROBLEM: "point SSL_CERT_FILE at a readable PEM bundle, or unset it (see tls.trust_env)",
+        Kind.PROXY_CONFIG: "fix the proxy variables (see proxy.env)",
     }
-    return fixes.get(kind, "see the details (-v) for the phase that failed")
+    if kind is Kind.TLS_UNTRUSTED:
+        return Fix(
+            command="export SSL_CERT_FILE=/path/to/your-ca-bundle.pem",
+            note="use your organisation's CA bundle (the SDK reads SSL_CERT_FILE, not REQUESTS_CA_BUNDLE)",
+        )
+    return Fix(note=notes.get(kind, "see the details (-v) for the phase that failed"))
 
 
 def _answer(ctx: CheckContext) -> Optional[Exchange]:
-    exchange = facts.exchange(ctx.run)
+    exchange = ctx.exchange
     return exchange if exchange.failure is None and exchange.status is not None else None
 
 
 def _code(exchange: Exchange) -> tuple[str, str]:
-    code, message = facts.error_code(exchange.json)
+    code, message = error_code(exchange.json)
     return code or f"HTTP {exchange.status}", message or (exchange.reason or "")
 
 
@@ -227,6 +228,7 @@ def _code(exchange: Exchange) -> tuple[str, str]:
     title="API key accepted",
     tags=["network", "key"],
     requires=["url.reachable", "key.format"],
+    facts=[EXCHANGE],
 )
 def api_auth(ctx: CheckContext) -> Result:
     """The server accepts the key (no 401/403), the route exists (no 404), and it is healthy.
@@ -234,26 +236,40 @@ def api_auth(ctx: CheckContext) -> Result:
     Why: a revoked, mistyped or wrong-environment key, or a base_url with a path, fails every call.
     Fix: the row quotes the server's error code and says what to change.
     """
+    if not ctx.settings.api_key.value:
+        return skip("no API key to send (see key.present)")
     exchange = _answer(ctx)
     if exchange is None:
         return skip("no HTTP answer (see url.reachable)")
     status = exchange.status or 0
     code, message = _code(exchange)
     request_id = exchange.request_id
-    details = {"status": status, "code": code, "request_id": request_id}
+    details: dict[str, Any] = {"status": status, "error_code": code, "request_id": request_id}
     if status in (401, 403) and code not in PROJECT_CODES and not _is_end_user(code):
         fix = "create a key in the dashboard (Settings → API Keys) and set MEMORYSYNC_API_KEY"
+        finding = "rejected"
         if code == "API_KEY_REVOKED":
             fix = "rotating a key revokes the old one at once: deploy the new key and restart every service that uses it"
+            finding = "revoked"
         elif "scope" in message.lower():
             fix = "give the key the missing scope in the dashboard, or use a key that has it"
+            finding = "missing-scope"
         elif "ENVIRONMENT" in code:
             fix = "use the key of the environment base_url points at (see key.env_match)"
-        return fail(f"{status} {code}: {message}", fix, **details)
+            finding = "wrong-environment"
+        return fail(
+            f"{status} {code}: {message}",
+            fix,
+            code=finding,
+            location=ctx.settings.api_key.location,
+            **details,
+        )
     if status == 404:
         return fail(
             f"404 for {exchange.url}: the API has no such route; a path in base_url is the usual cause",
             f"set {ENV_VARS['base_url']} to the origin only (scheme://host[:port])",
+            code="not-found",
+            location=ctx.settings.base_url.location,
             **details,
         )
     if status == 429:
@@ -262,6 +278,7 @@ def api_auth(ctx: CheckContext) -> Result:
             return fail(
                 f"429 {code}: {message} (a quota, not a rate limit)",
                 "upgrade the plan or wait for the quota to reset",
+                code="quota",
                 **details,
             )
         return warn(
@@ -269,6 +286,7 @@ def api_auth(ctx: CheckContext) -> Result:
             + (f", retry after {retry:g} s" if retry else "")
             + " (not a misconfiguration)",
             "wait and retry; spread calls out if it persists",
+            code="rate-limited",
             retry_after=retry,
             **details,
         )
@@ -277,19 +295,44 @@ def api_auth(ctx: CheckContext) -> Result:
             f"{status} {code}: the server failed ({message})"
             + (f"; request id {request_id}" if request_id else ""),
             "retry later; if it persists, open a support ticket quoting the request id",
+            code="server-error",
             **details,
         )
     if status >= 400 and not _is_end_user(code) and code not in PROJECT_CODES:
-        return fail(f"{status} {code}: {message}", "see the server's message", **details)
+        return fail(
+            f"{status} {code}: {message}", "see the server's message", code="refused", **details
+        )
     return passed(f"key accepted ({status})", **details)
 
 
 def _retry_after(body: Any) -> Optional[float]:
+    import math
+
     if isinstance(body, dict):
         for holder in (body, body.get("error")):
-            if isinstance(holder, dict) and isinstance(holder.get("retry_after"), (int, float)):
-                return float(holder["retry_after"])
+            value = holder.get("retry_after") if isinstance(holder, dict) else None
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value) if math.isfinite(value) else None
     return None
+
+
+def error_code(body: Any) -> tuple[Optional[str], Optional[str]]:
+    """(code, message) from the API's error shapes: {"error": {...}} or {"detail": ...}."""
+    if not isinstance(body, dict):
+        return None, None
+    err = body.get("error")
+    if isinstance(err, dict):
+        return _str(err.get("code")), _str(err.get("message"))
+    detail = body.get("detail")
+    if isinstance(detail, dict):
+        return _str(detail.get("error") or detail.get("code")), _str(detail.get("message"))
+    if isinstance(detail, str):
+        return None, detail
+    return _str(body.get("code")), _str(body.get("message"))
+
+
+def _str(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) else None
 
 
 def _is_end_user(code: str) -> bool:
@@ -301,6 +344,7 @@ def _is_end_user(code: str) -> bool:
     title="End-user header accepted",
     tags=["network", "end_user"],
     requires=["api.auth", "end_user.present"],
+    facts=[EXCHANGE],
 )
 def api_end_user(ctx: CheckContext) -> Result:
     """The server accepts the X-End-User-ID header (no 400 MISSING_END_USER_ID or other rejection).
@@ -312,10 +356,14 @@ def api_end_user(ctx: CheckContext) -> Result:
     if exchange is None:
         return skip("no HTTP answer (see url.reachable)")
     code, message = _code(exchange)
+    if not _is_end_user(code) and ctx.result("api.auth").status is Status.SKIP:
+        return skip("the key was not checked (see api.auth)")
     if _is_end_user(code):
         return fail(
             f"{exchange.status} {code}: {message}",
-            f"set {ENV_VARS['end_user_id']} to a stable id of the user",
+            assign(ctx.settings.end_user_id, "user_123", "a stable id of each user"),
+            code="rejected",
+            location=ctx.settings.end_user_id.location,
             status=exchange.status,
         )
     return passed(f"X-End-User-ID {ctx.settings.end_user_id.value!r} accepted")
@@ -326,6 +374,7 @@ def api_end_user(ctx: CheckContext) -> Result:
     title="Project accepted",
     tags=["network", "project"],
     requires=["api.auth", "project.format"],
+    facts=[EXCHANGE],
 )
 def api_project(ctx: CheckContext) -> Result:
     """With a project id, the server accepts it for this key (no 403 PROJECT_MISMATCH).
@@ -339,10 +388,14 @@ def api_project(ctx: CheckContext) -> Result:
     if exchange is None:
         return skip("no HTTP answer (see url.reachable)")
     code, message = _code(exchange)
+    if code not in PROJECT_CODES and ctx.result("api.auth").status is Status.SKIP:
+        return skip("the key was not checked (see api.auth)")
     if code in PROJECT_CODES:
         return fail(
             f"{exchange.status} {code}: {message}",
             f"use a project this key belongs to, or unset {ENV_VARS['project_id']}",
+            code="rejected",
+            location=ctx.settings.project_id.location,
             status=exchange.status,
         )
     return passed(f"project {ctx.settings.project_id.value} accepted")
@@ -353,6 +406,7 @@ def api_project(ctx: CheckContext) -> Result:
     title="Latency within timeout",
     tags=["network", "timeout"],
     requires=["url.reachable", "timeout.sane"],
+    facts=[EXCHANGE],
 )
 def timeout_latency(ctx: CheckContext) -> Result:
     """The measured round trip against the configured timeout.
@@ -361,15 +415,18 @@ def timeout_latency(ctx: CheckContext) -> Result:
     most of it fails on the first slow day.
     Fix: raise MEMORYSYNC_TIMEOUT, or find out why the API is slow from here.
     """
-    exchange = facts.exchange(ctx.run)
-    timeout = facts.probe_timeout(ctx.run)
+    exchange = ctx.exchange
+    timeout = ctx.settings.timeout_seconds or DEFAULT_TIMEOUT
+    at = ctx.settings.timeout.location
     if exchange.failure is not None and exchange.failure.kind in (
-        "read_timeout",
-        "deadline_exceeded",
+        Kind.READ_TIMEOUT,
+        Kind.DEADLINE_EXCEEDED,
     ):
         return fail(
             f"no answer within the {timeout:g} s timeout",
             f"raise {ENV_VARS['timeout']}, or find out why the API is slow from here",
+            code="timed-out",
+            location=at,
         )
     if exchange.elapsed_ms is None:
         return skip("no timing (see url.reachable)")
@@ -378,11 +435,15 @@ def timeout_latency(ctx: CheckContext) -> Result:
         return fail(
             f"the answer took {seconds:.2f} s, more than the {timeout:g} s timeout",
             f"raise {ENV_VARS['timeout']}",
+            code="too-slow",
+            location=at,
         )
     if seconds > timeout / 2:
         return warn(
             f"the answer took {seconds:.2f} s, over half of the {timeout:g} s timeout",
             f"raise {ENV_VARS['timeout']} to leave headroom",
+            code="little-headroom",
+            location=at,
         )
     return passed(
         f"{seconds * 1000:.0f} ms of a {timeout:g} s timeout", elapsed_ms=exchange.elapsed_ms

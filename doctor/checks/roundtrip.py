@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Optional
 
-from .. import facts
 from ..context import CheckContext
+from ..facts import EXCHANGE, SDK_ROUNDTRIP, SDK_VIEW
+from ..headers import header_problem
+from ..probe.failures import Kind
 from ..registry import register
 from ..results import Result, Status, fail, passed, skip, warn
-from .ids import end_user_present, project_format
-from .key import key_env_match, key_format, key_present
-from .url import url_format
-from .values import header_problem
+from ..sdkinfo import SdkRoundtrip, Stage
+from .network import error_code
 
-
-def _start_roundtrip(ctx: CheckContext) -> None:
-    """Hand the settings to the SDK child at once, when the checks it requires would pass."""
-    if key_present(ctx).status is Status.PASS and url_format(ctx).status is Status.PASS:
-        facts.start_roundtrip(ctx.run)
+# The checks whose verdicts can name the root cause of a failed round trip. They run first
+# (``after``: their results are read, none of them skips this check).
+_CAUSES = (
+    "key.format",
+    "key.env_match",
+    "end_user.present",
+    "project.format",
+    "tls.trust_env",
+    "proxy.env",
+    "url.reachable",
+    "timeout.latency",
+    "api.auth",
+    "api.end_user",
+    "api.project",
+)
+_HEADERS = (
+    ("api_key", "X-API-Key", "key.format"),
+    ("end_user_id", "X-End-User-ID", "end_user.present"),
+    ("project_id", "X-Project-ID", "project.format"),
+)
 
 
 @register(
@@ -25,7 +40,8 @@ def _start_roundtrip(ctx: CheckContext) -> None:
     title="SDK round trip",
     tags=["network", "sdk"],
     requires=["key.present", "url.format"],
-    prefetch=_start_roundtrip,
+    after=_CAUSES,
+    facts=[SDK_ROUNDTRIP, SDK_VIEW, EXCHANGE],
 )
 def sdk_roundtrip(ctx: CheckContext) -> Result:
     """Build the real MemorySyncClient from the resolved settings and call export_all() (read-only).
@@ -33,72 +49,68 @@ def sdk_roundtrip(ctx: CheckContext) -> Result:
     Why: the install guide's own hello world; it is what "the client works here" means.
     Fix: when it fails, the row names the check that found the root cause.
     """
-    result = facts.roundtrip(ctx.run)
-    if result.get("ok"):
+    outcome = ctx.sdk_roundtrip
+    details = outcome.as_details()
+    if outcome.ok:
         return passed(
-            f"export_all() returned user_id {result.get('user_id')} in {result.get('elapsed_ms', 0):.0f} ms",
-            **result,
-        )
-    stage = result.get("stage")
-    if stage == "import":
-        return skip("the SDK cannot be imported (see sdk.version)")
-    if stage == "deadline":
-        return fail(
-            "export_all() did not finish before the run's deadline",
-            _endless(ctx) or _see(ctx, None) or "see url.reachable and timeout.latency",
-        )
-    error: Mapping[str, Any] = result.get("error") or {}
-    classes = error.get("classes") or ["Exception"]
-    raised = f"{classes[0]}: {error.get('message')}"
-    details = {
-        "stage": stage,
-        "exception": classes[0],
-        "status_code": error.get("status_code"),
-        "request_id": error.get("request_id"),
-    }
-    if stage == "construct":
-        return fail(
-            f"MemorySyncClient(...) raised {raised}",
-            _see(ctx, error) or "see the other failing rows",
+            f"export_all() returned user_id {outcome.user_id} in {outcome.elapsed_ms or 0:.0f} ms",
             **details,
         )
-    if "RateLimitError" in classes:
+    if outcome.stage is Stage.IMPORT:
+        return skip("the SDK cannot be imported (see sdk.version)")
+    if outcome.stage is Stage.DEADLINE:
+        return fail(
+            "export_all() did not finish before the run's deadline",
+            _endless(ctx) or _root_cause(ctx, outcome) or "see url.reachable and timeout.latency",
+            code="deadline",
+            **details,
+        )
+    error = outcome.error
+    raised = f"{error.name}: {error.message}" if error else "an unknown error"
+    if outcome.stage is Stage.CONSTRUCT:
+        return fail(
+            f"MemorySyncClient(...) raised {raised}",
+            _root_cause(ctx, outcome) or "see the other failing rows",
+            code="construct-failed",
+            **details,
+        )
+    if error is not None and error.is_a("RateLimitError"):
         return warn(
             f"export_all() raised {raised} (rate limited, not a misconfiguration)",
             "wait and retry",
+            code="rate-limited",
             **details,
         )
-    cause = _see(ctx, error)
-    summary = f"export_all() raised {raised}"
+    cause = _root_cause(ctx, outcome)
     if cause is None:
         cause = "the doctor's own probe got a good answer; please report this disagreement with -v output"
-    return fail(summary, cause, **details)
+    return fail(f"export_all() raised {raised}", cause, code="call-failed", **details)
 
 
-def _see(ctx: CheckContext, error: Optional[Mapping[str, Any]]) -> Optional[str]:
-    """The check that names the root cause of the SDK's failure, found from the shared facts."""
+def _root_cause(ctx: CheckContext, outcome: SdkRoundtrip) -> Optional[str]:
+    """The check that names the root cause of the SDK's failure, from the shared evidence."""
     settings = ctx.settings
-    for setting, check_id in (
-        (settings.api_key, "key.format"),
-        (settings.end_user_id, "end_user.present"),
-        (settings.project_id, "project.format"),
-    ):
-        if setting.value and header_problem(setting.value, "header"):
+    for name, header, check_id in _HEADERS:
+        value = getattr(settings, name).value
+        problem = header_problem(header, value) if value else None
+        if problem is not None and problem.sdk_refuses:
             return _root(check_id)  # the SDK fails before sending anything
-    message = str((error or {}).get("message") or "") + str((error or {}).get("cause") or "")
-    if "SSL_CERT" in message or "No such file" in message:
-        return _root("tls.trust_env")
-    if "socks" in message.lower():
-        return _root("proxy.env")
-    exchange = facts.exchange(ctx.run)
+    view = ctx.sdk_view
+    if outcome.stage is Stage.CONSTRUCT:
+        if view.bundle.fatal:
+            return _root("tls.trust_env")
+        if view.route.problem:
+            return _root("proxy.env")
+        return None
+    exchange = ctx.exchange
     failure = exchange.failure
     if failure is not None:
         topic = {
             # A deadline (not a timeout) cut the probe: url.reachable names the hanging server,
             # while timeout.latency is skipped behind it.
-            "read_timeout": "timeout.latency",
-            "ca_bundle_problem": "tls.trust_env",
-            "proxy_config": "proxy.env",
+            Kind.READ_TIMEOUT: "timeout.latency",
+            Kind.CA_BUNDLE_PROBLEM: "tls.trust_env",
+            Kind.PROXY_CONFIG: "proxy.env",
         }.get(failure.kind, "url.reachable")
         return _root(topic, failure.message if topic == "url.reachable" else None)
     status = exchange.status or 0
@@ -106,20 +118,20 @@ def _see(ctx: CheckContext, error: Optional[Mapping[str, Any]]) -> Optional[str]
         return _root("url.reachable", "a proxy wants credentials")
     if exchange.is_redirect or (200 <= status < 300 and not exchange.is_json_object):
         return _root("url.reachable", "the SDK met a redirect or a page that is not the API")
-    code = facts.error_code(exchange.json)[0] or ""
+    code = error_code(exchange.json)[0] or ""
     if "END_USER" in code:
-        return _root(_first_failing(ctx, end_user_present) or "api.end_user")
+        return _root(_first_failing(ctx, "end_user.present") or "api.end_user")
     if "PROJECT" in code:
-        return _root(_first_failing(ctx, project_format) or "api.project")
+        return _root(_first_failing(ctx, "project.format") or "api.project")
     if status >= 400:
-        return _root(_first_failing(ctx, key_format, key_env_match) or "api.auth")
+        return _root(_first_failing(ctx, "key.format", "key.env_match") or "api.auth")
     return None
 
 
 def _endless(ctx: CheckContext) -> Optional[str]:
     """The probe got a complete status and more body than it reads, while the SDK (which reads
     it all) did not finish: the server streams without end, or the export is huge."""
-    exchange = facts.exchange(ctx.run)
+    exchange = ctx.exchange
     if exchange.failure is None and exchange.body_truncated:
         return (
             f"the API answered {exchange.status} with a body of more than {len(exchange.body)} "
@@ -129,12 +141,9 @@ def _endless(ctx: CheckContext) -> Optional[str]:
     return None
 
 
-def _first_failing(ctx: CheckContext, *checks: Any) -> Optional[str]:
-    """The first of these offline checks that fails here: its verdict is the more precise cause."""
-    for check in checks:
-        if check(ctx).status is Status.FAIL:
-            return str(check.check_id)
-    return None
+def _first_failing(ctx: CheckContext, *check_ids: str) -> Optional[str]:
+    """The first of these checks that failed here: its verdict is the more precise cause."""
+    return next((c for c in check_ids if ctx.result(c).status is Status.FAIL), None)
 
 
 def _root(check_id: str, note: Optional[str] = None) -> str:

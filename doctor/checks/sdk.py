@@ -3,45 +3,49 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+import shlex
+from typing import Any, Optional
 
-from ..context import CheckContext, Context
+from ..context import CheckContext
+from ..facts import SDK_INSTALL
 from ..registry import register
-from ..results import Result, error, fail, passed, warn
+from ..results import Fix, Result, error, fail, passed, warn
 
 PYTHON_FLOOR = (3, 9)
 SDK = "memorysync"
 
 
-def sdk_install(ctx: Context) -> dict[str, Any]:
-    """What the target interpreter reports about the SDK (from the child process)."""
-    return ctx.fact("sdk.install", lambda run: run.sdk.install(run.deadline))
+def pip_install(ctx: CheckContext, requirement: str, extra: str = "") -> Fix:
+    """The pip line that installs into the interpreter that was inspected (the application's,
+    which need not be the doctor's own)."""
+    python = shlex.quote(ctx.sdk_install.executable or "python")
+    return Fix(command=f"{python} -m pip install {shlex.quote(requirement)}{extra}")
 
 
-def _pip_line(ctx: CheckContext) -> str:
-    return f'pip install "{SDK}{ctx.options.get("require", "")}"'
+def _pip(ctx: CheckContext, extra: str = "") -> Fix:
+    return pip_install(ctx, f"{SDK}{ctx.options.get('require', '')}", extra)
 
 
-@register("python.version", title="Python version", tags=["offline", "python"])
+@register("python.version", title="Python version", tags=["offline", "python"], facts=[SDK_INSTALL])
 def python_version(ctx: CheckContext) -> Result:
     """The interpreter satisfies the SDK's floor (Requires-Python >= 3.9).
 
     Why: pip refuses to install the SDK on an older interpreter, or an old copy lingers.
     Fix: run the application on Python 3.9 or newer.
     """
-    info = sdk_install(ctx.run)
-    if "python" not in info:
-        return error(f"could not ask the interpreter: {info.get('error')}")
-    version = tuple(info["python"])
-    shown = ".".join(map(str, version))
+    info = ctx.sdk_install
+    if not info.python:
+        return error(f"could not ask the interpreter: {info.error}", code="no-answer")
+    shown = ".".join(map(str, info.python))
     floor = ".".join(map(str, PYTHON_FLOOR))
-    if version < PYTHON_FLOOR:
+    if info.python < PYTHON_FLOOR:
         return fail(
             f"Python {shown} is older than {floor}, the SDK's minimum",
             f"run the application on Python {floor} or newer",
-            executable=info.get("executable"),
+            code="too-old",
+            executable=info.executable,
         )
-    return passed(f"Python {shown} (the SDK needs >= {floor})", executable=info.get("executable"))
+    return passed(f"Python {shown} (the SDK needs >= {floor})", executable=info.executable)
 
 
 @register(
@@ -49,6 +53,7 @@ def python_version(ctx: CheckContext) -> Result:
     title="SDK installed and importable",
     tags=["offline", "sdk"],
     options={"require": str},
+    facts=[SDK_INSTALL],
 )
 def sdk_version(ctx: CheckContext) -> Result:
     """`memorysync` is installed, really importable, not shadowed, and its version satisfies `require`.
@@ -63,9 +68,9 @@ def sdk_version(ctx: CheckContext) -> Result:
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import InvalidVersion, Version
 
-    info = sdk_install(ctx.run)
-    if "error" in info:
-        return error(f"could not ask the interpreter about the SDK: {info['error']}")
+    info = ctx.sdk_install
+    if info.error is not None:
+        return error(f"could not ask the interpreter about the SDK: {info.error}", code="no-answer")
     require = str(ctx.options.get("require", ""))
     try:
         spec = SpecifierSet(require)
@@ -73,44 +78,63 @@ def sdk_version(ctx: CheckContext) -> Result:
         return error(
             f"checks.yaml: sdk.version require {require!r} is not a version range",
             'write a range such as ">=1.0,<2.0"',
+            code="bad-require",
         )
-    details = {k: info.get(k) for k in ("dist_version", "module_version", "module_file", "origin")}
-    origin = info.get("origin")
-    if origin and _shadowed(origin, info.get("dist_location"), ctx):
+    details: dict[str, Any] = {
+        "dist_version": info.dist_version,
+        "module_version": info.module_version,
+        "module_file": info.module_file,
+        "origin": info.origin,
+    }
+    origin = info.origin
+    if origin and _shadowed(origin, info.dist_location, ctx):
         return fail(
             f"`import {SDK}` here loads {origin}, not the installed package",
             f"rename or remove {origin}: it shadows the SDK for code started from this directory",
+            code="shadowed",
             **details,
         )
-    if info.get("dist_version") is None and not info.get("import_ok"):
+    if info.dist_version is None and not info.import_ok:
         return fail(
-            f"{SDK} is not installed for {info.get('executable')}", _pip_line(ctx), **details
+            f"{SDK} is not installed for {info.executable}", _pip(ctx), code="missing", **details
         )
-    if not info.get("import_ok"):
+    if not info.import_ok:
         return fail(
-            f"{SDK} {info.get('dist_version')} is installed but `import {SDK}` fails: "
-            f"{info.get('import_error')}",
-            f"reinstall it: {_pip_line(ctx)} --force-reinstall",
+            f"{SDK} {info.dist_version} is installed but `import {SDK}` fails: {info.import_error}",
+            _pip(ctx, " --force-reinstall"),
+            code="import-fails",
             **details,
         )
-    version = info.get("module_version") or info.get("dist_version")
+    version = info.version
     try:
         ok = Version(str(version)) in spec
     except InvalidVersion:
-        return warn(f"{SDK} reports an unreadable version {version!r}", _pip_line(ctx), **details)
+        return warn(
+            f"{SDK} reports an unreadable version {version!r}",
+            _pip(ctx),
+            code="unreadable-version",
+            **details,
+        )
     if not ok:
-        return fail(f"{SDK} {version} does not satisfy {require}", _pip_line(ctx), **details)
-    if info.get("dist_version") is None:
+        return fail(
+            f"{SDK} {version} does not satisfy {require}", _pip(ctx), code="out-of-range", **details
+        )
+    if info.dist_version is None:
         return warn(
             f"{SDK} {version} imports but has no installed metadata (copied in by hand?)",
-            _pip_line(ctx),
+            _pip(ctx),
+            code="no-metadata",
             **details,
         )
     return passed(f"{SDK} {version} (satisfies {require or 'any version'})", **details)
 
 
 @register(
-    "sdk.dependencies", title="SDK dependencies", tags=["offline", "sdk"], requires=["sdk.version"]
+    "sdk.dependencies",
+    title="SDK dependencies",
+    tags=["offline", "sdk"],
+    requires=["sdk.version"],
+    facts=[SDK_INSTALL],
 )
 def sdk_dependencies(ctx: CheckContext) -> Result:
     """The installed SDK's declared requirements (the httpx range) are satisfied.
@@ -120,21 +144,21 @@ def sdk_dependencies(ctx: CheckContext) -> Result:
     """
     from packaging.requirements import InvalidRequirement, Requirement
 
-    info = sdk_install(ctx.run)
-    python = info.get("python") or []
+    info = ctx.sdk_install
+    python = info.python
     marker_env = {
         "python_version": ".".join(map(str, python[:2])),
         "python_full_version": ".".join(map(str, python)),
     }
     problems, seen = [], []
-    for line in info.get("requires") or []:
+    for line in info.requires:
         try:
             req = Requirement(line)
         except InvalidRequirement:
             continue
         if req.marker and not req.marker.evaluate(marker_env):
             continue
-        installed = (info.get("installed") or {}).get(req.name)
+        installed = info.installed.get(req.name)
         seen.append(f"{req.name} {installed or 'missing'}")
         if installed is None or (
             req.specifier and not req.specifier.contains(installed, prereleases=True)
@@ -147,11 +171,12 @@ def sdk_dependencies(ctx: CheckContext) -> Result:
         )
         return fail(
             f"the SDK needs {req.name}{req.specifier}, but {have}",
-            f'pip install "{req.name}{req.specifier}"',
+            pip_install(ctx, f"{req.name}{req.specifier}"),
+            code="unsatisfied",
             requirements=[str(r) for r, _ in problems],
         )
     return passed(
-        "; ".join(seen) or "the SDK declares no dependencies", installed=info.get("installed")
+        "; ".join(seen) or "the SDK declares no dependencies", installed=dict(info.installed)
     )
 
 
@@ -164,10 +189,8 @@ def _inside(path: str, directory: str) -> bool:
         return False
 
 
-def _shadowed(origin: str, dist_dir: Any, ctx: CheckContext) -> bool:
+def _shadowed(origin: str, dist_dir: Optional[str], ctx: CheckContext) -> bool:
     """True when ``import memorysync`` finds something other than the installed package."""
     if dist_dir and os.path.isdir(dist_dir):
         return not _inside(origin, dist_dir)
-    return _inside(
-        origin, ctx.run.cwd or os.getcwd()
-    )  # no package dir (editable?): only local files
+    return _inside(origin, ctx.cwd)  # no package dir (editable?): only local files

@@ -7,7 +7,7 @@ import math
 from ..context import CheckContext
 from ..registry import register
 from ..results import Result, fail, passed, warn
-from ..settings import ENV_VARS
+from .fixes import assign
 
 MEANING = "the SDK applies it to each connect, read and write phase, not to the whole call"
 
@@ -26,22 +26,34 @@ def timeout_sane(ctx: CheckContext) -> Result:
     """
     setting = ctx.settings.timeout
     raw = setting.value or ""
-    fix = f"export {ENV_VARS['timeout']}=30 (seconds; {MEANING})"
+    fix = assign(setting, "30", f"seconds; {MEANING}")
+    at = setting.location
     try:
         value = float(raw)
     except ValueError:
-        return fail(f"timeout {raw!r} from {setting.source} is not a number", fix)
+        return fail(
+            f"timeout {raw!r} from {setting.source} is not a number",
+            fix,
+            code="not-a-number",
+            location=at,
+        )
     if math.isnan(value) or math.isinf(value) or value <= 0:
         return fail(
             f"timeout {raw!r} from {setting.source} must be a positive, finite number of seconds",
             fix,
+            code="not-positive",
+            location=at,
         )
     low, high = float(ctx.options.get("min", 0.0)), float(ctx.options.get("max", math.inf))
     if value < low:
-        return warn(f"timeout {value:g} s is below {low:g} s; {MEANING}", fix)
+        return warn(
+            f"timeout {value:g} s is below {low:g} s; {MEANING}", fix, code="too-low", location=at
+        )
     if value > high:
         return warn(
             f"timeout {value:g} s is above {high:g} s; {MEANING}, so a stuck call can wait far longer",
             fix,
+            code="too-high",
+            location=at,
         )
     return passed(f"{value:g} s from {setting.source}, per connect/read/write phase", seconds=value)

@@ -7,8 +7,9 @@ from urllib.parse import urlsplit
 
 from ..context import CheckContext
 from ..registry import register
-from ..results import Result, fail, passed
+from ..results import Fix, Result, fail, passed
 from ..settings import ENV_VARS
+from .fixes import assign, remove
 
 # Hosts of the product that are not the REST API (field-notes.md).
 NOT_THE_API = {
@@ -19,6 +20,8 @@ NOT_THE_API = {
     "www.memorysync.io": "the website",
 }
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+PRODUCTION = "https://api.memorysync.io"
+STAGING = "https://staging.api.memorysync.io"
 
 
 def is_loopback(host: str) -> bool:
@@ -40,52 +43,77 @@ def url_format(ctx: CheckContext) -> Result:
     Fix: set MEMORYSYNC_BASE_URL to the scheme and host only.
     """
     setting = ctx.settings.base_url
-    var = ENV_VARS["base_url"]
     url = setting.value
+    at = setting.location
     if url is None or not url.strip():
         return fail(
             "base_url is not set" + (" (empty)" if url is not None else ""),
-            f"export {var}=https://api.memorysync.io (production) or https://staging.api.memorysync.io (staging)",
+            assign(setting, STAGING, f"staging; {PRODUCTION} for production"),
+            code="missing" if url is None else "empty",
+            location=at if url is not None else None,
         )
     source = setting.source
     if url != url.strip():
-        return fail(f"base_url from {source} has whitespace around it", f"remove it in {source}")
+        return fail(
+            f"base_url from {source} has whitespace around it",
+            remove(setting, "the whitespace around the URL"),
+            code="whitespace",
+            location=at,
+        )
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
         return fail(
-            f"base_url {url!r} from {source} cannot be parsed: {exc}", f"fix {var} in {source}"
+            f"base_url {url!r} from {source} cannot be parsed: {exc}",
+            Fix(note=f"fix {ENV_VARS['base_url']} in {source}"),
+            code="unparsable",
+            location=at,
         )
     host = parts.hostname or ""
     if parts.scheme not in ("http", "https") or not host:
         return fail(
             f"base_url {url!r} from {source} is not an http(s) URL with a host",
-            f"export {var}=https://api.memorysync.io",
+            assign(setting, PRODUCTION),
+            code="not-http-url",
+            location=at,
         )
     netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")  # [IPv6]
     origin = f"{parts.scheme}://{netloc}"
     if parts.username is not None or parts.password is not None:
         return fail(
             f"base_url from {source} carries user:password credentials",
-            f"remove them; the API authenticates with the key: export {var}={origin}",
+            assign(setting, origin, "the API authenticates with the key"),
+            code="credentials",
+            location=at,
         )
     if parts.path not in ("", "/"):
         return fail(
             f"base_url has a path ({parts.path!r}): the SDK appends routes to the whole URL, so it "
             f"would call {url.rstrip('/')}/memory/export",
-            f"export {var}={origin}",
+            assign(setting, origin),
+            code="path",
+            location=at,
         )
     if parts.query or parts.fragment or url.rstrip("/").endswith(("?", "#")):
-        return fail(f"base_url from {source} has a query or fragment", f"export {var}={origin}")
+        return fail(
+            f"base_url from {source} has a query or fragment",
+            assign(setting, origin),
+            code="query",
+            location=at,
+        )
     if host.lower() in NOT_THE_API:
         return fail(
             f"{host} is {NOT_THE_API[host.lower()]}, not the REST API",
-            f"export {var}=https://api.memorysync.io",
+            assign(setting, PRODUCTION),
+            code="not-the-api",
+            location=at,
         )
     if parts.scheme == "http" and not is_loopback(host):
         return fail(
             f"base_url uses http:// to {host}: the key would travel in cleartext",
-            f"export {var}=https://{netloc}",
+            assign(setting, f"https://{netloc}"),
+            code="cleartext",
+            location=at,
         )
     return passed(f"{origin}", origin=origin)

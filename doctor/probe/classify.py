@@ -16,7 +16,7 @@ from typing import Iterator, Optional, Tuple, Type, TypeVar
 from urllib.parse import urlsplit
 
 from doctor.probe.cabundle import CABundle
-from doctor.probe.failures import Failure, connect_failure, place, tls_failure
+from doctor.probe.failures import Failure, Kind, Phase, connect_failure, place, tls_failure
 from doctor.probe.sdkview import ProxyRoute, mask_url_credentials
 
 E = TypeVar("E", bound=BaseException)
@@ -67,9 +67,9 @@ def classify(
 
     where = url_place(url)
     if isinstance(exc, rex.InvalidHeader):
-        return Failure("config", "invalid_header", f"requests refused a header: {exc}")
+        return Failure(Phase.CONFIG, Kind.INVALID_HEADER, f"requests refused a header: {exc}")
     if isinstance(exc, (rex.MissingSchema, rex.InvalidSchema, rex.InvalidURL)):
-        return Failure("config", "invalid_url", f"cannot request {url!r}: {exc}")
+        return Failure(Phase.CONFIG, Kind.INVALID_URL, f"cannot request {url!r}: {exc}")
     if isinstance(exc, rex.ProxyError):
         return _proxy_failure(exc, route, timeout)
     if isinstance(exc, rex.SSLError):
@@ -81,18 +81,20 @@ def classify(
         return connect_failure(where, socket.timeout(), timeout)
     if isinstance(exc, rex.ReadTimeout):
         return Failure(
-            "timeout", "read_timeout", f"no answer from {where} within {timeout:g}s (read timeout)"
+            Phase.TIMEOUT,
+            Kind.READ_TIMEOUT,
+            f"no answer from {where} within {timeout:g}s (read timeout)",
         )
     if isinstance(exc, (rex.ChunkedEncodingError, rex.ContentDecodingError)):
         return Failure(
-            "http", "body_incomplete", f"the response body from {where} broke off: {exc}"
+            Phase.HTTP, Kind.BODY_INCOMPLETE, f"the response body from {where} broke off: {exc}"
         )
     if isinstance(exc, rex.ConnectionError):
         if find(exc, _dns_errors()):
             host = urlsplit(url).hostname or where
             gai = find(exc, (socket.gaierror,))
             detail = (gai.strerror if gai else None) or "no such name"
-            return Failure("dns", "dns_not_resolved", f"name {host} not resolved ({detail})")
+            return Failure(Phase.DNS, Kind.DNS_NOT_RESOLVED, f"name {host} not resolved ({detail})")
         refused = find(exc, (ConnectionRefusedError,))
         if refused is not None:
             return connect_failure(where, refused, timeout)
@@ -102,13 +104,13 @@ def classify(
         if find(exc, (http.client.BadStatusLine, http.client.LineTooLong)) and not find(
             exc, (http.client.RemoteDisconnected,)
         ):
-            return Failure("http", "bad_response", f"{where} did not answer with valid HTTP")
+            return Failure(Phase.HTTP, Kind.BAD_RESPONSE, f"{where} did not answer with valid HTTP")
         return Failure(
-            "http", "connection_closed", f"{where} closed the connection without an answer"
+            Phase.HTTP, Kind.CONNECTION_CLOSED, f"{where} closed the connection without an answer"
         )
     if isinstance(exc, OSError) and "CA certificate bundle" in str(exc):
-        return Failure("config", "ca_bundle_problem", f"{bundle.describe()}: {exc}")
-    return Failure("http", "request_failed", f"request to {where} failed: {exc!r}")
+        return Failure(Phase.CONFIG, Kind.CA_BUNDLE_PROBLEM, f"{bundle.describe()}: {exc}")
+    return Failure(Phase.HTTP, Kind.REQUEST_FAILED, f"request to {where} failed: {exc!r}")
 
 
 def _dns_errors() -> Tuple[Type[BaseException], ...]:
@@ -137,20 +139,24 @@ def _proxy_failure(exc: BaseException, route: ProxyRoute, timeout: float) -> Fai
     text = " ".join(str(item) for item in causes(exc))
     if _PROXY_AUTH.search(text):  # not a bare "407": the text holds the proxy URL and its port
         return Failure(
-            "proxy",
-            "proxy_auth_required",
+            Phase.PROXY,
+            Kind.PROXY_AUTH_REQUIRED,
             f"proxy {proxy}{via} requires authentication (407): put user:password in the proxy URL",
         )
     if find(exc, _dns_errors()):
-        return Failure("proxy", "proxy_unresolvable", f"proxy host of {proxy}{via} not resolved")
+        return Failure(
+            Phase.PROXY, Kind.PROXY_UNRESOLVABLE, f"proxy host of {proxy}{via} not resolved"
+        )
     if find(exc, (ConnectionRefusedError,)):
-        return Failure("proxy", "proxy_refused", f"connection refused by proxy {proxy}{via}")
+        return Failure(Phase.PROXY, Kind.PROXY_REFUSED, f"connection refused by proxy {proxy}{via}")
     if find(exc, (ConnectTimeoutError, socket.timeout)):
         return Failure(
-            "proxy", "proxy_timeout", f"connect to proxy {proxy}{via} timed out after {timeout:g}s"
+            Phase.PROXY,
+            Kind.PROXY_TIMEOUT,
+            f"connect to proxy {proxy}{via} timed out after {timeout:g}s",
         )
     if "Tunnel connection failed" in text:
         return Failure(
-            "proxy", "proxy_tunnel_failed", f"proxy {proxy}{via} refused the tunnel: {exc}"
+            Phase.PROXY, Kind.PROXY_TUNNEL_FAILED, f"proxy {proxy}{via} refused the tunnel: {exc}"
         )
-    return Failure("proxy", "proxy_failed", f"proxy {proxy}{via} failed: {exc}")
+    return Failure(Phase.PROXY, Kind.PROXY_FAILED, f"proxy {proxy}{via} failed: {exc}")

@@ -8,6 +8,7 @@ end-user or project header, only ``GET /`` for the Date header.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Optional
 from urllib.parse import urlsplit
@@ -40,19 +41,37 @@ def server_date(url: str, *, timeout: float) -> Optional[datetime]:
         conn.close()
 
 
-def describe_skew(server: Optional[datetime], now: Optional[datetime] = None) -> str:
-    """One sentence on this machine's clock against the server's (empty when unknown)."""
-    if server is None:
-        return ""
-    now = now or datetime.now(timezone.utc)
-    skew = (now - server).total_seconds()
-    if abs(skew) <= SKEW_TOLERANCE_S:
+@dataclass(frozen=True)
+class ClockReading:
+    """This machine's clock against the server's Date header."""
+
+    server: datetime
+    skew_s: float  # this machine minus the server: positive when this clock is ahead
+
+    @property
+    def clock_wrong(self) -> bool:
+        return abs(self.skew_s) > SKEW_TOLERANCE_S
+
+    def describe(self) -> str:
+        if not self.clock_wrong:
+            return (
+                f"this machine's clock agrees with the server's Date header "
+                f"({self.server:%Y-%m-%d %H:%M} UTC), so the certificate's dates really are the problem"
+            )
+        direction = "ahead of" if self.skew_s > 0 else "behind"
         return (
-            f"this machine's clock agrees with the server's Date header ({server:%Y-%m-%d %H:%M} UTC), "
-            "so the certificate's dates really are the problem"
+            f"this machine's clock is {_span(abs(self.skew_s))} {direction} the server's Date "
+            f"header ({self.server:%Y-%m-%d %H:%M} UTC)"
         )
-    direction = "ahead of" if skew > 0 else "behind"
-    return f"this machine's clock is {_span(abs(skew))} {direction} the server's Date header ({server:%Y-%m-%d %H:%M} UTC): fix the clock"
+
+
+def read_clock(
+    server: Optional[datetime], now: Optional[datetime] = None
+) -> Optional[ClockReading]:
+    if server is None:
+        return None
+    now = now or datetime.now(timezone.utc)
+    return ClockReading(server, (now - server).total_seconds())
 
 
 def _span(seconds: float) -> str:

@@ -6,6 +6,7 @@ way. ``kind`` values are public: checks and renderers key on them.
 
 from __future__ import annotations
 
+import enum
 import errno
 import socket
 from dataclasses import dataclass
@@ -15,30 +16,72 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional
 if TYPE_CHECKING:
     from doctor.probe.cabundle import CABundle
 
-PHASES = ("dns", "connect", "tls", "proxy", "http", "timeout", "deadline", "config")
 
-KINDS = (
+class Phase(str, enum.Enum):
+    """Where on the way to an answer a failure happened."""
+
+    DNS = "dns"
+    CONNECT = "connect"
+    TLS = "tls"
+    PROXY = "proxy"
+    HTTP = "http"
+    TIMEOUT = "timeout"
+    DEADLINE = "deadline"
+    CONFIG = "config"
+
+
+class Kind(str, enum.Enum):
+    """What failed, as a stable machine code (public: JSON details carry it)."""
+
     # config: nothing was sent
-    "invalid_url", "invalid_header", "ca_bundle_problem", "proxy_config", "probe_unsupported",
+    INVALID_URL = "invalid_url"
+    INVALID_HEADER = "invalid_header"
+    CA_BUNDLE_PROBLEM = "ca_bundle_problem"
+    PROXY_CONFIG = "proxy_config"
+    PROBE_UNSUPPORTED = "probe_unsupported"
     # dns
-    "dns_not_resolved", "dns_timeout",
+    DNS_NOT_RESOLVED = "dns_not_resolved"
+    DNS_TIMEOUT = "dns_timeout"
     # connect
-    "connection_refused", "connect_timeout", "network_unreachable", "host_unreachable",
-    "connect_failed",
+    CONNECTION_REFUSED = "connection_refused"
+    CONNECT_TIMEOUT = "connect_timeout"
+    NETWORK_UNREACHABLE = "network_unreachable"
+    HOST_UNREACHABLE = "host_unreachable"
+    CONNECT_FAILED = "connect_failed"
     # tls
-    "tls_untrusted", "tls_hostname_mismatch", "tls_expired", "tls_not_yet_valid",
-    "tls_verify_failed", "tls_wrong_version", "tls_protocol_mismatch", "tls_handshake_closed",
-    "tls_timeout", "tls_failed",
+    TLS_UNTRUSTED = "tls_untrusted"
+    TLS_HOSTNAME_MISMATCH = "tls_hostname_mismatch"
+    TLS_EXPIRED = "tls_expired"
+    TLS_NOT_YET_VALID = "tls_not_yet_valid"
+    TLS_VERIFY_FAILED = "tls_verify_failed"
+    TLS_WRONG_VERSION = "tls_wrong_version"
+    TLS_PROTOCOL_MISMATCH = "tls_protocol_mismatch"
+    TLS_HANDSHAKE_CLOSED = "tls_handshake_closed"
+    TLS_TIMEOUT = "tls_timeout"
+    TLS_FAILED = "tls_failed"
     # proxy
-    "proxy_refused", "proxy_unresolvable", "proxy_auth_required", "proxy_timeout",
-    "proxy_tunnel_failed", "proxy_failed",
+    PROXY_REFUSED = "proxy_refused"
+    PROXY_UNRESOLVABLE = "proxy_unresolvable"
+    PROXY_AUTH_REQUIRED = "proxy_auth_required"
+    PROXY_TIMEOUT = "proxy_timeout"
+    PROXY_TUNNEL_FAILED = "proxy_tunnel_failed"
+    PROXY_FAILED = "proxy_failed"
     # timeout / http / deadline
-    "read_timeout", "connection_closed", "bad_response", "body_incomplete", "request_failed",
-    "deadline_exceeded",
-)  # fmt: skip
+    READ_TIMEOUT = "read_timeout"
+    CONNECTION_CLOSED = "connection_closed"
+    BAD_RESPONSE = "bad_response"
+    BODY_INCOMPLETE = "body_incomplete"
+    REQUEST_FAILED = "request_failed"
+    DEADLINE_EXCEEDED = "deadline_exceeded"
+
+
+PHASES = tuple(Phase)
+KINDS = tuple(Kind)
 
 # Kinds the SDK reports as "Request timed out" rather than "Network error".
-TIMEOUT_KINDS = frozenset({"connect_timeout", "tls_timeout", "read_timeout", "proxy_timeout"})
+TIMEOUT_KINDS = frozenset(
+    {Kind.CONNECT_TIMEOUT, Kind.TLS_TIMEOUT, Kind.READ_TIMEOUT, Kind.PROXY_TIMEOUT}
+)
 
 _UNTRUSTED_CODES = {2, 18, 19, 20, 21, 27}  # issuer missing, self-signed, untrusted chain
 _MISMATCH_CODES = {62, 64}  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
@@ -48,8 +91,8 @@ _PROTOCOL = ("UNSUPPORTED_PROTOCOL", "TLSV1_ALERT_PROTOCOL_VERSION", "NO_PROTOCO
 
 @dataclass(frozen=True)
 class Failure:
-    phase: str  # one of PHASES
-    kind: str  # one of KINDS
+    phase: Phase
+    kind: Kind
     message: str  # plain words naming the place
 
     @property
@@ -62,28 +105,34 @@ def place(host: str, port: int) -> str:
 
 
 def deadline_failure(what: str) -> Failure:
-    return Failure("deadline", "deadline_exceeded", f"the doctor's deadline passed while {what}")
+    return Failure(
+        Phase.DEADLINE, Kind.DEADLINE_EXCEEDED, f"the doctor's deadline passed while {what}"
+    )
 
 
 def dns_failure(host: str, err: BaseException) -> Failure:
     detail = getattr(err, "strerror", None) or str(err)
-    return Failure("dns", "dns_not_resolved", f"name {host} not resolved ({detail})")
+    return Failure(Phase.DNS, Kind.DNS_NOT_RESOLVED, f"name {host} not resolved ({detail})")
 
 
 def connect_failure(address: str, err: BaseException, timeout: float) -> Failure:
     """Classify a failed TCP connect to ``address`` ("ip:port" or "host:port")."""
     if isinstance(err, socket.timeout):
         return Failure(
-            "connect", "connect_timeout", f"connect to {address} timed out after {timeout:g}s"
+            Phase.CONNECT,
+            Kind.CONNECT_TIMEOUT,
+            f"connect to {address} timed out after {timeout:g}s",
         )
     if isinstance(err, ConnectionRefusedError):
-        return Failure("connect", "connection_refused", f"connection refused at {address}")
+        return Failure(Phase.CONNECT, Kind.CONNECTION_REFUSED, f"connection refused at {address}")
     code = getattr(err, "errno", None)
     if code == errno.ENETUNREACH:
-        return Failure("connect", "network_unreachable", f"network unreachable for {address}")
+        return Failure(
+            Phase.CONNECT, Kind.NETWORK_UNREACHABLE, f"network unreachable for {address}"
+        )
     if code == errno.EHOSTUNREACH:
-        return Failure("connect", "host_unreachable", f"no route to host {address}")
-    return Failure("connect", "connect_failed", f"cannot connect to {address}: {err}")
+        return Failure(Phase.CONNECT, Kind.HOST_UNREACHABLE, f"no route to host {address}")
+    return Failure(Phase.CONNECT, Kind.CONNECT_FAILED, f"cannot connect to {address}: {err}")
 
 
 def tls_failure(
@@ -106,27 +155,29 @@ def tls_failure(
     reason = str(getattr(err, "reason", "") or "") + " " + str(err)
     if any(r in reason for r in _WRONG_VERSION):
         return Failure(
-            "tls",
-            "tls_wrong_version",
+            Phase.TLS,
+            Kind.TLS_WRONG_VERSION,
             f"{address} answered in plain HTTP on a TLS connection (is the URL https:// "
             "on a plain-http port? use http:// or the TLS port)",
         )
     if any(r in reason for r in _PROTOCOL):
         return Failure(
-            "tls", "tls_protocol_mismatch", f"{address} offers no TLS version in common: {err}"
+            Phase.TLS,
+            Kind.TLS_PROTOCOL_MISMATCH,
+            f"{address} offers no TLS version in common: {err}",
         )
     if isinstance(err, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionResetError)) or (
         "EOF" in reason
     ):
         return Failure(
-            "tls",
-            "tls_handshake_closed",
+            Phase.TLS,
+            Kind.TLS_HANDSHAKE_CLOSED,
             f"{address} closed the connection during the TLS handshake (often a firewall or "
             "proxy that intercepts TLS)",
         )
     if isinstance(err, socket.timeout):
-        return Failure("tls", "tls_timeout", f"TLS handshake with {address} timed out")
-    return Failure("tls", "tls_failed", f"TLS handshake with {address} failed: {err}")
+        return Failure(Phase.TLS, Kind.TLS_TIMEOUT, f"TLS handshake with {address} timed out")
+    return Failure(Phase.TLS, Kind.TLS_FAILED, f"TLS handshake with {address} failed: {err}")
 
 
 def _is_cert_error(err: BaseException) -> bool:
@@ -140,34 +191,34 @@ def _verify_failure(
     text = str(getattr(err, "verify_message", None) or err)
     if code in _MISMATCH_CODES or (code is None and "match" in text):
         return Failure(
-            "tls",
-            "tls_hostname_mismatch",
+            Phase.TLS,
+            Kind.TLS_HOSTNAME_MISMATCH,
             f"the certificate served at {address} is not valid for {host}{against}: {text}",
         )
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     if code == 10:
         return Failure(
-            "tls",
-            "tls_expired",
-            f"the certificate of {address} has expired{against}; this machine's clock says "
-            f"{now}: if that is wrong, fix the clock (compare it with the server's Date header)",
+            Phase.TLS,
+            Kind.TLS_EXPIRED,
+            f"the certificate of {address} has expired{against}; this machine's clock says {now}",
         )
     if code == 9:
         return Failure(
-            "tls",
-            "tls_not_yet_valid",
-            f"the certificate of {address} is not valid yet{against}; this machine's clock says "
-            f"{now}: it is likely behind (compare it with the server's Date header)",
+            Phase.TLS,
+            Kind.TLS_NOT_YET_VALID,
+            f"the certificate of {address} is not valid yet{against}; this machine's clock says {now}",
         )
     if code in _UNTRUSTED_CODES or code is None:
         return Failure(
-            "tls",
-            "tls_untrusted",
+            Phase.TLS,
+            Kind.TLS_UNTRUSTED,
             f"untrusted certificate from {address}{against}: {text}; the usual cause is TLS "
             f"inspection by a corporate proxy{extra}",
         )
     return Failure(
-        "tls", "tls_verify_failed", f"certificate of {address} rejected{against}: {text}{extra}"
+        Phase.TLS,
+        Kind.TLS_VERIFY_FAILED,
+        f"certificate of {address} rejected{against}: {text}{extra}",
     )
 
 

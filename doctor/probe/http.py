@@ -17,12 +17,12 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 
+from doctor.headers import first_refused
 from doctor.probe import httpx_url
 from doctor.probe.adapter import SDKLikeAdapter, SocketTracker
 from doctor.probe.cabundle import CABundle, requests_ca_bundle, sdk_ca_bundle, sdk_ssl_context
 from doctor.probe.classify import classify, url_place
-from doctor.probe.failures import Failure, deadline_failure
-from doctor.probe.headers import first_header_problem
+from doctor.probe.failures import Failure, Kind, Phase, deadline_failure
 from doctor.probe.sdkview import ProxyRoute, sdk_proxy_for
 
 if TYPE_CHECKING:
@@ -103,10 +103,15 @@ def exchange(
     environ: Mapping[str, str],
     deadline: float,
     max_body: int = 1 << 20,
+    bundle: Optional[CABundle] = None,
+    route: Optional[ProxyRoute] = None,
 ) -> Exchange:
-    """GET ``url`` once as the SDK would; returns by ``deadline`` (a time.monotonic() value)."""
-    bundle = sdk_ca_bundle(environ)
-    route = sdk_proxy_for(url, environ)
+    """GET ``url`` once as the SDK would; returns by ``deadline`` (a time.monotonic() value).
+
+    ``bundle`` and ``route`` default to what the SDK would use with ``environ``.
+    """
+    bundle = bundle or sdk_ca_bundle(environ)
+    route = route or sdk_proxy_for(url, environ)
     attempt = _Attempt(url, route, bundle, max_body)
     refusal = _refusal(url, headers, bundle, route)
     if refusal is not None:
@@ -145,34 +150,36 @@ def _refusal(
     try:
         scheme = httpx_url.parse(url).scheme
     except httpx_url.InvalidURL as exc:
-        return Failure("config", "invalid_url", f"the SDK cannot use URL {url!r}: {exc}")
+        return Failure(Phase.CONFIG, Kind.INVALID_URL, f"the SDK cannot use URL {url!r}: {exc}")
     if scheme not in ("http", "https"):
-        return Failure("config", "invalid_url", f"{url!r} is not an http:// or https:// URL")
+        return Failure(Phase.CONFIG, Kind.INVALID_URL, f"{url!r} is not an http:// or https:// URL")
     if bundle.fatal:
         return Failure(
-            "config",
-            "ca_bundle_problem",
+            Phase.CONFIG,
+            Kind.CA_BUNDLE_PROBLEM,
             f"{bundle.describe()}: {bundle.problem}; httpx fails when the SDK's client is "
             "created, so no request can be made",
         )
     if scheme == "https" and bundle.problem and not _usable_dir(bundle):
         return Failure(
-            "config",
-            "ca_bundle_problem",
+            Phase.CONFIG,
+            Kind.CA_BUNDLE_PROBLEM,
             f"{bundle.describe()}: {bundle.problem}, so the SDK cannot verify any certificate",
         )
     if route.problem:
         return Failure(
-            "config", "proxy_config", f"the SDK cannot be set up with this proxy: {route.problem}"
+            Phase.CONFIG,
+            Kind.PROXY_CONFIG,
+            f"the SDK cannot be set up with this proxy: {route.problem}",
         )
-    problem = first_header_problem(headers)
+    problem = first_refused(headers)
     if problem:
-        return Failure("config", "invalid_header", problem)
+        return Failure(Phase.CONFIG, Kind.INVALID_HEADER, problem)
     socks = bool(route.proxy_url and route.proxy_url.lower().startswith("socks"))
     if socks and importlib.util.find_spec("socks") is None:
         return Failure(
-            "config",
-            "probe_unsupported",
+            Phase.CONFIG,
+            Kind.PROBE_UNSUPPORTED,
             "the SDK would use a SOCKS proxy, which the requests probe cannot reach without "
             "PySocks (pip install 'requests[socks]')",
         )

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 from doctor.probe.failures import (
     Failure,
+    Kind,
+    Phase,
     cert_expiry,
     connect_failure,
     deadline_failure,
@@ -141,7 +143,9 @@ def preflight(
     if infos is None and error is None:
         if by_deadline:
             return report.done(deadline_failure(f"resolving {host}"))
-        return report.done(Failure("dns", "dns_timeout", f"resolving {host} took over {wait:g}s"))
+        return report.done(
+            Failure(Phase.DNS, Kind.DNS_TIMEOUT, f"resolving {host} took over {wait:g}s")
+        )
     if error is not None or not infos:
         return report.done(dns_failure(host, error or OSError("no address")))
     report.addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
@@ -221,4 +225,4 @@ def _handshake(
 
 
 def _invalid(url: str, why: object) -> Failure:
-    return Failure("config", "invalid_url", f"cannot probe {url!r}: {why}")
+    return Failure(Phase.CONFIG, Kind.INVALID_URL, f"cannot probe {url!r}: {why}")

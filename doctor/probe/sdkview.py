@@ -6,13 +6,14 @@ Proxy URLs are returned raw: callers mask them with ``mask_url_credentials`` bef
 
 from __future__ import annotations
 
+import enum
 import importlib.util
-import re
 from dataclasses import dataclass
 from fnmatch import fnmatch
-from typing import List, Mapping, Optional
+from typing import List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
+from doctor.mask import mask_url_credentials
 from doctor.probe import httpx_url
 from doctor.probe.cabundle import (
     CABundle,
@@ -31,16 +32,31 @@ from doctor.probe.proxyenv import (
 
 __all__ = [
     "CABundle",
+    "ProxyProblem",
     "ProxyRoute",
+    "SdkView",
     "mask_url_credentials",
     "requests_ca_bundle",
     "requests_proxy_for",
     "sdk_ca_bundle",
     "sdk_proxy_for",
     "sdk_ssl_context",
+    "sdk_view",
 ]
 
 _HTTPX_PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+
+
+class ProxyProblem(str, enum.Enum):
+    """Why a library cannot be set up with the proxy variables (it raises at construction)."""
+
+    INVALID_URL = "invalid_url"  # the target URL itself cannot be parsed
+    INVALID_NO_PROXY = "invalid_no_proxy"  # a NO_PROXY entry httpx cannot parse
+    INVALID_PROXY_URL = "invalid_proxy_url"
+    SOCKS4 = "socks4"  # httpx refuses socks4:// and socks4a://
+    UNKNOWN_SCHEME = "unknown_scheme"
+    NEEDS_SOCKSIO = "needs_socksio"  # httpx needs the socksio package for socks5://
+    NEEDS_PYSOCKS = "needs_pysocks"  # requests needs PySocks for socks proxies
 
 
 @dataclass(frozen=True)
@@ -50,22 +66,36 @@ class ProxyRoute:
     no_proxy_entry: Optional[str]  # the NO_PROXY entry that made the route direct
     reason: str  # one plain sentence
     problem: Optional[str] = None  # set when the library cannot even be set up with this env
+    problem_kind: Optional[ProxyProblem] = None  # the first problem's kind
 
     @property
     def is_direct(self) -> bool:
         return self.proxy_url is None
 
 
-def mask_url_credentials(url: str) -> str:
-    """``http://user:pass@host`` -> ``http://user:***@host``; a lone user part is masked whole."""
-    match = re.match(r"^(?P<head>(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//)?(?P<auth>[^/?#]*)@", url)
-    if not match:
-        return url
-    auth = match.group("auth")
-    user, sep, _ = auth.partition(":")
-    # A user part without a password is often a token, so it is hidden too.
-    masked = f"{user}:***" if sep else "***"
-    return f"{match.group('head') or ''}{masked}@{url[match.end() :]}"
+@dataclass(frozen=True)
+class SdkView:
+    """How the SDK's client would be set up for ``url`` here, and how requests would differ."""
+
+    url: str  # the URL export_all() calls
+    bundle: CABundle  # the CA bundle httpx verifies with
+    route: ProxyRoute  # the proxy httpx uses for url
+    requests_bundle: CABundle
+    requests_route: ProxyRoute
+
+    @property
+    def https(self) -> bool:
+        return self.url.lower().startswith("https:")
+
+
+def sdk_view(url: str, environ: Mapping[str, str]) -> SdkView:
+    return SdkView(
+        url,
+        sdk_ca_bundle(environ),
+        sdk_proxy_for(url, environ),
+        requests_ca_bundle(environ),
+        requests_proxy_for(url, environ),
+    )
 
 
 def _socks_available() -> bool:
@@ -80,7 +110,14 @@ def sdk_proxy_for(
     try:
         target = httpx_url.parse(url)
     except httpx_url.InvalidURL as exc:
-        return ProxyRoute(None, None, None, f"httpx cannot parse {url!r}", f"invalid URL: {exc}")
+        return ProxyRoute(
+            None,
+            None,
+            None,
+            f"httpx cannot parse {url!r}",
+            f"invalid URL: {exc}",
+            ProxyProblem.INVALID_URL,
+        )
     no_var = env.variables.get("no", "NO_PROXY")
     if "*" in (entry.strip() for entry in env.values.get("no", "").split(",")):
         return ProxyRoute(None, None, "*", f"{no_var} contains '*', so httpx uses no proxy")
@@ -89,41 +126,50 @@ def sdk_proxy_for(
     except httpx_url.InvalidURL as exc:
         unparsable = f"{no_var} holds an entry httpx cannot parse ({exc})"
         reason = "httpx cannot read the proxy settings, so the SDK's client cannot be created"
-        return ProxyRoute(None, None, None, reason, unparsable)
+        return ProxyRoute(None, None, None, reason, unparsable, ProxyProblem.INVALID_NO_PROXY)
     problems: List[str] = []
+    kinds: List[ProxyProblem] = []
     # httpx builds a transport for every proxy mount when the client is created, so a bad
     # proxy breaks the SDK even for URLs that would not use it.
     socks_ok = _socks_available() if socksio_installed is None else socksio_installed
     for mount in mounts:
         if mount.proxy is not None:
-            issue = _httpx_proxy_problem(mount.proxy, socks_ok)
-            if issue:
+            found = _httpx_proxy_problem(mount.proxy, socks_ok)
+            if found:
                 var = env.variables.get(mount.origin, mount.origin)
-                problems.append(f"{var}={mask_url_credentials(mount.proxy)}: {issue}")
+                problems.append(f"{var}={mask_url_credentials(mount.proxy)}: {found[1]}")
+                kinds.append(found[0])
     problem = "; ".join(problems) or None
+    kind = kinds[0] if kinds else None
     chosen = next((m for m in mounts if m.matches(target)), None)
     host = target.host
     if chosen is not None and chosen.proxy is None:
         reason = f"{no_var} entry '{chosen.origin}' matches {host}, so httpx connects directly"
-        return ProxyRoute(None, None, chosen.origin, reason, problem)
+        return ProxyRoute(None, None, chosen.origin, reason, problem, kind)
     if chosen is None:
-        return ProxyRoute(None, None, None, _direct_reason(target.scheme, env), problem)
+        return ProxyRoute(None, None, None, _direct_reason(target.scheme, env), problem, kind)
     var = env.variables.get(chosen.origin, chosen.origin)
     reason = f"{var} is set and {_no_proxy_miss(host, target.port, env)}"
-    return ProxyRoute(chosen.proxy, var, None, reason, problem)
+    return ProxyRoute(chosen.proxy, var, None, reason, problem, kind)
 
 
-def _httpx_proxy_problem(proxy: str, socks_ok: bool) -> Optional[str]:
+def _httpx_proxy_problem(proxy: str, socks_ok: bool) -> Optional[Tuple[ProxyProblem, str]]:
     try:
         scheme = httpx_url.parse(proxy).scheme
     except httpx_url.InvalidURL as exc:
-        return f"httpx cannot parse this proxy URL ({exc})"
+        return ProxyProblem.INVALID_PROXY_URL, f"httpx cannot parse this proxy URL ({exc})"
     if scheme == "socks4" or scheme == "socks4a":
-        return f"httpx refuses {scheme}:// proxies (use socks5://)"
+        return ProxyProblem.SOCKS4, f"httpx refuses {scheme}:// proxies (use socks5://)"
     if scheme not in _HTTPX_PROXY_SCHEMES:
-        return f"httpx refuses proxy scheme {scheme!r} (http, https, socks5, socks5h only)"
+        return (
+            ProxyProblem.UNKNOWN_SCHEME,
+            f"httpx refuses proxy scheme {scheme!r} (http, https, socks5, socks5h only)",
+        )
     if scheme.startswith("socks") and not socks_ok:
-        return f"{scheme} proxy needs the socksio package (pip install 'httpx[socks]')"
+        return (
+            ProxyProblem.NEEDS_SOCKSIO,
+            f"{scheme} proxy needs the socksio package (pip install 'httpx[socks]')",
+        )
     return None
 
 
@@ -203,8 +249,9 @@ def requests_proxy_for(url: str, environ: Mapping[str, str]) -> ProxyRoute:
     proxy = env.values[key]
     proxy = proxy if "://" in proxy else f"http://{proxy}"
     var = env.variables[key]
-    problem = None
+    problem, kind = None, None
     if proxy.lower().startswith("socks") and importlib.util.find_spec("socks") is None:
         problem = "socks proxies need PySocks (pip install 'requests[socks]')"
+        kind = ProxyProblem.NEEDS_PYSOCKS
     reason = f"{var} is set and no NO_PROXY entry matches {hostname} for requests"
-    return ProxyRoute(proxy, var, None, reason, problem)
+    return ProxyRoute(proxy, var, None, reason, problem, kind)

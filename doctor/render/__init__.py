@@ -1,5 +1,6 @@
 """Renderers: one module per output format, each ``render(report, options) -> str``.
 
+``FORMATS`` is the one list of formats: click's choices and the lookup below both read it.
 Renderers never print; the CLI writes what they return through the masking Output.
 """
 
@@ -7,10 +8,12 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ..report import Report
+if TYPE_CHECKING:
+    from ..report import Report
 
+# name -> module; the module defines render(report, options) -> str
 FORMATS = {"table": "doctor.render.table", "json": "doctor.render.json"}
 
 

@@ -11,22 +11,25 @@ COLUMNS = ("id", "title", "tags", "origin")
 
 
 def listing(specs: Sequence[CheckSpec], failures: Sequence[PluginFailure], fmt: str) -> str:
-    rows = [(s.id, s.title, ",".join(s.tags), s.origin) for s in specs]
+    rows = [(s.id, s.title, list(s.tags), s.origin) for s in specs]
     rows += [
-        (f.row_id, f"plugin {f.name} failed to load: {f.message}", "plugin", f.origin)
+        (f.row_id, f"plugin {f.name} failed to load: {f.message}", ["plugin"], f.origin)
         for f in failures
     ]
     if fmt == "json":
         return json.dumps([dict(zip(COLUMNS, row)) for row in rows], indent=2)
     from tabulate import tabulate
 
-    return tabulate(rows, headers=list(COLUMNS), tablefmt="simple")
+    shown = [(i, title, ",".join(tags), origin) for i, title, tags, origin in rows]
+    return tabulate(shown, headers=list(COLUMNS), tablefmt="simple")
 
 
 def explanation(spec: CheckSpec, options: Mapping[str, Any]) -> str:
     lines = [f"{spec.id}: {spec.title}", f"tags: {', '.join(spec.tags)}", f"origin: {spec.origin}"]
     if spec.requires:
         lines.append(f"requires: {', '.join(spec.requires)}")
+    if spec.facts:
+        lines.append(f"reads: {', '.join(fact.title for fact in spec.facts)}")
     if spec.options:
         shown = (
             f"{name} ({kind.__name__}) = {options.get(name)!r}"

@@ -34,19 +34,20 @@ def render(report: Report, options: RenderOptions) -> str:
     fix_width = max(24, options.width - 30 - summary_width)
     table = [
         [
-            _status(row.status, options.color),
-            row.id,
-            _wrap(row.result.summary, summary_width),
-            _wrap(row.result.fix or "", fix_width),
+            _status(finding.status, options.color),
+            finding.id,
+            _wrap(finding.summary, summary_width),
+            _wrap(str(finding.fix or ""), fix_width),
         ]
-        for row in report.rows
+        for finding in report.findings
     ]
     lines += ["", tabulate(table, headers=["status", "check", "summary", "fix"], tablefmt="simple")]
     if options.verbose:
         lines += ["", "details:"]
-        for row in report.rows:
-            lines.append(f"  {row.id} ({row.duration_ms:.1f} ms)")
-            lines += [f"    {key}: {_short(value)}" for key, value in row.result.details.items()]
+        for finding in report.findings:
+            code = f" {finding.code}" if finding.code else ""
+            lines.append(f"  {finding.id}{code} ({finding.duration_ms:.1f} ms)")
+            lines += [f"    {key}: {_short(value)}" for key, value in finding.details.items()]
     counts = report.summary
     lines += [
         "",

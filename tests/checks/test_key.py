@@ -15,17 +15,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from doctor.checks.values import header_problem
 from doctor.config import Config, Environment
+from doctor.headers import header_problem as find_problem
 from doctor.mask import fingerprint
-from doctor.registry import registry
-from doctor.results import Status
-from doctor.runner import run_checks
-from tests.conftest import GOOD_ENV, GOOD_KEY, LIVE_KEY, PRODUCTION, STAGING
+from doctor.results import Fix, Status
+from tests.conftest import GOOD_ENV, GOOD_KEY, LIVE_KEY, PRODUCTION, STAGING, run_checks
 
 PASS, WARN, FAIL, SKIP = Status.PASS, Status.WARN, Status.FAIL, Status.SKIP
 BODY = GOOD_KEY[len("ms_test_") :]
-FIX_VAR = "export MEMORYSYNC_API_KEY=ms_test_... (staging) or ms_live_... (production)"
+FIX_VAR = Fix(
+    command="export MEMORYSYNC_API_KEY='ms_test_...'",
+    note="paste your key in place of ms_test_... (ms_live_ for production); "
+    "keys are in the dashboard under Settings → API Keys",
+)
+
+
+def header_problem(value: str, header: str) -> Optional[str]:
+    """The message of doctor.headers.header_problem (value first, as these tests read)."""
+    problem = find_problem(header, value)
+    return problem.message if problem else None
 
 
 def with_key(key: str) -> dict[str, str]:
@@ -127,8 +135,9 @@ def test_key_format(make_context, check, value: str, status: Status, fragments: 
         assert fragment in result.summary
     if status is FAIL:
         assert "from env:MEMORYSYNC_API_KEY" in result.summary
-        assert "env:MEMORYSYNC_API_KEY" in result.fix
-        text = result.summary + result.fix  # no 12-character run of the key in what is shown
+        assert "MEMORYSYNC_API_KEY" in str(result.fix)
+        assert result.code.startswith("key.format/") and result.location.setting == "api_key"
+        text = result.summary + str(result.fix)  # no 12-character run of the key in what is shown
         assert not any(BODY[i : i + 12] in text for i in range(len(BODY) - 11))
     else:
         assert result.fix is None
@@ -136,11 +145,14 @@ def test_key_format(make_context, check, value: str, status: Status, fragments: 
 
 def test_key_format_fix_for_quotes_and_for_a_bad_character(make_context, check) -> None:
     quoted = check("key.format", make_context(**with_key(f'"{K}"')))
-    assert quoted.fix == "remove the quotes around the value in env:MEMORYSYNC_API_KEY"
+    assert quoted.fix == Fix(note="remove the quotes from MEMORYSYNC_API_KEY where it is set")
+    assert quoted.code == "key.format/quoted"
     newline = check("key.format", make_context(flags={"api_key": K + "\n"}))
-    assert newline.fix == (
-        "re-copy the key from the dashboard into flag:--api-key, exactly, with nothing around it"
+    assert newline.fix == Fix(
+        note="re-copy the key from the dashboard (Settings → API Keys) into the --api-key value, "
+        "exactly, with nothing around it"
     )
+    assert newline.code == "key.format/trailing-newline"
 
 
 def test_key_format_names_an_env_file_line(make_context, check, tmp_path: Path) -> None:
@@ -152,13 +164,13 @@ def test_key_format_names_an_env_file_line(make_context, check, tmp_path: Path) 
 
 
 def test_key_format_is_skipped_when_no_key_is_set(make_context) -> None:
-    specs = [registry.get(i) for i in ("key.present", "key.format", "key.env_match")]
-    rows = run_checks(specs, make_context(MEMORYSYNC_BASE_URL=STAGING), jobs=1)
+    rows = run_checks(["key.present", "key.format", "key.env_match"], make_context(MEMORYSYNC_BASE_URL=STAGING))
     assert [(r.id, r.status) for r in rows] == [
         ("key.present", FAIL), ("key.format", SKIP), ("key.env_match", SKIP)
     ]
     assert rows[1].result.summary == "needs key.present, which failed"
-    assert rows[2].result.summary == "needs key.format, which was skipped"
+    # A skipped requirement does not skip its dependant: key.env_match ran and decided itself.
+    assert rows[2].result.summary == "no API key set (see key.present)"
 
 
 # --- key.env_match ----------------------------------------------------------------------------
@@ -174,14 +186,14 @@ def test_key_format_is_skipped_when_no_key_is_set(make_context) -> None:
             LIVE_KEY, STAGING, FAIL,
             "a ms_live_ key against staging (https://staging.api.memorysync.io), which takes ms_test_ "
             "keys; the server answers 401 on every call",
-            "use your staging key (ms_test_...), or set MEMORYSYNC_BASE_URL=https://api.memorysync.io "
-            "to use production",
+            "export MEMORYSYNC_BASE_URL=https://api.memorysync.io  "
+            "# use your staging key (ms_test_...), or point base_url at production",
         ),
         (
             GOOD_KEY, PRODUCTION, FAIL,
             "a ms_test_ key against production (https://api.memorysync.io), which takes ms_live_ keys",
-            "use your production key (ms_live_...), or set "
-            "MEMORYSYNC_BASE_URL=https://staging.api.memorysync.io to use staging",
+            "export MEMORYSYNC_BASE_URL=https://staging.api.memorysync.io  "
+            "# use your production key (ms_live_...), or point base_url at staging",
         ),
     ],
 )
@@ -189,7 +201,7 @@ def test_key_env_match(make_context, check, key, url, status, summary, fix) -> N
     result = check("key.env_match", make_context(MEMORYSYNC_API_KEY=key, MEMORYSYNC_BASE_URL=url))
     assert result.status is status
     assert result.summary.startswith(summary)
-    assert result.fix == fix
+    assert (str(result.fix) if result.fix else None) == fix
 
 
 def test_key_env_match_warns_for_an_unknown_environment(make_context, check) -> None:
@@ -201,7 +213,7 @@ def test_key_env_match_warns_for_an_unknown_environment(make_context, check) -> 
         "(https://api.memorysync.io), staging (https://staging.api.memorysync.io)), so the key "
         "prefix it takes is unknown"
     )
-    assert result.fix == "add it under environments: in checks.yaml with the key_prefix it takes"
+    assert str(result.fix) == "add it under environments: in checks.yaml with the key_prefix it takes"
 
 
 def test_key_env_match_uses_configured_environments(make_context, check, config: Config) -> None:
@@ -216,13 +228,18 @@ def test_key_env_match_uses_configured_environments(make_context, check, config:
     assert wrong.status is FAIL
     assert "which takes ms_eu_ keys" in wrong.summary
     # the first environment that takes an ms_test_ key is named as the alternative
-    assert wrong.fix.endswith("MEMORYSYNC_BASE_URL=https://staging.api.memorysync.io to use staging")
+    assert wrong.fix.command == "export MEMORYSYNC_BASE_URL=https://staging.api.memorysync.io"
+    assert wrong.fix.note.endswith("or point base_url at staging")
 
 
-def test_key_env_match_fix_without_an_owner(make_context, check) -> None:
-    result = check("key.env_match", make_context(MEMORYSYNC_API_KEY="ms_eu_" + BODY, MEMORYSYNC_BASE_URL=STAGING))
+def test_key_env_match_fix_without_an_owner(make_context, check, config: Config) -> None:
+    only_staging = replace(config, environments={"staging": config.environments["staging"]})
+    result = check(
+        "key.env_match",
+        make_context(cfg=only_staging, MEMORYSYNC_API_KEY=LIVE_KEY, MEMORYSYNC_BASE_URL=STAGING),
+    )
     assert result.status is FAIL
-    assert result.fix == "use your staging key (ms_test_...)"
+    assert result.fix == Fix(note="use your staging key (ms_test_...)")
 
 
 def test_key_env_match_skips_without_a_base_url(make_context, check) -> None:
@@ -251,7 +268,7 @@ def test_settings_conflicts_warns_about_a_second_key(make_context, check, tmp_pa
         f"api_key from flag:--api-key wins over different values in env:MEMORYSYNC_API_KEY "
         f"({fingerprint(GOOD_KEY)}), env-file:{env}:1 ({fingerprint(GOOD_KEY)})"
     )
-    assert result.fix == "remove the values that lose, so every tool reads the same one"
+    assert str(result.fix) == "remove the values that lose, so every tool reads the same one"
     assert BODY[:12] not in result.summary and LIVE_KEY[8:20] not in result.summary
 
 

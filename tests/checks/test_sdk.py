@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from doctor.config import Config, load_config
-from doctor.context import Context
 from doctor.results import Status
+from doctor.session import Entry
 from doctor.settings import resolve
-from tests.conftest import GOOD_ENV, HEALTHY_INSTALL
+from tests.conftest import GOOD_ENV, HEALTHY_INSTALL, fix_text, run_checks
 
 PASS, WARN, FAIL, ERROR = Status.PASS, Status.WARN, Status.FAIL, Status.ERROR
-PIP = 'pip install "memorysync>=1.0,<2.0"'
+PIP = "/usr/bin/python3 -m pip install 'memorysync>=1.0,<2.0'"
 
 
 def install(**changes: Any) -> dict[str, Any]:
@@ -44,7 +43,7 @@ MISSING = install(dist_version=None, requires=[], installed={}, origin=None, imp
 )
 def test_python_version(make_context, check, python, status, summary, fix) -> None:
     result = check("python.version", make_context(install=install(python=python), **GOOD_ENV))
-    assert (result.status, result.summary, result.fix) == (status, summary, fix)
+    assert (result.status, result.summary, fix_text(result)) == (status, summary, fix)
     assert result.details["executable"] == "/usr/bin/python3"
 
 
@@ -67,7 +66,7 @@ def test_sdk_version_missing(make_context, check) -> None:
     result = check("sdk.version", make_context(install=MISSING))
     assert result.status is FAIL
     assert result.summary == "memorysync is not installed for /usr/bin/python3"
-    assert result.fix == PIP
+    assert fix_text(result) == PIP
 
 
 def test_sdk_version_broken_install(make_context, check) -> None:
@@ -79,7 +78,7 @@ def test_sdk_version_broken_install(make_context, check) -> None:
         "memorysync 1.10.1 is installed but `import memorysync` fails: "
         "ImportError: cannot import name 'Client' from 'httpx'"
     )
-    assert result.fix == f"reinstall it: {PIP} --force-reinstall"
+    assert fix_text(result) == f"{PIP} --force-reinstall"
 
 
 @pytest.mark.parametrize(
@@ -92,7 +91,7 @@ def test_sdk_version_broken_install(make_context, check) -> None:
 )
 def test_sdk_version_out_of_range(make_context, check, version: str, summary: str) -> None:
     result = check("sdk.version", make_context(install=install(dist_version=version, module_version=version)))
-    assert (result.status, result.summary, result.fix) == (FAIL, summary, PIP)
+    assert (result.status, result.summary, fix_text(result)) == (FAIL, summary, PIP)
 
 
 def test_sdk_version_prefers_the_imported_version(make_context, check) -> None:
@@ -103,14 +102,14 @@ def test_sdk_version_prefers_the_imported_version(make_context, check) -> None:
 
 def test_sdk_version_unreadable(make_context, check) -> None:
     result = check("sdk.version", make_context(install=install(module_version="banana")))
-    assert (result.status, result.summary, result.fix) == (WARN, "memorysync reports an unreadable version 'banana'", PIP)
+    assert (result.status, result.summary, fix_text(result)) == (WARN, "memorysync reports an unreadable version 'banana'", PIP)
 
 
 def test_sdk_version_without_metadata(make_context, check) -> None:
     result = check("sdk.version", make_context(install=install(dist_version=None)))
     assert result.status is WARN
     assert result.summary == "memorysync 1.10.1 imports but has no installed metadata (copied in by hand?)"
-    assert result.fix == PIP
+    assert fix_text(result) == PIP
 
 
 def test_sdk_version_shadowed_by_a_local_file(make_context, check, tmp_path: Path) -> None:
@@ -123,7 +122,7 @@ def test_sdk_version_shadowed_by_a_local_file(make_context, check, tmp_path: Pat
 
     assert result.status is FAIL
     assert result.summary == f"`import memorysync` here loads {origin}, not the installed package"
-    assert result.fix == f"rename or remove {origin}: it shadows the SDK for code started from this directory"
+    assert fix_text(result) == f"rename or remove {origin}: it shadows the SDK for code started from this directory"
 
 
 def test_sdk_version_shadowed_by_a_local_package_without_metadata(make_context, check, tmp_path: Path) -> None:
@@ -151,7 +150,7 @@ def test_sdk_version_require_from_the_config(make_context, check, tmp_path: Path
     cfg = _with_checks(tmp_path, 'checks:\n  sdk.version: {require: ">=1.11"}\n')
     result = check("sdk.version", make_context(cfg=cfg))
     assert (result.status, result.summary) == (FAIL, "memorysync 1.10.1 does not satisfy >=1.11")
-    assert result.fix == 'pip install "memorysync>=1.11"'
+    assert fix_text(result) == "/usr/bin/python3 -m pip install 'memorysync>=1.11'"
 
 
 def test_sdk_version_bad_require(make_context, check, tmp_path: Path) -> None:
@@ -176,20 +175,20 @@ def test_sdk_version_errors_when_the_interpreter_cannot_say(make_context, check)
         ({}, PASS, "httpx 0.28.1", None),
         (
             {"installed": {"httpx": "0.24.1"}}, FAIL,
-            "the SDK needs httpx<1.0,>=0.25, but httpx 0.24.1 is installed", 'pip install "httpx<1.0,>=0.25"',
+            "the SDK needs httpx<1.0,>=0.25, but httpx 0.24.1 is installed", "/usr/bin/python3 -m pip install 'httpx<1.0,>=0.25'",
         ),
         (
             {"installed": {"httpx": "1.0.0"}}, FAIL,
-            "the SDK needs httpx<1.0,>=0.25, but httpx 1.0.0 is installed", 'pip install "httpx<1.0,>=0.25"',
+            "the SDK needs httpx<1.0,>=0.25, but httpx 1.0.0 is installed", "/usr/bin/python3 -m pip install 'httpx<1.0,>=0.25'",
         ),
         (
             {"installed": {}}, FAIL,
-            "the SDK needs httpx<1.0,>=0.25, but httpx is not installed", 'pip install "httpx<1.0,>=0.25"',
+            "the SDK needs httpx<1.0,>=0.25, but httpx is not installed", "/usr/bin/python3 -m pip install 'httpx<1.0,>=0.25'",
         ),
         (  # below 3.11 the typing-extensions marker applies
             {"python": [3, 10, 12], "installed": {"httpx": "0.28.1", "typing-extensions": None}}, FAIL,
             "the SDK needs typing-extensions>=4.5, but typing-extensions is not installed",
-            'pip install "typing-extensions>=4.5"',
+            "/usr/bin/python3 -m pip install 'typing-extensions>=4.5'",
         ),
         (
             {"python": [3, 10, 12], "installed": {"httpx": "0.28.1", "typing-extensions": "4.12.2"}}, PASS,
@@ -201,29 +200,27 @@ def test_sdk_version_errors_when_the_interpreter_cannot_say(make_context, check)
 )
 def test_sdk_dependencies(make_context, check, changes, status, summary, fix) -> None:
     result = check("sdk.dependencies", make_context(install=install(**changes)))
-    assert (result.status, result.summary, result.fix) == (status, summary, fix)
+    assert (result.status, result.summary, fix_text(result)) == (status, summary, fix)
 
 
 # --- the real interpreter ---------------------------------------------------------------------
 
 
-def real_context(config: Config, cwd: Path) -> Context:
-    """A context with no pre-computed SDK facts: a real child interpreter answers."""
+def real_context(config: Config, cwd: Path, **kwargs: Any) -> Entry:
+    """An entry with no given SDK facts: a real child interpreter answers."""
     settings = resolve(flags={}, environ={}, config=config)
-    return Context(settings, config, environ=dict(os.environ), deadline=time.monotonic() + 20, cwd=str(cwd))
+    return Entry(settings, config, dict(os.environ), str(cwd), **kwargs)
 
 
-def test_real_interpreter_and_sdk(config: Config, check, tmp_path: Path) -> None:
+def test_real_interpreter_and_sdk(config: Config, tmp_path: Path) -> None:
     import httpx
     import memorysync
 
-    ctx = real_context(config, tmp_path)
-    try:
-        version = check("sdk.version", ctx)
-        python = check("python.version", ctx)
-        dependencies = check("sdk.dependencies", ctx)
-    finally:
-        ctx.close()
+    findings = run_checks(
+        ["sdk.version", "python.version", "sdk.dependencies"], real_context(config, tmp_path), deadline=20
+    )
+    by_id = {f.id: f.result for f in findings}
+    version, python, dependencies = (by_id[i] for i in ("sdk.version", "python.version", "sdk.dependencies"))
 
     assert version.status is PASS, version.summary
     assert version.summary == f"memorysync {memorysync.__version__} (satisfies >=1.0,<2.0)"
@@ -239,16 +236,12 @@ def test_real_interpreter_with_a_shadowing_file(config: Config, check, tmp_path:
     shadow = tmp_path / "memorysync.py"
     shadow.write_text("__version__ = '1.10.1'  # looks right, but it is not the SDK\n")
 
-    ctx = real_context(config, tmp_path)
-    try:
-        result = check("sdk.version", ctx)
-    finally:
-        ctx.close()
+    result = check("sdk.version", real_context(config, tmp_path), deadline=20)
 
     assert result.status is FAIL, result.summary
     assert os.path.realpath(result.details["origin"]) == os.path.realpath(shadow)
     assert "memorysync.py, not the installed package" in result.summary
-    assert result.fix.startswith(f"rename or remove {result.details['origin']}")
+    assert fix_text(result).startswith(f"rename or remove {result.details['origin']}")
 
 
 def test_real_interpreter_without_the_sdk(config: Config, check, tmp_path: Path) -> None:
@@ -262,20 +255,14 @@ def test_real_interpreter_without_the_sdk(config: Config, check, tmp_path: Path)
     settings = resolve(
         flags={"api_key": "ms_test_" + "a" * 32, "base_url": "http://127.0.0.1:9"}, environ={}, config=config
     )
-    ctx = Context(
-        settings,
-        config,
-        environ=dict(os.environ),
-        deadline=time.monotonic() + 20,
-        cwd=str(tmp_path),
-        sdk=SdkProcess(python=str(bare), environ=dict(os.environ), cwd=str(tmp_path)),
-    )
+    sdk = SdkProcess(python=str(bare), environ=dict(os.environ), cwd=str(tmp_path))
+    entry = Entry(settings, config, dict(os.environ), str(tmp_path), sdk=sdk)
     try:
-        version = check("sdk.version", ctx)
-        roundtrip = check("sdk.roundtrip", ctx)
+        findings = {f.id: f.result for f in run_checks(["sdk.version", "sdk.roundtrip"], entry, deadline=20)}
     finally:
-        ctx.close()
+        sdk.close()
+    version, roundtrip = findings["sdk.version"], findings["sdk.roundtrip"]
     assert version.status is FAIL
     assert version.summary == f"memorysync is not installed for {sys.executable}"
-    assert version.fix == 'pip install "memorysync>=1.0,<2.0"'
+    assert version.fix.command == f"{sys.executable} -m pip install 'memorysync>=1.0,<2.0'"
     assert roundtrip.status is Status.SKIP and "see sdk.version" in roundtrip.summary

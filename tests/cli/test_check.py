@@ -60,6 +60,7 @@ def test_json_is_one_document_with_the_documented_shape() -> None:
     assert set(document) == {
         "schema_version",
         "tool",
+        "profile",
         "environment",
         "settings",
         "checks",
@@ -67,7 +68,7 @@ def test_json_is_one_document_with_the_documented_shape() -> None:
         "exit_code",
         "warnings",
     }
-    assert document["schema_version"] == 1 and document["tool"]["name"] == "memorysync-doctor"
+    assert document["schema_version"] == 2 and document["tool"]["name"] == "memorysync-doctor"
     assert document["environment"] == "staging"
     key = document["settings"]["api_key"]
     assert (
@@ -76,7 +77,9 @@ def test_json_is_one_document_with_the_documented_shape() -> None:
         and key["source"] == "env:MEMORYSYNC_API_KEY"
     )
     row = next(c for c in document["checks"] if c["id"] == "key.format")
-    assert set(row) == {"id", "title", "status", "summary", "fix", "details", "duration_ms", "tags"}
+    assert set(row) == {
+        "id", "title", "status", "code", "summary", "fix", "location", "details", "duration_ms", "tags"
+    }
     assert row["tags"] == ["offline", "key"]
     # 11 offline checks pass; project.format (no project) and the 7 network checks skip.
     assert document["summary"] == {"pass": 11, "warn": 0, "fail": 0, "skip": 8, "error": 0}
@@ -180,7 +183,9 @@ def test_only_skip_and_tag_select_checks() -> None:
         ]
 
     assert ids("--only", "key.present,url.format") == ["key.present", "url.format"]
-    assert "key.format" not in ids("--skip", "key.format")
+    skipped = json.loads(invoke(OFFLINE + ["--format", "json", "--skip", "key.format"], GOOD_ENV).stdout)
+    row = next(c for c in skipped["checks"] if c["id"] == "key.format")
+    assert (row["status"], row["summary"]) == ("skip", "not run: --skip")
     assert set(ids("--tag", "key")) == {"key.present", "key.format", "key.env_match", "api.auth"}
 
 
@@ -189,7 +194,8 @@ def test_disabled_in_config_does_not_run(tmp_path: Path) -> None:
         "version: 1\nchecks:\n  key.env_match: {enabled: false}\n"
     )
     document = json.loads(invoke(OFFLINE + ["--format", "json"], GOOD_ENV).stdout)
-    assert "key.env_match" not in [c["id"] for c in document["checks"]]
+    row = next(c for c in document["checks"] if c["id"] == "key.env_match")
+    assert (row["status"], row["summary"]) == ("skip", "not run: enabled: false in checks.yaml")
 
 
 def test_verbose_shows_details_and_no_color_has_no_escape_codes() -> None:

@@ -23,7 +23,7 @@ def test_list_shows_every_builtin_check() -> None:
     assert listed["key.format"] == {
         "id": "key.format",
         "title": "API key format",
-        "tags": "offline,key",
+        "tags": ["offline", "key"],
         "origin": "builtin",
     }
 

@@ -58,7 +58,7 @@ def test_entry_point_plugin_is_listed_and_runs(
     assert row == {
         "id": check_id,
         "title": "Company proxy allowed",
-        "tags": "offline,company",
+        "tags": ["offline", "company"],
         "origin": f"doctor-company-{unique} (entry point doctor-company-{unique})",
     }
 

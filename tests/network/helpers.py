@@ -21,7 +21,7 @@ import pytest
 from doctor import app
 from doctor.config import Config, Environment, load_config
 from doctor.report import Report
-from doctor.results import Row
+from doctor.results import Finding
 from doctor.sdkproc import SdkProcess
 from doctor.settings import resolve
 from tests.probe.servers import RawServer, pipe, read_request_head
@@ -134,11 +134,11 @@ def run_doctor(
         sdk.close()
 
 
-def row(report: Report, check_id: str) -> Row:
-    return next(r for r in report.rows if r.id == check_id)
+def row(report: Report, check_id: str) -> Finding:
+    return next(r for r in report.findings if r.id == check_id)
 
 
-def text(r: Row) -> str:
+def text(r: Finding) -> str:
     """Summary and fix of a row, for matching the cause it names."""
     return f"{r.result.summary} || {r.result.fix or ''}"
 
@@ -146,7 +146,7 @@ def text(r: Row) -> str:
 def table(report: Report) -> str:
     """Every row that is not a pass, for assertion messages."""
     return "\n".join(
-        f"  {r.status.value:5} {r.id}: {text(r)}" for r in report.rows if r.status.value != "pass"
+        f"  {r.status.value:5} {r.id}: {text(r)}" for r in report.findings if r.status.value != "pass"
     )
 
 

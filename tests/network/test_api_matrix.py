@@ -17,11 +17,12 @@ import httpx
 import pytest
 import responses
 
-from doctor.context import Context
+from doctor.facts import EXCHANGE, PREFLIGHT
 from doctor.probe.http import Exchange
 from doctor.probe.http import exchange as probe_exchange
 from doctor.results import Result, Status
-from tests.conftest import GOOD_ENV, GOOD_KEY, STAGING
+from doctor.session import Entry
+from tests.conftest import GOOD_ENV, GOOD_KEY, STAGING, fix_text
 
 memorysync = pytest.importorskip("memorysync")
 
@@ -45,7 +46,8 @@ class Answer:
     status: int
     body: Union[bytes, Any] = b""  # bytes as they are, anything else as JSON
     headers: Mapping[str, str] = field(default_factory=dict)
-    # check id -> (status, fragment of summary or fix); rows not named must pass (or skip)
+    # check id -> (status, fragment of summary or fix); rows not named must pass, or skip behind
+    # a failed requirement
     expect: Mapping[str, Tuple[str, str]] = field(default_factory=dict)
 
     @property
@@ -138,8 +140,7 @@ CASES: Dict[str, Answer] = {
     "407-transparent-proxy": Answer(
         407,
         b"",
-        # In a run api.auth is skipped behind url.reachable; alone it quotes the status.
-        expect={"url.reachable": ("fail", "transparent proxy"), "api.auth": ("fail", "407")},
+        expect={"url.reachable": ("fail", "transparent proxy"), "api.auth": ("skip", "needs url.reachable")},
     ),
     "200-html-captive-portal": Answer(
         200,
@@ -205,23 +206,28 @@ def sdk(answer: Answer) -> Optional[BaseException]:
 @pytest.mark.parametrize("answer", [pytest.param(a, id=n) for n, a in CASES.items()])
 def test_each_answer_fails_the_check_that_names_it(
     answer: Answer,
-    make_context: Callable[..., Context],
-    check: Callable[[str, Context], Result],
+    make_context: Callable[..., Entry],
+    check: Callable[..., Result],
 ) -> None:
     exchange, request = probe(answer)
     assert request.headers["X-API-Key"] == GOOD_KEY
     ctx = make_context(
-        facts={"probe.exchange": exchange, "probe.preflight": None},
+        facts={EXCHANGE: exchange, PREFLIGHT: None},
         MEMORYSYNC_PROJECT_ID=PROJECT,
         **GOOD_ENV,
     )
     results = {check_id: check(check_id, ctx) for check_id in NETWORK_CHECKS}
-    shown = "\n".join(f"  {i}: {r.status.value} {r.summary} || {r.fix}" for i, r in results.items())
+    shown = "\n".join(f"  {i}: {r.status.value} {r.summary} || {fix_text(r)}" for i, r in results.items())
 
     for check_id, result in results.items():
+        if check_id not in answer.expect and result.status is Status.SKIP:
+            assert result.summary.startswith(("needs ", "the key was not checked")), f"{check_id}\n{shown}"
+            continue
         status, fragment = answer.expect.get(check_id, ("pass", ""))
         assert result.status.value == status, f"{check_id}\n{shown}"
-        assert fragment in f"{result.summary} || {result.fix}", f"{check_id}\n{shown}"
+        assert fragment in f"{result.summary} || {fix_text(result)}", f"{check_id}\n{shown}"
+        if result.status in (Status.WARN, Status.FAIL):
+            assert result.code and result.code.startswith(check_id + "/"), result
 
     raised = sdk(answer)
     failing = [i for i, r in results.items() if r.status in (Status.FAIL, Status.ERROR)]
@@ -232,10 +238,10 @@ def test_each_answer_fails_the_check_that_names_it(
 
 
 def test_a_rate_limit_carries_retry_after_in_the_details(
-    make_context: Callable[..., Context], check: Callable[[str, Context], Result]
+    make_context: Callable[..., Entry], check: Callable[..., Result]
 ) -> None:
     exchange, _ = probe(CASES["429-rate-limit"])
-    ctx = make_context(facts={"probe.exchange": exchange, "probe.preflight": None}, **GOOD_ENV)
+    ctx = make_context(facts={EXCHANGE: exchange, PREFLIGHT: None}, **GOOD_ENV)
     result = check("api.auth", ctx)
     assert result.status is Status.WARN
     assert result.details["retry_after"] == 30
@@ -243,18 +249,18 @@ def test_a_rate_limit_carries_retry_after_in_the_details(
 
 
 def test_a_server_error_carries_the_request_id_in_the_details(
-    make_context: Callable[..., Context], check: Callable[[str, Context], Result]
+    make_context: Callable[..., Entry], check: Callable[..., Result]
 ) -> None:
     exchange, _ = probe(CASES["500-with-request-id"])
-    ctx = make_context(facts={"probe.exchange": exchange, "probe.preflight": None}, **GOOD_ENV)
+    ctx = make_context(facts={EXCHANGE: exchange, PREFLIGHT: None}, **GOOD_ENV)
     result = check("api.auth", ctx)
     assert result.details["request_id"] == "req_5f2c9a0b1d3e4f60"
-    assert "support ticket" in (result.fix or "")
+    assert "support ticket" in str(result.fix)
 
 
 def test_without_a_project_the_project_check_skips(
-    make_context: Callable[..., Context], check: Callable[[str, Context], Result]
+    make_context: Callable[..., Entry], check: Callable[..., Result]
 ) -> None:
     exchange, _ = probe(CASES["200-json-object"])
-    ctx = make_context(facts={"probe.exchange": exchange, "probe.preflight": None}, **GOOD_ENV)
+    ctx = make_context(facts={EXCHANGE: exchange, PREFLIGHT: None}, **GOOD_ENV)
     assert check("api.project", ctx).status is Status.SKIP

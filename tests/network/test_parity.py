@@ -420,4 +420,4 @@ def test_a_rate_limit_warns_while_the_sdk_raises_rate_limit_error(tmp_path: Path
     roundtrip = row(report, "sdk.roundtrip")
     assert roundtrip.status is Status.WARN
     assert roundtrip.result.details["exception"] == "RateLimitError"
-    assert [r.id for r in report.rows if r.status in (Status.FAIL, Status.ERROR)] == []
+    assert [r.id for r in report.findings if r.status in (Status.FAIL, Status.ERROR)] == []

@@ -28,7 +28,7 @@ from urllib3.exceptions import ProxyError as Urllib3ProxyError
 from doctor.probe.cabundle import CABundle
 from doctor.probe.classify import classify
 from doctor.probe.failures import KINDS, PHASES
-from doctor.probe.headers import header_problem
+from doctor.headers import header_problem
 from doctor.probe.http import Exchange, exchange
 from doctor.probe.sdkview import ProxyRoute
 
@@ -177,7 +177,7 @@ def cert_error(code: int, message: str) -> ssl.SSLCertVerificationError:
             DIRECT,
             "tls",
             "tls_expired",
-            "Date header",
+            "this machine's clock says",
         ),
         (
             wrapped(cert_error(9, "certificate is not yet valid"), rex.SSLError),
@@ -244,30 +244,35 @@ def test_classify(exc: BaseException, route: ProxyRoute, phase: str, kind: str, 
 
 
 @pytest.mark.parametrize(
-    ("value", "problem"),
+    ("value", "refused", "words"),
     [
-        ("ms_test_abc", None),
-        ("inner space ok", None),
-        ("", None),
-        ("ms_test_abc\n", "line break"),
-        ("ms_test_abc\r\n", "line break"),
-        (" ms_test_abc", "starts with whitespace"),
-        ("ms_test_abc ", "ends with whitespace"),
-        ("ms_test_abc\t", "ends with whitespace"),
-        ('"ms_test_abc"', None),  # sent with the quotes by both: the server decides (401)
-        ("ms_test_abc\u00e9", "U+00E9"),
-        ("ms_test_abc\u00a0", "U+00A0"),
-        ("ms_test_\u200babc", "nor can requests"),
-        ("ms_test\x00abc", "NUL"),
+        ("ms_test_abc", None, None),
+        ("inner space ok", None, None),
+        ("", None, None),
+        ("ms_test_abc\n", "both", "U+000A (newline)"),
+        ("ms_test_abc\r\n", "both", "U+000A (newline)"),
+        (" ms_test_abc", "both", "leading whitespace"),
+        ("ms_test_abc ", "sdk", "trailing whitespace"),
+        ("ms_test_abc\t", "sdk", "trailing whitespace"),
+        ('"ms_test_abc"', None, None),  # sent with the quotes by both: the server decides (401)
+        ("ms_test_abc\u00e9", "sdk", "U+00E9"),  # requests sends Latin-1 as it is
+        ("ms_test_abc\u00a0", "sdk", "U+00A0"),
+        ("ms_test_\u200babc", "both", "U+200B"),
+        ("ms_test\x00abc", "sdk", "U+0000"),
+        ("ms_test\x01abc", "neither", "U+0001"),  # sent as it is: the server sees another key
     ],
 )
-def test_header_problem(value: str, problem: Optional[str]) -> None:
+def test_header_problem(value: str, refused: Optional[str], words: Optional[str]) -> None:
     found = header_problem("X-API-Key", value)
-    if problem is None:
+    if refused is None:
         assert found is None
-    else:
-        assert found is not None and problem in found
-        assert "ms_test_abc" not in found
+        return
+    assert found is not None and words in found.message
+    assert "ms_test_abc" not in found.message
+    assert (found.sdk_refuses, found.requests_refuses) == {
+        "both": (True, True), "sdk": (True, False), "neither": (False, False)
+    }[refused]
+    assert found.refused == (refused != "neither")
 
 
 def test_importing_the_probe_package_is_cheap() -> None:

@@ -7,23 +7,28 @@ import datetime as dt
 from email.utils import format_datetime
 from typing import Callable
 
-from doctor.probe.clock import describe_skew, server_date
+from doctor.probe.clock import read_clock, server_date
 from doctor.results import Status
 from tests.probe.servers import HTTPServer, json_ok
 
 NOW = dt.datetime.now(dt.timezone.utc)
 
 
-def test_describe_skew() -> None:
+def test_read_clock() -> None:
     server = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
-    assert describe_skew(None) == ""
-    assert describe_skew(server, server + dt.timedelta(seconds=30)).startswith(
+    assert read_clock(None) is None
+    agrees = read_clock(server, server + dt.timedelta(seconds=30))
+    assert agrees is not None and not agrees.clock_wrong
+    assert agrees.describe().startswith(
         "this machine's clock agrees with the server's Date header (2030-01-01 00:00 UTC)"
     )
-    assert describe_skew(server, server + dt.timedelta(days=3)) == (
-        "this machine's clock is 3 days ahead of the server's Date header (2030-01-01 00:00 UTC): fix the clock"
+    ahead = read_clock(server, server + dt.timedelta(days=3))
+    assert ahead is not None and ahead.clock_wrong
+    assert ahead.describe() == (
+        "this machine's clock is 3 days ahead of the server's Date header (2030-01-01 00:00 UTC)"
     )
-    assert "2 hours behind" in describe_skew(server, server - dt.timedelta(hours=2))
+    behind = read_clock(server, server - dt.timedelta(hours=2))
+    assert behind is not None and "2 hours behind" in behind.describe()
 
 
 def dated(when: dt.datetime) -> Callable[..., None]:
@@ -61,7 +66,9 @@ def test_url_reachable_says_this_clock_is_behind(tls_server, ca_pem, make_contex
     assert result.status is Status.FAIL
     assert "is not valid yet" in result.summary
     assert "this machine's clock is 3 days behind the server's Date header" in result.summary
-    assert result.fix.startswith("set this machine's clock right")
+    assert result.fix.command == "timedatectl set-ntp true"
+    assert result.fix.note == "set this machine's clock right"
+    assert "fix the clock" not in result.summary and result.code == "url.reachable/tls-not-yet-valid"
 
 
 def test_url_reachable_says_the_certificate_really_expired(
@@ -79,4 +86,5 @@ def test_url_reachable_says_the_certificate_really_expired(
     assert (
         "has expired" in result.summary and "agrees with the server's Date header" in result.summary
     )
-    assert result.fix == "the server's certificate must be renewed: tell the API operator"
+    assert str(result.fix) == "the server's certificate must be renewed: tell the API operator"
+    assert "fix the clock" not in result.summary

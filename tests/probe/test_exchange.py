@@ -156,9 +156,9 @@ def test_server_closing_without_answer() -> None:
 @pytest.mark.parametrize(
     ("value", "words"),
     [
-        (KEY + "\n", "line break"),
-        (" " + KEY, "starts with whitespace"),
-        (KEY + " ", "ends with whitespace"),
+        (KEY + "\n", "trailing whitespace: U+000A (newline)"),
+        (" " + KEY, "leading whitespace"),
+        (KEY + " ", "trailing whitespace: U+0020"),
         (KEY + "é", "non-ASCII"),
         (KEY + "\u2013", "non-ASCII"),
     ],

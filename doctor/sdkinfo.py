@@ -1,0 +1,171 @@
+"""Typed records of what the SDK child reports (the protocol of ``_sdk_child.py``).
+
+The child speaks JSON; these records are built from it in one place, field by field, so a
+malformed or hostile message becomes a record with defaults, never a KeyError in a check.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional, Tuple
+
+
+class Stage(str, enum.Enum):
+    """How far the SDK round trip got."""
+
+    OK = "ok"  # export_all() returned
+    IMPORT = "import"  # the SDK cannot be imported (or the child did not start)
+    CONSTRUCT = "construct"  # MemorySyncClient(...) raised
+    CALL = "call"  # export_all() raised
+    DEADLINE = "deadline"  # no answer before the run's deadline
+
+
+def _str(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: Any) -> Optional[int]:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _float(value: Any) -> Optional[float]:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _strings(value: Any) -> Tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+@dataclass(frozen=True)
+class SdkInstall:
+    """What the target interpreter knows of the SDK. ``error`` is set when it could not say."""
+
+    python: Tuple[int, ...] = ()
+    executable: Optional[str] = None
+    dist_version: Optional[str] = None
+    dist_location: Optional[str] = None
+    requires: Tuple[str, ...] = ()
+    installed: Mapping[str, Optional[str]] = field(default_factory=dict)
+    origin: Optional[str] = None
+    import_ok: bool = False
+    import_error: Optional[str] = None
+    module_version: Optional[str] = None
+    module_file: Optional[str] = None
+    error: Optional[str] = None
+
+    @classmethod
+    def failed(cls, why: str) -> SdkInstall:
+        return cls(error=why)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SdkInstall:
+        python = data.get("python")
+        installed = data.get("installed")
+        return cls(
+            python=tuple(v for v in python if _int(v) is not None)
+            if isinstance(python, list)
+            else (),
+            executable=_str(data.get("executable")),
+            dist_version=_str(data.get("dist_version")),
+            dist_location=_str(data.get("dist_location")),
+            requires=_strings(data.get("requires")),
+            installed={str(k): _str(v) for k, v in installed.items() if isinstance(k, str)}
+            if isinstance(installed, dict)
+            else {},
+            origin=_str(data.get("origin")),
+            import_ok=data.get("import_ok") is True,
+            import_error=_str(data.get("import_error")),
+            module_version=_str(data.get("module_version")),
+            module_file=_str(data.get("module_file")),
+            error=_str(data.get("error")),
+        )
+
+    @property
+    def version(self) -> Optional[str]:
+        return self.module_version or self.dist_version
+
+
+@dataclass(frozen=True)
+class SdkError:
+    """An exception the SDK raised, as the child saw it."""
+
+    classes: Tuple[str, ...] = ("Exception",)  # the class and its bases, most derived first
+    module: Optional[str] = None
+    message: str = ""
+    status_code: Optional[int] = None
+    request_id: Optional[str] = None
+    retry_after: Optional[float] = None
+    cause: Optional[str] = None  # "ConnectError: [Errno 111] Connection refused"
+    cause_classes: Tuple[str, ...] = ()  # class names along the __cause__/__context__ chain
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SdkError:
+        return cls(
+            classes=_strings(data.get("classes")) or ("Exception",),
+            module=_str(data.get("module")),
+            message=_str(data.get("message")) or "",
+            status_code=_int(data.get("status_code")),
+            request_id=_str(data.get("request_id")),
+            retry_after=_float(data.get("retry_after")),
+            cause=_str(data.get("cause")),
+            cause_classes=_strings(data.get("cause_classes")),
+        )
+
+    @property
+    def name(self) -> str:
+        return self.classes[0]
+
+    def is_a(self, class_name: str) -> bool:
+        """Whether the exception is (a subclass of) the class of that name."""
+        return class_name in self.classes
+
+    def caused_by(self, class_name: str) -> bool:
+        return class_name in self.cause_classes
+
+
+@dataclass(frozen=True)
+class SdkRoundtrip:
+    """The outcome of ``MemorySyncClient(...).export_all()`` in the child."""
+
+    stage: Stage
+    user_id: Any = None
+    memories: Optional[int] = None
+    elapsed_ms: Optional[float] = None
+    error: Optional[SdkError] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.stage is Stage.OK
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SdkRoundtrip:
+        try:
+            stage = Stage(data.get("stage", "ok" if data.get("ok") else "deadline"))
+        except ValueError:
+            stage = Stage.DEADLINE
+        error = data.get("error")
+        user_id = data.get("user_id")
+        return cls(
+            stage=stage,
+            user_id=user_id if isinstance(user_id, (int, str)) else None,
+            memories=_int(data.get("memories")),
+            elapsed_ms=_float(data.get("elapsed_ms")),
+            error=SdkError.from_json(error) if isinstance(error, dict) else None,
+        )
+
+    def as_details(self) -> dict[str, Any]:
+        """For a finding's details (JSON)."""
+        details: dict[str, Any] = {"stage": self.stage.value, "elapsed_ms": self.elapsed_ms}
+        if self.ok:
+            details.update(user_id=self.user_id, memories=self.memories)
+        if self.error is not None:
+            details.update(
+                exception=self.error.name,
+                status_code=self.error.status_code,
+                request_id=self.error.request_id,
+            )
+        return details
