@@ -10,8 +10,9 @@ Protocol, on private copies of stdin and stdout (fd 0 and 1 then point at the nu
 module that prints or reads while being imported cannot break it):
 - the child writes one JSON line ``{"install": {...}}``;
 - the parent writes request lines ``{"id": N, "deadline_s": S, "request": {settings}}`` (never
-  argv or the environment, where other processes could read the key); the child answers each
-  with ``{"id": N, "roundtrip": {...}}``.
+  argv or the environment, where other processes could read the key), with ``"environ"`` when
+  the setup's environment differs from the child's own; the child answers each with
+  ``{"id": N, "roundtrip": {...}}``.
 End of input (the parent closed the pipe, or died) ends the child at once, whatever it is doing;
 so does the deadline the parent sent.
 """
@@ -127,20 +128,39 @@ def install_facts():  # type: ignore[no-untyped-def]
     return info
 
 
-def roundtrip(request):  # type: ignore[no-untyped-def]
+_construct_lock = threading.Lock()
+
+
+def construct(memorysync, request, environ):  # type: ignore[no-untyped-def]
+    """The client, built while os.environ is exactly ``environ`` when one is given: httpx reads
+    its proxy and CA variables when the client is created, so one child serves many setups."""
+    with _construct_lock:
+        saved = dict(os.environ) if environ is not None else None
+        try:
+            if environ is not None:
+                os.environ.clear()
+                os.environ.update(environ)
+            return memorysync.MemorySyncClient(
+                api_key=request["api_key"],
+                base_url=request["base_url"],
+                end_user_id=request.get("end_user_id"),
+                project_id=request.get("project_id"),
+                timeout=request["timeout"],
+            )
+        finally:
+            if saved is not None:
+                os.environ.clear()
+                os.environ.update(saved)
+
+
+def roundtrip(request, environ=None):  # type: ignore[no-untyped-def]
     started = time.monotonic()
     try:
         import memorysync
     except BaseException as exc:
         return {"stage": "import", "error": exception_facts(exc)}
     try:
-        client = memorysync.MemorySyncClient(
-            api_key=request["api_key"],
-            base_url=request["base_url"],
-            end_user_id=request.get("end_user_id"),
-            project_id=request.get("project_id"),
-            timeout=request["timeout"],
-        )
+        client = construct(memorysync, request, environ)
     except BaseException as exc:
         return {"stage": "construct", "error": exception_facts(exc)}
     try:
@@ -167,12 +187,17 @@ def serve(line, proto_out):  # type: ignore[no-untyped-def]
     except ValueError:
         return
     deadline_s = message.get("deadline_s")
+    timer = None
     if isinstance(deadline_s, (int, float)) and deadline_s > 0:
-        # The child's own deadline: it never outlives the run it serves.
+        # The child's own deadline: a round trip still running when its run is over ends the
+        # child, so it never outlives the run it serves (even if the parent could not kill it).
         timer = threading.Timer(deadline_s, os._exit, args=(0,))
         timer.daemon = True
         timer.start()
-    result = roundtrip(message["request"])
+    environ = message.get("environ")
+    result = roundtrip(message["request"], environ if isinstance(environ, dict) else None)
+    if timer is not None:
+        timer.cancel()
     emit(proto_out, {"id": message.get("id"), "roundtrip": result})
 
 

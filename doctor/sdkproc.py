@@ -50,6 +50,8 @@ class SdkProcess:
         cwd: Optional[str] = None,
     ) -> None:
         self.python = python or sys.executable
+        # The environment the child started with (None: this process's own).
+        self.environ = dict(environ) if environ is not None else None
         self._install: Optional[SdkInstall] = None
         self._answers: dict[int, Any] = {}
         self._ids = itertools.count(1)
@@ -133,21 +135,29 @@ class SdkProcess:
             else f"{self.python} closed its output without reporting on the SDK"
         )
 
-    def roundtrip(self, request: Mapping[str, Any], deadline: float) -> SdkRoundtrip:
+    def roundtrip(
+        self,
+        request: Mapping[str, Any],
+        deadline: float,
+        environ: Optional[Mapping[str, str]] = None,
+    ) -> SdkRoundtrip:
         """Build the real client from ``request`` and call ``export_all()``, bounded by ``deadline``.
 
         The request is written at once: a child still importing the SDK reads it as soon as it
-        can, so the import and the round trip overlap the doctor's own work.
+        can, so the import and the round trip overlap the doctor's own work. ``environ``: the
+        environment the client is built in, when it is not the one the child started with.
         """
         if self._proc is None:
             return SdkRoundtrip(Stage.IMPORT)
         request_id = next(self._ids)
         remaining = max(0.0, deadline - time.monotonic())
-        line = {
+        line: dict[str, Any] = {
             "id": request_id,
             "deadline_s": remaining + _CHILD_GRACE_S,
             "request": dict(request),
         }
+        if environ is not None and dict(environ) != self.environ:
+            line["environ"] = dict(environ)
         with self._changed:
             self._busy += 1
         try:
@@ -166,6 +176,10 @@ class SdkProcess:
         finally:
             with self._changed:
                 self._busy -= 1
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None and not self._ended
 
     def kill(self) -> None:
         proc = self._proc

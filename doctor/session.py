@@ -83,11 +83,12 @@ class Session:
         self._lock = threading.Lock()
 
     def _sdk(self, entry: Entry) -> SdkProcess:
-        """The SDK child for this entry: given, or started once per interpreter, environment and
-        directory (what the child's httpx and imports see) and shared by the entries alike."""
+        """The SDK child for this entry: given, or started once per interpreter and directory
+        (what its imports see) and shared by those entries; each round trip carries its own
+        environment, which the child builds the client in."""
         if entry.sdk is not None:
             return entry.sdk
-        key = (entry.python, frozenset(entry.environ.items()), entry.cwd)
+        key = (entry.python, entry.cwd)
         with self._lock:
             if key not in self._sdks:
                 from .sdkproc import SdkProcess

@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import GOOD_ENV, GOOD_KEY
+
+pytestmark = pytest.mark.slow  # waits on sockets, deadlines or child processes
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -55,7 +55,7 @@ def test_a_cycle_fails_when_the_checks_load() -> None:
     reg = CheckRegistry()
     reg.register("c.one", title="t", tags=["offline"], requires=["c.two"])(lambda ctx: OK)
     reg.register("c.two", title="t", tags=["offline"], after=["c.one"])(lambda ctx: OK)
-    with pytest.raises(RegistrationError, match="form a cycle: c.(one|two) -> c.(one|two) -> c"):
+    with pytest.raises(RegistrationError, match=r"form a cycle: c\.(one|two) -> c\.(one|two) -> c"):
         reg.validate()
 
 
@@ -63,13 +63,13 @@ def test_a_fact_gated_on_an_unknown_or_network_check_fails_when_the_checks_load(
     reg = CheckRegistry()
     gated = Fact("g.f", lambda ctx: 1, title="g", gates=["g.nowhere"])
     reg.register("g.reader", title="t", tags=["offline"], facts=[gated])(lambda ctx: OK)
-    with pytest.raises(RegistrationError, match="gated on unknown check 'g.nowhere'"):
+    with pytest.raises(RegistrationError, match=r"gated on unknown check 'g\.nowhere'"):
         reg.validate()
     reg = CheckRegistry()
     reg.register("g.net", title="t", tags=["network"])(lambda ctx: OK)
     on_net = Fact("g.f", lambda ctx: 1, title="g", gates=["g.net"])
     reg.register("g.reader", title="t", tags=["offline"], facts=[on_net])(lambda ctx: OK)
-    with pytest.raises(RegistrationError, match="not a settings-only check"):
+    with pytest.raises(RegistrationError, match=r"not a settings-only check"):
         reg.validate()
 
 

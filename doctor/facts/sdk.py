@@ -29,7 +29,7 @@ def _roundtrip(ctx: FactContext) -> SdkRoundtrip:
         "project_id": settings.project_id.value,
         "timeout": ctx.timeout,
     }
-    return ctx.sdk.roundtrip(request, ctx.deadline)
+    return ctx.sdk.roundtrip(request, ctx.deadline, ctx.environ)
 
 
 SDK_ROUNDTRIP = Fact(

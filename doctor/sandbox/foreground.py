@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-import time
+import threading
 from typing import Callable, Iterable, List, Optional, Union
 
 from .accounts import DEMO_END_USER, KEY_PREFIXES, Accounts, KeyRecord, is_demo_key
@@ -22,11 +22,13 @@ def run_foreground(
     environment: str,
     allow_remote: bool,
     echo: Callable[[str], None],
+    stop: Optional[threading.Event] = None,
 ) -> int:
-    """Serve until KeyboardInterrupt and return 0.
+    """Serve until KeyboardInterrupt (or ``stop`` is set) and return 0.
 
     Raises ValueError for a refused or unusable address, bad faults or a bad environment.
     """
+    stop = stop or threading.Event()
     sandbox = Sandbox(
         host, port, faults, accounts, environment, allow_remote=allow_remote, log=echo
     )
@@ -40,14 +42,18 @@ def run_foreground(
     try:
         for line in banner(sandbox):
             echo(line)
-        while True:
-            # Short sleeps keep Ctrl+C prompt on every platform.
-            time.sleep(0.2)
+        _idle(stop)
+        echo("Sandbox stopped.")
     except KeyboardInterrupt:
         echo("Sandbox stopped.")
     finally:
         sandbox.stop()
     return 0
+
+
+def _idle(stop: threading.Event) -> None:
+    while not stop.wait(0.2):  # short waits keep Ctrl+C prompt on every platform
+        pass
 
 
 def banner(sandbox: Sandbox) -> List[str]:

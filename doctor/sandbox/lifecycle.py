@@ -16,7 +16,7 @@ from .faults import Fault, coerce_faults
 from .server import SandboxHTTPServer
 from .state import SandboxState
 
-_SERVE_POLL = 0.05  # how long shutdown() may wait for the accept loop to notice
+_SERVE_POLL = 0.01  # how long shutdown() may wait for the accept loop to notice (a stop costs this)
 
 
 class Sandbox:

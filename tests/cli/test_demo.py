@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 from typing import Any, Dict, List, Mapping, Optional
 
 import pytest
@@ -15,6 +14,8 @@ from doctor.sandbox import foreground
 from tests.conftest import cli_runner
 from tests.network.helpers import BREAK_CAUSES, CA_VARIABLES
 from tests.probe.servers import free_port
+
+pytestmark = pytest.mark.slow  # waits on sockets, deadlines or child processes
 
 pytest.importorskip("memorysync")
 
@@ -91,10 +92,10 @@ def test_a_planted_proxy_does_not_break_the_demo() -> None:
 def never_serve(monkeypatch: pytest.MonkeyPatch) -> None:
     """Should the sandbox command start serving after all, stop at once instead of blocking."""
 
-    def interrupt(seconds: float) -> None:
+    def interrupt(stop: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(foreground, "time", SimpleNamespace(sleep=interrupt))
+    monkeypatch.setattr(foreground, "_idle", interrupt)
 
 
 @pytest.mark.usefixtures("never_serve")

@@ -7,7 +7,7 @@ import shutil
 import ssl
 import subprocess
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 import pytest
 import trustme
@@ -58,3 +58,12 @@ def server_context(ca: trustme.CA) -> ContextFactory:
 @pytest.fixture
 def missing_file(tmp_path: Path) -> str:
     return str(tmp_path / "no-such-bundle.pem")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_sdk_child() -> Iterator[None]:
+    """The parity runs' shared SDK child ends with the session."""
+    from tests.network.helpers import close_shared_sdk
+
+    yield
+    close_shared_sdk()

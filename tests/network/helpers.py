@@ -117,6 +117,22 @@ def sdk_outcome(environ: Mapping[str, str], arguments: Mapping[str, Any]) -> Sdk
             client.close()
 
 
+_shared: List[SdkProcess] = []
+
+
+def shared_sdk() -> SdkProcess:
+    """One SDK child for every parity run in this test process: each round trip carries its own
+    environment, which the child builds the client in (as for profiles in one session)."""
+    if not _shared or not _shared[0].alive:
+        _shared[:] = [SdkProcess(environ=minimal_environ(), cwd=str(Path(__file__).parent))]
+    return _shared[0]
+
+
+def close_shared_sdk() -> None:
+    while _shared:
+        _shared.pop().close()
+
+
 def run_doctor(
     config: Config,
     environ: Mapping[str, str],
@@ -124,14 +140,10 @@ def run_doctor(
     *,
     deadline: Optional[float] = None,
 ) -> Report:
-    """A full run (every check) with a real SDK child given the same environ."""
-    sdk = SdkProcess(environ=environ, cwd=str(cwd))
-    try:
-        return app.run(
-            app.RunOptions(deadline=deadline), environ=environ, cwd=cwd, sdk=sdk, config=config
-        )
-    finally:
-        sdk.close()
+    """A full run (every check) with the shared SDK child, given the same environ."""
+    return app.run(
+        app.RunOptions(deadline=deadline), environ=environ, cwd=cwd, sdk=shared_sdk(), config=config
+    )
 
 
 def row(report: Report, check_id: str) -> Finding:

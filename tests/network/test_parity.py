@@ -43,6 +43,8 @@ from tests.network.helpers import (
 )
 from tests.probe.servers import free_port
 
+pytestmark = pytest.mark.slow  # waits on sockets, deadlines or child processes
+
 memorysync = pytest.importorskip("memorysync")
 
 POISON_PROXY = "http://127.0.0.1:9"  # the discard port: nothing listens there

@@ -9,6 +9,8 @@ import pytest
 
 from doctor.probe.http import exchange
 
+pytestmark = pytest.mark.slow  # waits on sockets, deadlines or child processes
+
 
 def _free_port_containing_407() -> int:
     for port in [*range(40700, 40800), *range(34070, 34080), *range(44070, 44080)]:

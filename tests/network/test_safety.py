@@ -18,6 +18,8 @@ from doctor.sandbox import DEMO_END_USER, DEMO_KEY, Sandbox
 from tests.conftest import cli_runner
 from tests.network.helpers import CA_VARIABLES, Flood
 
+pytestmark = pytest.mark.slow  # waits on sockets, deadlines or child processes
+
 pytest.importorskip("memorysync")
 
 # The CLI reads os.environ: this machine's CA variables are not part of any case here.

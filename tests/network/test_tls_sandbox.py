@@ -13,6 +13,8 @@ import pytest
 from doctor.sandbox import DEMO_END_USER, DEMO_KEY, Sandbox
 from tests.network.conftest import ContextFactory
 
+pytestmark = pytest.mark.slow  # waits on sockets, deadlines or child processes
+
 memorysync = pytest.importorskip("memorysync")
 
 

@@ -68,7 +68,7 @@ class HTTPServer(ThreadingHTTPServer):
         self.tls = tls
         self.lock = threading.Lock()
         self.requests: List[Tuple[str, Dict[str, str]]] = []
-        self.thread = threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True)
+        self.thread = threading.Thread(target=self.serve_forever, args=(0.01,), daemon=True)
 
     @property
     def port(self) -> int:

@@ -25,10 +25,10 @@ from urllib3.exceptions import (
 )
 from urllib3.exceptions import ProxyError as Urllib3ProxyError
 
+from doctor.headers import header_problem
 from doctor.probe.cabundle import CABundle
 from doctor.probe.classify import classify
 from doctor.probe.failures import KINDS, PHASES
-from doctor.headers import header_problem
 from doctor.probe.http import Exchange, exchange
 from doctor.probe.sdkview import ProxyRoute
 

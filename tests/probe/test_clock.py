@@ -7,9 +7,13 @@ import datetime as dt
 from email.utils import format_datetime
 from typing import Callable
 
+import pytest
+
 from doctor.probe.clock import read_clock, server_date
 from doctor.results import Status
 from tests.probe.servers import HTTPServer, json_ok
+
+pytestmark = pytest.mark.slow  # waits on sockets, deadlines or child processes
 
 NOW = dt.datetime.now(dt.timezone.utc)
 

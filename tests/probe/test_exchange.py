@@ -22,6 +22,8 @@ from tests.probe.servers import (
     tunnel_proxy,
 )
 
+pytestmark = pytest.mark.slow  # waits on sockets, deadlines or child processes
+
 KEY = "ms_test_5b1d3c0e9f2a4d6b8c7e1f0a2b3c5f60"
 HEADERS = {"X-API-Key": KEY, "X-End-User-ID": "user_1", "Accept": "application/json"}
 

@@ -19,6 +19,8 @@ from doctor.probe.phases import Preflight, preflight
 from doctor.probe.sdkview import sdk_ca_bundle, sdk_ssl_context
 from tests.probe.servers import HTTPServer, free_port
 
+pytestmark = pytest.mark.slow  # waits on sockets, deadlines or child processes
+
 HEADERS = {"X-API-Key": "ms_test_abc", "X-End-User-ID": "user_1", "Accept": "application/json"}
 NOW = dt.datetime.now(dt.timezone.utc)
 

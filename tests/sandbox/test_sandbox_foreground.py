@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import _thread
 import threading
-import time
 from typing import Any, Dict, List
 
 import pytest
@@ -22,18 +21,21 @@ def test_refuses_all_interfaces_without_allow_remote() -> None:
     assert lines == []
 
 
-def test_serves_until_interrupted() -> None:
+def test_serves_until_stopped() -> None:
     memorysync = pytest.importorskip("memorysync")
     lines: List[str] = []
     seen: Dict[str, Any] = {}
+    ready, stop = threading.Event(), threading.Event()
+
+    def echo(line: str) -> None:
+        lines.append(line)
+        if line == "Press Ctrl+C to stop.":
+            ready.set()
 
     def drive() -> None:
-        deadline = time.monotonic() + 5
-        while "Press Ctrl+C to stop." not in lines:
-            if time.monotonic() > deadline:
-                return  # run_foreground never got going; its own error will fail the test
-            time.sleep(0.01)
         try:
+            if not ready.wait(10):
+                return  # run_foreground never got going; its own error fails the test
             env = dict(line.strip().split("=", 1) for line in lines if "MEMORYSYNC_" in line)
             seen["env"] = env
             client = memorysync.MemorySyncClient(
@@ -46,18 +48,31 @@ def test_serves_until_interrupted() -> None:
             with client:
                 seen["export"] = client.export_all()
         finally:
-            _thread.interrupt_main()
+            stop.set()  # on every path: the server this test started always stops
 
     driver = threading.Thread(target=drive)
     driver.start()
     try:
-        code = run_foreground("127.0.0.1", 0, ["latency=0.01"], None, "test", False, lines.append)
+        code = run_foreground("127.0.0.1", 0, ["latency=0.01"], None, "test", False, echo, stop)
     finally:
-        driver.join()
+        stop.set()
+        driver.join(10)
     assert code == 0
     assert seen["env"]["MEMORYSYNC_API_KEY"] == DEMO_KEY  # printed whole: public test data
     assert seen["env"]["MEMORYSYNC_PROJECT_ID"] == DEMO_PROJECT
     assert isinstance(seen["export"], memorysync.ExportResponse)
     assert "Faults: latency=0.01" in lines
     assert any(line.endswith("GET /memory/export -> 200") for line in lines)
+    assert lines[-1] == "Sandbox stopped."
+
+
+def test_ctrl_c_stops_it() -> None:
+    lines: List[str] = []
+
+    def echo(line: str) -> None:
+        lines.append(line)
+        if line == "Press Ctrl+C to stop.":
+            _thread.interrupt_main()  # raised in the main thread, inside run_foreground's wait
+
+    assert run_foreground("127.0.0.1", 0, [], None, "test", False, echo) == 0
     assert lines[-1] == "Sandbox stopped."

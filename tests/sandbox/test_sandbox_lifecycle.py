@@ -15,6 +15,8 @@ import pytest
 
 from doctor.sandbox import DEMO_END_USER, DEMO_KEY, Accounts, KeyRecord, Sandbox
 
+pytestmark = pytest.mark.slow  # waits on sockets, deadlines or child processes
+
 MakeSandbox = Callable[..., Sandbox]
 
 

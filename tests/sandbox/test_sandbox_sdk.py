@@ -32,6 +32,8 @@ from memorysync import (  # noqa: E402
     ValidationError,
 )
 
+pytestmark = pytest.mark.slow  # waits on sockets, deadlines or child processes
+
 REQUEST_ID = re.compile(r"^req_[0-9a-f]{16}$")
 MakeSandbox = Callable[..., Sandbox]
 MakeClient = Callable[..., Any]
