@@ -1,29 +1,53 @@
 """memorysync-doctor: will the MemorySync client work here, and if not, why.
 
-Plugin authors import from here: ``from doctor import register, passed, warn, fail, skip``.
-Names are loaded on first use (PEP 562), so starting the CLI does not pay for them.
+Plugin authors import from here::
+
+    from doctor import CheckContext, Fact, FactContext, Result, register, passed, warn, fail, skip
+
+Type checkers see every name through the imports below; at run time the names are loaded on
+first use (PEP 562), so starting the CLI (``--version``, ``--help``) does not pay for them.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 
+if TYPE_CHECKING:
+    from .context import CheckContext
+    from .facts import Fact, FactContext, FactFailed, FactUnavailable
+    from .registry import register, registry
+    from .results import Fix, Location, Result, Status, error, fail, passed, skip, warn
+
 _EXPORTS = {
-    "register": "registry",
-    "registry": "registry",
+    "CheckContext": "context",
+    "Fact": "facts",
+    "FactContext": "facts",
+    "FactFailed": "facts",
+    "FactUnavailable": "facts",
+    "Fix": "results",
+    "Location": "results",
     "Result": "results",
     "Status": "results",
     "error": "results",
     "fail": "results",
     "passed": "results",
+    "register": "registry",
+    "registry": "registry",
     "skip": "results",
     "warn": "results",
 }
 
 __all__ = [
+    "CheckContext",
+    "Fact",
+    "FactContext",
+    "FactFailed",
+    "FactUnavailable",
+    "Fix",
+    "Location",
     "Result",
     "Status",
     "__version__",

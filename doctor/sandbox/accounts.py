@@ -13,6 +13,8 @@ import os
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple, Union
 
+from ..mask import mask_key
+
 DEMO_KEY = "ms_test_5b1d3c0e9f2a4d6b8c7e1f0a2b3c5f60"
 DEMO_REVOKED_KEY = "ms_test_9e4a1c7b3d2f60a8b5c1e7d94f0a3b26"
 # A production-shaped key, so a live key pointed at a test endpoint can be tried safely.
@@ -54,7 +56,7 @@ class Accounts:
         self._keys: Dict[str, KeyRecord] = {}
         for record in keys:
             if record.key in self._keys:
-                raise ValueError(f"key {_mask(record.key)} is listed twice")
+                raise ValueError(f"key {mask_key(record.key)} is listed twice")
             self._keys[record.key] = record
 
     @classmethod
@@ -164,10 +166,3 @@ def _string_list(value: Any, where: str, field: str) -> List[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ValueError(f'{where}: "{field}" must be a list of non-empty strings')
     return list(value)
-
-
-def _mask(key: str) -> str:
-    for prefix in KEY_PREFIXES.values():
-        if key.startswith(prefix):
-            return f"{prefix}…{key[-4:]}"
-    return f"…{key[-4:]}"

@@ -6,6 +6,7 @@ import ipaddress
 import threading
 from typing import Callable, Iterable, List, Optional, Union
 
+from ..mask import mask_key
 from .accounts import DEMO_END_USER, KEY_PREFIXES, Accounts, KeyRecord, is_demo_key
 from .api import ROUTES
 from .faults import Fault
@@ -106,7 +107,4 @@ def _show(key: str) -> str:
     # somewhere real, so only their tail is shown.
     if is_demo_key(key):
         return key
-    for prefix in KEY_PREFIXES.values():
-        if key.startswith(prefix):
-            return f"{prefix}…{key[-4:]}"
-    return f"…{key[-4:]}"
+    return mask_key(key)
