@@ -19,7 +19,7 @@ from .results import Location
 DEFAULT_TIMEOUT = 30.0  # the SDK's own default (docs/sdk.md)
 FLAGS = {name: "--" + name.replace("_", "-") for name in SETTING_NAMES}
 ENV_VARS = {name: "MEMORYSYNC_" + name.upper() for name in SETTING_NAMES}
-# Names published integrations use instead (field-notes.md). Not read: only pointed out.
+# Names published integrations use instead (docs/field-notes.md). Not read: only pointed out.
 ALIASES = {
     "base_url": ("MEMORYSYNC_API_URL",),
     "end_user_id": ("MEMORYSYNC_USER_ID",),

@@ -12,7 +12,7 @@ from ..settings import ENV_VARS, Setting
 from .fixes import assign
 
 PROJECT_ID = re.compile(r"^proj_[0-9a-f]{16}$")
-# Fixed ids integrations fall back to when none is configured (field-notes.md).
+# Fixed ids integrations fall back to when none is configured (docs/field-notes.md).
 SHARED_FALLBACKS = frozenset(
     {"default-user", "default", "claude-user", "demo-caller", "anonymous", "user"}
 )

@@ -13,7 +13,7 @@ from ..settings import ENV_VARS
 from .fixes import assign, recopy_key, remove
 
 MIN_BODY, MAX_BODY = 16, 128
-# Values seen as defaults in docs and examples (field-notes.md): never a real key.
+# Values seen as defaults in docs and examples (docs/field-notes.md): never a real key.
 PLACEHOLDERS = frozenset(
     {
         "ms_demo_key",

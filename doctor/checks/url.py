@@ -11,7 +11,7 @@ from ..results import Fix, Result, fail, passed
 from ..settings import ENV_VARS
 from .fixes import assign, remove
 
-# Hosts of the product that are not the REST API (field-notes.md).
+# Hosts of the product that are not the REST API (docs/field-notes.md).
 NOT_THE_API = {
     "mcp.memorysync.io": "the MCP server",
     "docs.memorysync.io": "the documentation site",

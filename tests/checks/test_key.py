@@ -357,7 +357,7 @@ def test_the_oracle_server_accepts_a_good_key(recorder) -> None:
     assert received == [GOOD_KEY]
 
 
-HEADER_TABLE = [  # network-facts.md, "Header values"
+HEADER_TABLE = [  # docs/network.md, "Header values"
     pytest.param(K + "\n", "illegal", id="trailing-newline"),
     pytest.param(K + "\r\n", "illegal", id="trailing-crlf"),
     pytest.param(" " + K, "illegal", id="leading-space"),

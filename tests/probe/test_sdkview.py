@@ -128,7 +128,7 @@ def test_missing_cert_dir_does_not_break_httpx_construction(
     httpx.Client().close()
 
 
-# --- proxies: table from network-facts.md, each row also checked against httpx --------------
+# --- proxies: table from docs/network.md, each row also checked against httpx --------------
 
 P = "http://proxy.test:3128"
 PROXY_TABLE = [

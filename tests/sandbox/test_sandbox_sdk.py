@@ -1,6 +1,6 @@
 """The real memorysync SDK against the sandbox: the SDK is the oracle for wire compatibility.
 
-Every case pins the exception class memorysync-sdk.md predicts for one fault or
+Every case pins the exception class docs/sdk.md predicts for one fault or
 misconfiguration, so the sandbox cannot drift from what the real client experiences.
 """
 
