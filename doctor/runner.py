@@ -60,10 +60,6 @@ class _Task:
     profile: int
     item: Union[CheckSpec, Fact[Any]]
 
-    @property
-    def is_fact(self) -> bool:
-        return isinstance(self.item, Fact)
-
 
 class Scheduler:
     def __init__(

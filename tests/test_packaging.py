@@ -49,9 +49,15 @@ def _build(kind: str, source: Path, out: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def unpacked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, set[str]]:
-    """The sdist, built once, unpacked: (its tree, the names it holds)."""
+    """The sdist, built once (from a copy of the tree: builds write into their source), unpacked:
+    (its tree, the names it holds)."""
+    import shutil
+
     where = tmp_path_factory.mktemp("sdist")
-    sdist = _build("sdist", ROOT, where / "dist")
+    source = where / "source"
+    skip = shutil.ignore_patterns(".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__")
+    shutil.copytree(ROOT, source, ignore=skip)
+    sdist = _build("sdist", source, where / "dist")
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
         safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
