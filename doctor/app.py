@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, Sequence, Tuple
 
+from . import policy
 from .config import Config, load_config
 from .errors import RegistrationError, UsageError
 from .registry import CheckRegistry, CheckSpec, PluginFailure, entry_point_plugins, registry
@@ -36,6 +37,8 @@ class RunOptions:
     fail_on: Status = Status.FAIL
     deadline: Optional[float] = None
     jobs: int = 8
+    environment: Optional[str] = None  # what this deployment is meant to be (--environment)
+    retries: int = 0  # retries of a request the service failed (5xx, reset), within the deadline
 
 
 def default_deadline(timeout: Optional[float]) -> float:
@@ -84,6 +87,12 @@ def select(
 ) -> Tuple[list[str], dict[str, str]]:
     """The ids chosen to run, and the ids left out on purpose with the reason (shown as skip)."""
     known = {spec.id for spec in specs}
+    tags = sorted({tag for spec in specs for tag in spec.tags})
+    unknown_tags = [t for t in options.tags if t not in tags]
+    if unknown_tags:
+        raise UsageError(
+            f"unknown tag {unknown_tags[0]!r}; the tags are: {', '.join(tags)}"
+        )
     for check_id in options.only + options.skip:
         if check_id not in known:
             close = difflib.get_close_matches(check_id, known, n=1)
@@ -94,12 +103,22 @@ def select(
     chosen = [s for s in specs if not options.only or s.id in options.only]
     if options.tags:
         chosen = [s for s in chosen if set(options.tags) & set(s.tags)]
+    if not chosen:
+        raise UsageError(
+            f"no check has the tag(s) {', '.join(options.tags)} among --only "
+            f"{', '.join(options.only)}: --only and --tag select the checks in both"
+        )
     excluded = {}
     for spec in chosen:
         if spec.id in options.skip:
             excluded[spec.id] = "--skip"
         elif not config.enabled(spec.id):
             excluded[spec.id] = f"enabled: false in {config.source}"
+    if len(excluded) == len(chosen):
+        raise UsageError(
+            "every selected check is left out (--skip, or enabled: false in checks.yaml): "
+            "nothing would run"
+        )
     return [s.id for s in chosen if s.id not in excluded], excluded
 
 
@@ -121,22 +140,29 @@ def run(
     )
     secrets(settings.secrets)
     chosen, excluded = select(specs, options, config)
+    if options.environment is not None and options.environment not in config.environments:
+        raise UsageError(
+            f"unknown environment {options.environment!r} (--environment); {config.source} "
+            f"defines: {', '.join(config.environments)}"
+        )
     deadline = options.deadline or default_deadline(settings.timeout_seconds)
-    entry = Entry(settings, config, environ, str(cwd), sdk=sdk)
+    entry = Entry(settings, config, environ, str(cwd), sdk=sdk, expected_environment=options.environment)
     session = Session(
         [entry],
         plan(specs, chosen),
         deadline=time.monotonic() + deadline,
         offline=options.offline,
         jobs=options.jobs,
+        retries=options.retries,
     )
     (findings,) = session.run()
     environment = config.environment_for(settings.base_url.value)
+    rows = tuple(_failure_rows(failures)) + _with_excluded(findings, specs, excluded)
     return Report(
-        tuple(_failure_rows(failures)) + _with_excluded(findings, specs, excluded),
+        policy.apply(rows, config),
         settings,
         environment.name if environment else None,
-        warnings=config.warnings + warnings,
+        warnings=config.warnings + warnings + policy.unknown_ids(config, (s.id for s in specs)),
         fail_on=options.fail_on,
     )
 

@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 import click
 
-from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, DoctorError
+from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, ConfigError, DoctorError
 from .output import Output
 from .settings import ENV_VARS
 
@@ -38,6 +38,7 @@ class DoctorGroup(click.Group):
             code = super().main(args=argv, prog_name=prog_name, standalone_mode=False, **extra)
         except (click.exceptions.Abort, KeyboardInterrupt):
             output.err("Interrupted.")
+            _error_document(output, argv, "interrupted", "Interrupted.", EXIT_INTERRUPTED)
             sys.exit(EXIT_INTERRUPTED)
         except click.ClickException as exc:
             output.add_secrets(a for a in argv if _SECRET_LIKE.match(a.strip()))
@@ -45,21 +46,54 @@ class DoctorGroup(click.Group):
             if ctx is not None:
                 output.err(ctx.get_usage() + f"\nTry '{ctx.command_path} --help' for help.\n")
             output.err(f"Error: {exc.format_message()}")
+            _error_document(output, argv, "usage", exc.format_message(), exc.exit_code)
             sys.exit(exc.exit_code)
         except DoctorError as exc:
             output.err(f"Error: {exc}")
+            kind = "config" if isinstance(exc, ConfigError) else "usage"
+            _error_document(output, argv, kind, str(exc), exc.exit_code)
             sys.exit(exc.exit_code)
         except Exception as exc:
             where = _crash_file(output, exc)
+            message = f"Internal error: {type(exc).__name__}: {exc}"
             output.err(
-                f"Internal error: {type(exc).__name__}: {exc}\n"
+                f"{message}\n"
                 "This is a bug in memorysync-doctor; please report it with the command you ran"
                 + (f" and the file {where} (secrets in it are masked)." if where else ".")
             )
+            _error_document(output, argv, "internal", message, EXIT_INTERNAL)
             sys.exit(EXIT_INTERNAL)
         finally:
             threading.excepthook = previous_hook
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _json_wanted(argv: list[str]) -> bool:
+    """Was JSON asked for (``--format json`` or MEMORYSYNC_DOCTOR_FORMAT=json)? Read from argv
+    itself: a usage error can happen before click has parsed anything."""
+    values = _flag_values(argv, "--format")
+    if values:
+        return values[-1] == "json"
+    return os.environ.get("MEMORYSYNC_DOCTOR_FORMAT") == "json"
+
+
+def _error_document(
+    output: Output, argv: list[str], code: str, message: str, exit_code: int
+) -> None:
+    """In JSON mode, an error is still exactly one JSON document on stdout: a pipeline reading
+    it (``jq -e``) must not see empty input and go green."""
+    if not _json_wanted(argv) or argv[:1] not in (["check"], ["demo"]):
+        return
+    import json
+
+    from .render.json import SCHEMA_VERSION
+
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "error": {"code": code, "message": message},
+        "exit_code": exit_code,
+    }
+    output.out(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 def _flag_values(argv: list[str], flag: str) -> list[str]:

@@ -24,6 +24,25 @@ def _csv(_: click.Context, __: click.Parameter, value: tuple[str, ...]) -> tuple
     return tuple(part.strip() for item in value for part in item.split(",") if part.strip())
 
 
+def _reports(
+    _: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[tuple[str, Path], ...]:
+    reports = []
+    for item in value:
+        fmt, sep, path = item.partition("=")
+        if not sep or not path:
+            raise click.BadParameter(
+                f"{item!r}: write FORMAT=FILE, e.g. junit=junit.xml", param=param
+            )
+        if fmt not in FORMATS:
+            raise click.BadParameter(
+                f"unknown format {fmt!r} in {item!r}; the formats are: {', '.join(FORMATS)}",
+                param=param,
+            )
+        reports.append((fmt, Path(path)))
+    return tuple(reports)
+
+
 def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options shared by `check` and `demo`: what to run and how to show it."""
     options = [
@@ -33,13 +52,22 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Choice(list(FORMATS)),
             default="table",
             show_default=True,
-            help="Output format.",
+            envvar="MEMORYSYNC_DOCTOR_FORMAT",
+            help="Output format [env MEMORYSYNC_DOCTOR_FORMAT].",
         ),
         click.option(
             "--output",
             "-o",
             type=click.Path(dir_okay=False, path_type=Path),
             help="Write the report to FILE instead of stdout.",
+        ),
+        click.option(
+            "--report",
+            "reports",
+            multiple=True,
+            metavar="FORMAT=FILE",
+            callback=_reports,
+            help="Also write a report in FORMAT to FILE (repeatable), e.g. --report junit=junit.xml.",
         ),
         click.option(
             "--only",
@@ -66,7 +94,24 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Choice(["warn", "fail"]),
             default="fail",
             show_default=True,
-            help="Lowest status that makes the exit code 1.",
+            envvar="MEMORYSYNC_DOCTOR_FAIL_ON",
+            help="Lowest status that makes the exit code non-zero [env MEMORYSYNC_DOCTOR_FAIL_ON].",
+        ),
+        click.option("--strict", is_flag=True, help="The same as --fail-on warn."),
+        click.option(
+            "--environment",
+            metavar="NAME",
+            envvar="MEMORYSYNC_DOCTOR_ENVIRONMENT",
+            help="The environment this deployment is meant to be (e.g. production): fail when "
+            "the settings belong to another [env MEMORYSYNC_DOCTOR_ENVIRONMENT].",
+        ),
+        click.option(
+            "--retries",
+            type=click.IntRange(0, 5),
+            default=0,
+            show_default=True,
+            help="Retry a request the service failed (5xx, dropped connection), with backoff, "
+            "within the deadline.",
         ),
         click.option(
             "--deadline",
@@ -156,11 +201,15 @@ def _run_and_print(
     *,
     fmt: str,
     output: Optional[Path],
+    reports: tuple[tuple[str, Path], ...],
     only: tuple[str, ...],
     skip: tuple[str, ...],
     tags: tuple[str, ...],
     offline: bool,
     fail_on: str,
+    strict: bool,
+    environment: Optional[str],
+    retries: int,
     deadline: Optional[float],
     verbose: bool,
     no_color: bool,
@@ -172,7 +221,8 @@ def _run_and_print(
     from .render import RenderOptions, preload, renderer
     from .results import Status
 
-    preload(fmt)
+    for name in {fmt, *(f for f, _ in reports)}:
+        preload(name)
 
     out: Output = click.get_current_context().obj
     environ = dict(os.environ) if environ is None else environ
@@ -184,8 +234,10 @@ def _run_and_print(
         skip=skip,
         tags=tags,
         offline=offline,
-        fail_on=Status(fail_on),
+        fail_on=Status.WARN if strict else Status(fail_on),
         deadline=deadline,
+        environment=environment,
+        retries=retries,
     )
     report = app.run(
         options,
@@ -197,11 +249,14 @@ def _run_and_print(
     )
     color = output is None and color_wanted(not no_color, environ)
     width = _width() if output is None else 200
-    text = renderer(fmt)(report, RenderOptions(color=color, verbose=verbose, width=width))
+    cwd = str(Path.cwd())
+    text = renderer(fmt)(report, RenderOptions(color=color, verbose=verbose, width=width, cwd=cwd))
     if output is None:
         out.out(text)
     else:
         out.to_file(output, text)
+    for name, path in reports:  # files: no colour, no terminal width
+        out.to_file(path, renderer(name)(report, RenderOptions(verbose=verbose, cwd=cwd)))
     return report.exit_code
 
 

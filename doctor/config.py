@@ -8,12 +8,16 @@ pre-commit's cfgv); unknown keys only warn.
 from __future__ import annotations
 
 import math
+import re
+import sys
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .results import Silence
 
 
 def _packaged() -> Path:
@@ -26,11 +30,17 @@ def _packaged() -> Path:
 PACKAGED = _packaged()
 MAX_BYTES = 1 << 20
 SETTING_NAMES = ("api_key", "base_url", "end_user_id", "project_id", "timeout")
-_ROOT_KEYS = ("version", "environments", "checks", "plugins", "settings")
+_ROOT_KEYS = ("version", "environments", "checks", "plugins", "settings", "silence")
+# Options every check takes, besides the ones it declares.
+_COMMON_OPTIONS = {"enabled": bool, "severity": str}
+SEVERITIES = ("warn", "fail", "error")
+_SILENCE_KEYS = ("id", "code", "reason", "until")
+_SILENCE_HORIZON_DAYS = 366
 _ENV_KEYS = ("base_url", "key_prefix")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 KeyPath = Tuple[str, ...]
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,9 @@ class Config:
     warnings: Tuple[str, ...] = ()
     lines: Mapping[KeyPath, int] = field(default_factory=dict, compare=False)
     path: Optional[str] = field(default=None, compare=False)  # the user's file, if any
+    silences: Tuple[Silence, ...] = ()
+    # Variable names the application reads a setting from, when not MEMORYSYNC_<NAME>.
+    env_names: Mapping[str, str] = field(default_factory=dict)
 
     def environment_for(self, url: Optional[str]) -> Optional[Environment]:
         if not url:
@@ -62,6 +75,11 @@ class Config:
 
     def enabled(self, check_id: str) -> bool:
         return bool(self.checks.get(check_id, {}).get("enabled", True))
+
+    def severity(self, check_id: str) -> Optional[str]:
+        """The status a problem of this check is reported with instead of its own, if set."""
+        value = self.checks.get(check_id, {}).get("severity")
+        return str(value) if value is not None else None
 
     def error(self, message: str, keys: KeyPath, fix: Optional[str] = None) -> ConfigError:
         return ConfigError(
@@ -77,7 +95,7 @@ class Config:
                 continue
             declared = option_types[check_id]
             for name, value in options.items():
-                if name == "enabled":
+                if name in _COMMON_OPTIONS:
                     continue
                 if name not in declared:
                     known = ", ".join(sorted(declared)) or "none"
@@ -94,18 +112,87 @@ class Config:
 
 
 def load_config(path: Optional[Path] = None, cwd: Optional[Path] = None) -> Config:
-    """The packaged default, with ``path`` (or ./checks.yaml when present) merged over it."""
+    """The packaged default, with the user's configuration merged over it. Found, in order:
+    ``--config PATH`` (a checks.yaml, or a pyproject.toml), ``[tool.memorysync-doctor]`` in
+    ./pyproject.toml, ./checks.yaml when it is ours (it has a top-level ``version:``; another
+    tool's is ignored, with a note), else the packaged default alone."""
     default = _parse(PACKAGED, "packaged default checks.yaml")
-    if path is None:
-        local = (cwd or Path.cwd()) / "checks.yaml"
-        if not local.is_file():
-            return default
-        return _merge(default, replace(_parse(local, "checks.yaml"), path="checks.yaml"))
-    if not path.is_file():
-        raise ConfigError(
-            "file not found", file=str(path), fix="pass an existing file to --config, or omit it"
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(
+                "file not found",
+                file=str(path),
+                fix="pass an existing file to --config, or omit it",
+            )
+        if path.suffix == ".toml":
+            table = _pyproject_table(path, str(path))
+            if table is None:
+                raise ConfigError(
+                    f"no [{PYPROJECT_TABLE}] table",
+                    file=str(path),
+                    fix="add one, or point --config at a checks.yaml",
+                )
+            return _merge(default, replace(_validate(table, str(path), {}), path=str(path)))
+        return _merge(default, replace(_parse(path, str(path)), path=str(path)))
+    here = cwd or Path.cwd()
+    pyproject = here / "pyproject.toml"
+    if pyproject.is_file():
+        table = _pyproject_table(pyproject, "pyproject.toml")
+        if table is not None:
+            return _merge(
+                default, replace(_validate(table, "pyproject.toml", {}), path="pyproject.toml")
+            )
+    local = here / "checks.yaml"
+    if not local.is_file():
+        return default
+    if not _is_ours(local):
+        note = (
+            "./checks.yaml has no top-level version: key, so it belongs to another tool and was "
+            "ignored (add version: 1 to it if it is memorysync-doctor's)"
         )
-    return _merge(default, replace(_parse(path, str(path)), path=str(path)))
+        return replace(default, warnings=default.warnings + (note,))
+    return _merge(default, replace(_parse(local, "checks.yaml"), path="checks.yaml"))
+
+
+PYPROJECT_TABLE = "tool.memorysync-doctor"
+_VERSION_LINE = re.compile(rb"^version\s*:", re.MULTILINE)
+
+
+def _is_ours(path: Path) -> bool:
+    """A checks.yaml is memorysync-doctor's when it says which version of ours it is."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(MAX_BYTES)
+    except OSError:
+        return True  # let the full read report the problem
+    return bool(_VERSION_LINE.search(head))
+
+
+def _pyproject_table(path: Path, label: str) -> Optional[dict[str, Any]]:
+    """``[tool.memorysync-doctor]`` of a pyproject.toml (None when absent); the same schema as
+    checks.yaml, ``version`` optional."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.9/3.10
+        import tomli as tomllib
+
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read it ({exc.strerror})", file=label) from None
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(f"larger than {MAX_BYTES // 1024} KiB", file=label)
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"not valid TOML: {exc}", file=label) from None
+    table = data.get("tool", {}).get("memorysync-doctor")
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ConfigError("expected a table", file=label, keys=("tool", "memorysync-doctor"))
+    return table
 
 
 def _parse(path: Path, label: str) -> Config:
@@ -241,26 +328,118 @@ def _validate(data: Any, label: str, lines: Mapping[KeyPath, int]) -> Config:
                 f"expected true or false, got {options['enabled']!r}",
                 ("checks", str(check_id), "enabled"),
             )
+        if "severity" in options and options["severity"] not in SEVERITIES:
+            raise error(
+                f"expected one of {', '.join(SEVERITIES)}, got {options['severity']!r}",
+                ("checks", str(check_id), "severity"),
+            )
         checks[str(check_id)] = dict(options)
+
+    silences, silence_warnings = _silences(data.get("silence"), label, lines, error)
+    warnings += silence_warnings
 
     plugins = data.get("plugins") or []
     if not isinstance(plugins, list) or not all(isinstance(p, str) and p for p in plugins):
         raise error(f"expected a list of importable module names, got {plugins!r}", ("plugins",))
 
-    settings = _mapping(data, "settings", error)
-    for key, value in settings.items():
+    settings, env_names = {}, {}
+    for key, value in _mapping(data, "settings", error).items():
         if key not in SETTING_NAMES:
             warnings.append(
                 f"{label}: settings > {key}: unknown setting (known: {', '.join(SETTING_NAMES)})"
             )
-        elif value is not None and (
+            continue
+        if isinstance(value, dict):  # {env: NAME, value: ...}
+            unknown = [k for k in value if k not in ("env", "value")]
+            if unknown:
+                raise error(
+                    f"expected the keys env and value, got {unknown[0]!r}", ("settings", key)
+                )
+            name = value.get("env")
+            if name is not None:
+                if not isinstance(name, str) or not _ENV_NAME.match(name):
+                    raise error(
+                        f"expected an environment variable name, got {name!r}",
+                        ("settings", key, "env"),
+                    )
+                env_names[key] = name
+            value = value.get("value")
+        if value is not None and (
             not isinstance(value, (str, int, float)) or isinstance(value, bool)
         ):
             raise error(f"expected a string or number, got {_kind(value)}", ("settings", str(key)))
-    settings = {k: v for k, v in settings.items() if k in SETTING_NAMES and v is not None}
+        if value is not None:
+            settings[key] = value
     return Config(
-        label, environments, checks, tuple(plugins), settings, tuple(warnings), dict(lines)
+        label,
+        environments,
+        checks,
+        tuple(plugins),
+        settings,
+        tuple(warnings),
+        dict(lines),
+        silences=silences,
+        env_names=env_names,
     )  # path is set by load_config for user files
+
+
+def _silences(
+    raw: Any, label: str, lines: Mapping[KeyPath, int], error: Any
+) -> Tuple[Tuple[Silence, ...], list[str]]:
+    """``silence:`` entries, and the warnings about weak ones (no reason, no end, too far)."""
+    if raw is None:
+        return (), []
+    if not isinstance(raw, list):
+        raise error(f"expected a list of silences, got {_kind(raw)}", ("silence",))
+    found, warnings = [], []
+    horizon = date.today() + timedelta(days=_SILENCE_HORIZON_DAYS)
+    for index, item in enumerate(raw):
+        keys: KeyPath = ("silence", str(index))
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            raise error(
+                "expected a mapping with at least id: <check id>",
+                keys,
+                "write e.g. {id: url.format, reason: ..., until: 2027-01-31}",
+            )
+        unknown = [k for k in item if k not in _SILENCE_KEYS]
+        if unknown:
+            raise error(f"unexpected key {unknown[0]!r} (known: {', '.join(_SILENCE_KEYS)})", keys)
+        code, reason, until = item.get("code"), item.get("reason"), item.get("until")
+        if code is not None and not isinstance(code, str):
+            raise error(f"expected a finding code, got {_kind(code)}", keys + ("code",))
+        if reason is not None and not isinstance(reason, str):
+            raise error(f"expected a sentence, got {_kind(reason)}", keys + ("reason",))
+        if isinstance(until, str):
+            try:
+                until = date.fromisoformat(until)
+            except ValueError:
+                raise error(
+                    f"expected a date like 2027-01-31, got {until!r}", keys + ("until",)
+                ) from None
+        if until is not None and not isinstance(until, date):
+            raise error(f"expected a date like 2027-01-31, got {_kind(until)}", keys + ("until",))
+        if isinstance(until, datetime):
+            until = until.date()
+        if code is not None and "/" not in code:
+            code = f"{item['id']}/{code}"
+        line = _line(lines, keys)
+        where = f"{label}:{line}" if line else label
+        silence = Silence(item["id"], code, reason or None, until, line)
+        if not silence.reason:
+            warnings.append(
+                f"{where}: the silence of {silence.id} gives no reason: say why it is accepted"
+            )
+        if silence.until is None:
+            warnings.append(
+                f"{where}: the silence of {silence.id} has no until: date: give it an end"
+            )
+        elif silence.until > horizon:
+            warnings.append(
+                f"{where}: the silence of {silence.id} lasts until {silence.until}, more than a year "
+                "ahead: choose a nearer date"
+            )
+        found.append(silence)
+    return tuple(found), warnings
 
 
 def _mapping(data: Mapping[str, Any], key: str, error: Any) -> dict[Any, Any]:
@@ -285,6 +464,8 @@ def _merge(base: Config, user: Config) -> Config:
         warnings=base.warnings + user.warnings,
         lines=user.lines,
         path=user.path,
+        silences=base.silences + user.silences,
+        env_names={**base.env_names, **user.env_names},
     )
 
 

@@ -40,6 +40,7 @@ class CheckContext:
     config: Config
     environ: Mapping[str, str]
     environment: Optional[Environment]  # the configured environment base_url belongs to
+    expected_environment: Optional[str]  # what this setup is meant to be (--environment)
     options: Mapping[str, Any]  # this check's options from checks.yaml
     cwd: str
     deadline: float  # time.monotonic() value by which the whole run ends

@@ -9,6 +9,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
+EXIT_OUTAGE = 4  # could not verify: the service failed, not this configuration
 EXIT_INTERRUPTED = 130
 
 

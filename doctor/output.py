@@ -45,8 +45,11 @@ class Output:
 
 
 def color_wanted(flag: Optional[bool], environ: dict[str, str], stream: object = None) -> bool:
-    """Colour only on a terminal, and never with NO_COLOR set (https://no-color.org) or --no-color."""
+    """Colour on a terminal, or where FORCE_COLOR asks for it (CI logs render it); never with
+    NO_COLOR set (https://no-color.org) or --no-color."""
     if flag is False or environ.get("NO_COLOR"):
         return False
+    if environ.get("FORCE_COLOR", "") not in ("", "0"):
+        return True
     stream = stream or sys.stdout
     return bool(getattr(stream, "isatty", lambda: False)())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from .errors import EXIT_FINDINGS, EXIT_OK
+from .errors import EXIT_FINDINGS, EXIT_OK, EXIT_OUTAGE
 from .results import Finding, Status, count
 from .settings import Settings
 
@@ -24,10 +24,21 @@ class Report:
         return count(self.findings)
 
     @property
-    def exit_code(self) -> int:
+    def failing(self) -> Tuple[Finding, ...]:
+        """The findings that decide the exit code: at or above --fail-on, and not silenced."""
         threshold = self.fail_on.severity
-        failing = any(f.status.severity >= threshold for f in self.findings)
-        return EXIT_FINDINGS if failing else EXIT_OK
+        return tuple(
+            f for f in self.findings if f.status.severity >= threshold and not f.silenced
+        )
+
+    @property
+    def exit_code(self) -> int:
+        failing = self.failing
+        if not failing:
+            return EXIT_OK
+        if all(f.result.outage for f in failing):
+            return EXIT_OUTAGE  # could not verify: the service failed, not this configuration
+        return EXIT_FINDINGS
 
     def finding(self, check_id: str) -> Finding:
         return next(f for f in self.findings if f.id == check_id)

@@ -11,6 +11,7 @@ import enum
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Mapping, Optional, Tuple, Union
 
 
@@ -87,6 +88,9 @@ class Result:
     code: Optional[str] = None
     location: Optional[Location] = field(default=None, compare=False)
     details: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    # The service failed (a 5xx, a gateway's error page, a reset after the request was sent),
+    # not this configuration: when every problem is one, the exit code is 4, not 1.
+    outage: bool = False
 
 
 def as_fix(fix: FixLike) -> Optional[Fix]:
@@ -108,9 +112,10 @@ def warn(
     *,
     code: Optional[str] = None,
     location: Optional[Location] = None,
+    outage: bool = False,
     **details: Any,
 ) -> Result:
-    return Result(Status.WARN, summary, as_fix(fix), code, location, details)
+    return Result(Status.WARN, summary, as_fix(fix), code, location, details, outage)
 
 
 def fail(
@@ -119,9 +124,10 @@ def fail(
     *,
     code: Optional[str] = None,
     location: Optional[Location] = None,
+    outage: bool = False,
     **details: Any,
 ) -> Result:
-    return Result(Status.FAIL, summary, as_fix(fix), code, location, details)
+    return Result(Status.FAIL, summary, as_fix(fix), code, location, details, outage)
 
 
 def skip(
@@ -136,20 +142,55 @@ def error(
     *,
     code: Optional[str] = None,
     location: Optional[Location] = None,
+    outage: bool = False,
     **details: Any,
 ) -> Result:
-    return Result(Status.ERROR, summary, as_fix(fix), code, location, details)
+    return Result(Status.ERROR, summary, as_fix(fix), code, location, details, outage)
+
+
+@dataclass(frozen=True)
+class Silence:
+    """``silence:`` in the config: a known finding, accepted for a reason until a date."""
+
+    id: str  # the check id
+    code: Optional[str] = None  # only this finding of the check (``<id>/<kebab>``), else all
+    reason: Optional[str] = None
+    until: Optional[date] = None
+    line: Optional[int] = None  # where it is written
+
+    def matches(self, finding: Finding) -> bool:
+        return finding.id == self.id and self.code in (None, finding.code)
+
+    def expired(self, today: date) -> bool:
+        return self.until is not None and self.until < today
+
+    def as_dict(self, today: date) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "until": self.until.isoformat() if self.until else None,
+            "expired": self.expired(today),
+        }
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One line of the report: a check's identity and its result, with its qualified code."""
+    """One line of the report: a check's identity and its result, with its qualified code.
+
+    ``silence`` is the config's silence that matches it, if any: an active one keeps the finding
+    out of the exit code; an expired one does not (the report says it expired).
+    """
 
     id: str
     title: str
     tags: Tuple[str, ...]
     result: Result
     duration_ms: float = 0.0
+    silence: Optional[Silence] = None
+    silence_active: bool = False
+
+    @property
+    def silenced(self) -> bool:
+        return self.silence is not None and self.silence_active and self.status.is_problem
 
     @property
     def status(self) -> Status:
@@ -223,7 +264,9 @@ def _text(value: Any) -> str:
 
 
 def count(findings: Tuple[Finding, ...]) -> dict[str, int]:
+    """Findings per status, and how many problems were silenced (counted under their status too)."""
     counts = {status.value: 0 for status in Status}
     for finding in findings:
         counts[finding.status.value] += 1
+    counts["silenced"] = sum(1 for f in findings if f.silenced)
     return counts

@@ -71,8 +71,10 @@ class Scheduler:
         deadline: float,
         offline: bool = False,
         jobs: int = 8,
+        retries: int = 0,
     ) -> None:
         self.plan = plan
+        self.retries = retries
         self.deadline = deadline
         self.offline = offline
         self.jobs = max(1, jobs)
@@ -199,6 +201,7 @@ class Scheduler:
             environ=entry.environ,
             cwd=entry.cwd,
             deadline=self.deadline - min(REPORT_MARGIN, remaining / 10),
+            retries=self.retries,
             _get=lambda need: profile.slots[need].value,
             _sdk=profile.sdk,
         )
@@ -260,6 +263,7 @@ class Scheduler:
             config=entry.config,
             environ=entry.environ,
             environment=entry.config.environment_for(entry.settings.base_url.value),
+            expected_environment=entry.expected_environment,
             options=entry.config.checks.get(spec.id, {}),
             cwd=entry.cwd,
             deadline=self.deadline,

@@ -136,6 +136,7 @@ class SdkRoundtrip:
     memories: Optional[int] = None
     elapsed_ms: Optional[float] = None
     error: Optional[SdkError] = None
+    attempts: int = 1  # with --retries, how many calls it took
 
     @property
     def ok(self) -> bool:
@@ -160,6 +161,8 @@ class SdkRoundtrip:
     def as_details(self) -> dict[str, Any]:
         """For a finding's details (JSON)."""
         details: dict[str, Any] = {"stage": self.stage.value, "elapsed_ms": self.elapsed_ms}
+        if self.attempts > 1:
+            details["attempts"] = self.attempts
         if self.ok:
             details.update(user_id=self.user_id, memories=self.memories)
         if self.error is not None:

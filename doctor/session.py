@@ -32,6 +32,7 @@ class Entry:
     cwd: str
     profile: str = "default"
     python: Optional[str] = None  # the interpreter whose SDK is inspected (None: this one)
+    expected_environment: Optional[str] = None  # what this setup is meant to be (--environment)
     sdk: Optional[SdkProcess] = field(default=None, compare=False)  # already started for it
     facts: Mapping[Fact[Any], Any] = field(default_factory=dict, compare=False)  # given facts
 
@@ -73,8 +74,10 @@ class Session:
         deadline: float,
         offline: bool = False,
         jobs: int = 8,
+        retries: int = 0,
     ) -> None:
         self.entries = tuple(entries)
+        self.retries = retries
         self.plan = plan
         self.deadline = deadline  # time.monotonic() value
         self.offline = offline
@@ -111,6 +114,7 @@ class Session:
                 deadline=self.deadline,
                 offline=self.offline,
                 jobs=self.jobs,
+                retries=self.retries,
             )
             return scheduler.run()
         finally:

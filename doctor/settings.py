@@ -45,6 +45,11 @@ class Setting:
     aliases: Tuple[Found, ...] = ()  # values under a name the doctor does not read
     file: Optional[str] = field(default=None, compare=False)  # where the winning value is written
     line: Optional[int] = field(default=None, compare=False)
+    variable: str = field(default="", compare=False)  # the environment variable it is read from
+
+    def __post_init__(self) -> None:
+        if not self.variable:
+            object.__setattr__(self, "variable", ENV_VARS[self.name])
 
     @property
     def is_set(self) -> bool:
@@ -84,6 +89,12 @@ class Settings:
         return value if math.isfinite(value) and value > 0 else None
 
 
+def variable_names(config: Optional[Config]) -> dict[str, str]:
+    """The environment variable each setting is read from: MEMORYSYNC_<NAME>, unless the config
+    names the one the application really reads (``settings: {base_url: {env: ...}}``)."""
+    return {**ENV_VARS, **(config.env_names if config is not None else {})}
+
+
 def resolve(
     *,
     flags: Mapping[str, Optional[str]],
@@ -91,14 +102,15 @@ def resolve(
     env_files: Sequence[Path] = (),
     config: Optional[Config] = None,
 ) -> Settings:
+    names = variable_names(config)
     layers: list[dict[str, Found]] = []  # highest precedence first
     layers.append({n: Found(v, f"flag:{FLAGS[n]}") for n, v in flags.items() if v is not None})
     layers.append(
-        {n: Found(environ[var], f"env:{var}") for n, var in ENV_VARS.items() if var in environ}
+        {n: Found(environ[var], f"env:{var}") for n, var in names.items() if var in environ}
     )
     file_layers = [read_env_file(path) for path in env_files]
     for values in reversed(file_layers):  # later files win
-        layers.append({n: values[var] for n, var in ENV_VARS.items() if var in values})
+        layers.append({n: values[var] for n, var in names.items() if var in values})
     if config is not None:
         layers.append(
             {
@@ -129,12 +141,19 @@ def resolve(
         if found:
             best = found[0]
             resolved[name] = Setting(
-                name, best.value, best.source, tuple(found[1:]), aliases, best.file, best.line
+                name,
+                best.value,
+                best.source,
+                tuple(found[1:]),
+                aliases,
+                best.file,
+                best.line,
+                names[name],
             )
         else:
-            resolved[name] = Setting(name, None, "unset", (), aliases)
+            resolved[name] = Setting(name, None, "unset", (), aliases, variable=names[name])
     searched = (
-        *(f"flag {FLAGS['api_key']}", f"environment variable {ENV_VARS['api_key']}"),
+        *(f"flag {FLAGS['api_key']}", f"environment variable {names['api_key']}"),
         *(f"env file {p}" for p in env_files),
         f"settings: in {config.source}" if config else "no config",
     )

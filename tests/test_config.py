@@ -52,7 +52,7 @@ def test_packaged_default_is_found_installed_or_in_a_source_tree() -> None:
 
 
 def test_local_checks_yaml_in_cwd_is_picked_up(tmp_path: Path) -> None:
-    write(tmp_path, "checks:\n  timeout.sane: {max: 60}\n", "checks.yaml")
+    write(tmp_path, "version: 1\nchecks:\n  timeout.sane: {max: 60}\n", "checks.yaml")
 
     cfg = load_config(None, tmp_path)
 
@@ -359,3 +359,56 @@ def test_environment_for(config: Config) -> None:
     assert config.environment_for("https://example.com") is None
     assert config.environment_for(None) is None
     assert config.environment_for("") is None
+
+
+# --- discovery: --config, pyproject.toml, our checks.yaml, the packaged default ------------------
+
+
+def test_another_tools_checks_yaml_is_ignored_with_a_note(tmp_path: Path) -> None:
+    write(tmp_path, "checks:\n  - lint\n  - {bogus: [\n", "checks.yaml")  # not ours, not even valid
+    cfg = load_config(None, tmp_path)
+    assert cfg.source == "packaged default checks.yaml"
+    assert any("belongs to another tool and was ignored" in w for w in cfg.warnings)
+
+
+def test_pyproject_table_comes_before_checks_yaml(tmp_path: Path) -> None:
+    write(tmp_path, "version: 1\nchecks:\n  timeout.sane: {max: 60}\n", "checks.yaml")
+    write(
+        tmp_path,
+        '[project]\nname = "app"\n\n[tool.memorysync-doctor]\nchecks = {"timeout.sane" = {max = 45}}\n'
+        '[tool.memorysync-doctor.settings]\nend_user_id = "user_from_toml"\n',
+        "pyproject.toml",
+    )
+    cfg = load_config(None, tmp_path)
+    assert cfg.source == "pyproject.toml"
+    assert cfg.checks["timeout.sane"]["max"] == 45
+    assert cfg.settings == {"end_user_id": "user_from_toml"}
+
+
+def test_a_pyproject_without_our_table_is_passed_over(tmp_path: Path) -> None:
+    write(tmp_path, '[project]\nname = "app"\n', "pyproject.toml")
+    write(tmp_path, "version: 1\nchecks:\n  timeout.sane: {max: 60}\n", "checks.yaml")
+    assert load_config(None, tmp_path).source == "checks.yaml"
+
+
+def test_config_flag_takes_a_pyproject_and_names_a_broken_one(tmp_path: Path) -> None:
+    good = write(tmp_path, '[tool.memorysync-doctor]\nversion = 1\nplugins = []\n', "a.toml")
+    assert load_config(good).source == str(good)
+    broken = write(tmp_path, "[tool.memorysync-doctor\n", "b.toml")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(broken)
+    empty = write(tmp_path, '[project]\nname = "x"\n', "c.toml")
+    with pytest.raises(ConfigError, match=r"no \[tool.memorysync-doctor\] table"):
+        load_config(empty)
+
+
+def test_setting_variable_names_can_be_configured(tmp_path: Path) -> None:
+    from doctor.settings import resolve
+
+    cfg = load_config(write(tmp_path, "version: 1\nsettings:\n  base_url: {env: MEMORYSYNC_API_URL}\n"))
+    settings = resolve(flags={}, environ={"MEMORYSYNC_API_URL": "https://api.memorysync.io"}, config=cfg)
+    assert settings.base_url.value == "https://api.memorysync.io"
+    assert settings.base_url.source == "env:MEMORYSYNC_API_URL"
+    assert settings.base_url.variable == "MEMORYSYNC_API_URL"
+    with pytest.raises(ConfigError, match="expected an environment variable name"):
+        load_config(write(tmp_path, "version: 1\nsettings:\n  base_url: {env: 'not a name'}\n"))

@@ -7,13 +7,13 @@ import shlex
 from typing import Optional
 
 from ..results import Fix
-from ..settings import ENV_VARS, FLAGS, Setting
+from ..settings import FLAGS, Setting
 
 
 def assign(setting: Setting, value: str, note: Optional[str] = None) -> Fix:
     """Set ``setting`` to ``value`` in the place the current value comes from. ``note`` is a
     short hint about the value ("staging; https://api.memorysync.io for production")."""
-    variable = ENV_VARS[setting.name]
+    variable = setting.variable
     line = f"{variable}={shlex.quote(value)}"
     kind = setting.source.split(":", 1)[0]
     if kind == "flag":
@@ -34,8 +34,8 @@ def remove(setting: Setting, what: str) -> Fix:
         return Fix(note=f"remove {what} from the {FLAGS[setting.name]} value")
     if setting.file:
         place = f"{setting.file} line {setting.line}" if setting.line else setting.file
-        return Fix(note=f"edit {place}: remove {what} from {ENV_VARS[setting.name]}")
-    return Fix(note=f"remove {what} from {ENV_VARS[setting.name]} where it is set")
+        return Fix(note=f"edit {place}: remove {what} from {setting.variable}")
+    return Fix(note=f"remove {what} from {setting.variable} where it is set")
 
 
 def recopy_key(setting: Setting) -> Fix:
@@ -52,7 +52,7 @@ def _place(setting: Setting) -> str:
         return f"the {FLAGS[setting.name]} value"
     if setting.file:
         return f"{setting.file} line {setting.line}" if setting.line else setting.file
-    return ENV_VARS[setting.name]
+    return setting.variable
 
 
 def _join(first: str, note: Optional[str]) -> str:

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from ..probe.http import Exchange
 
 CERT_WARN_DAYS = 14
+# The server dropped a request it had received: its fault, not this configuration's.
+_SERVICE_FAULTS = frozenset({Kind.CONNECTION_CLOSED, Kind.BODY_INCOMPLETE})
 END_USER_CODES = ("MISSING_END_USER_ID", "INVALID_END_USER_ID", "END_USER_NOT_ALLOWED")
 PROJECT_CODES = ("PROJECT_MISMATCH", "INVALID_PROJECT_ID", "PROJECT_NOT_FOUND")
 
@@ -36,6 +38,8 @@ def _timing_details(ctx: CheckContext, exchange: Exchange) -> dict[str, Any]:
         )
     if exchange.elapsed_ms is not None:
         details["http_ms"] = round(exchange.elapsed_ms, 1)
+    if exchange.attempts > 1:
+        details["attempts"] = exchange.attempts
     return details
 
 
@@ -96,6 +100,7 @@ def url_reachable(ctx: CheckContext) -> Result:
             _phase_summary(failure),
             _phase_fix(failure.kind, ctx, exchange.proxy.variable),
             code=failure.kind.value.replace("_", "-"),
+            outage=failure.kind in _SERVICE_FAULTS,
             phase=failure.phase,
             kind=failure.kind,
             **details,
@@ -245,6 +250,8 @@ def api_auth(ctx: CheckContext) -> Result:
     code, message = _code(exchange)
     request_id = exchange.request_id
     details: dict[str, Any] = {"status": status, "error_code": code, "request_id": request_id}
+    if exchange.attempts > 1:
+        details["attempts"] = exchange.attempts
     if status in (401, 403) and code not in PROJECT_CODES and not _is_end_user(code):
         fix = "create a key in the dashboard (Settings → API Keys) and set MEMORYSYNC_API_KEY"
         finding = "rejected"
@@ -291,11 +298,13 @@ def api_auth(ctx: CheckContext) -> Result:
             **details,
         )
     if status >= 500:
+        tried = f" (after {exchange.attempts} attempts)" if exchange.attempts > 1 else ""
         return fail(
-            f"{status} {code}: the server failed ({message})"
+            f"{status} {code}: the server failed ({message}){tried}"
             + (f"; request id {request_id}" if request_id else ""),
             "retry later; if it persists, open a support ticket quoting the request id",
             code="server-error",
+            outage=True,
             **details,
         )
     if status >= 400 and not _is_end_user(code) and code not in PROJECT_CODES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 from ..context import CheckContext
@@ -59,18 +60,21 @@ def sdk_roundtrip(ctx: CheckContext) -> Result:
     if outcome.stage is Stage.IMPORT:
         return skip("the SDK cannot be imported (see sdk.version)")
     if outcome.stage is Stage.DEADLINE:
+        cause = _root_cause(ctx, outcome)
         return fail(
             "export_all() did not finish before the run's deadline",
-            _endless(ctx) or _root_cause(ctx, outcome) or "see url.reachable and timeout.latency",
+            _endless(ctx) or (str(cause) if cause else "see url.reachable and timeout.latency"),
             code="deadline",
+            outage=_is_outage(ctx, cause),
             **details,
         )
     error = outcome.error
     raised = f"{error.name}: {error.message}" if error else "an unknown error"
     if outcome.stage is Stage.CONSTRUCT:
+        cause = _root_cause(ctx, outcome)
         return fail(
             f"MemorySyncClient(...) raised {raised}",
-            _root_cause(ctx, outcome) or "see the other failing rows",
+            str(cause) if cause else "see the other failing rows",
             code="construct-failed",
             **details,
         )
@@ -82,25 +86,36 @@ def sdk_roundtrip(ctx: CheckContext) -> Result:
             **details,
         )
     cause = _root_cause(ctx, outcome)
-    if cause is None:
-        cause = "the doctor's own probe got a good answer; please report this disagreement with -v output"
-    return fail(f"export_all() raised {raised}", cause, code="call-failed", **details)
+    return fail(
+        f"export_all() raised {raised}",
+        str(cause)
+        if cause
+        else "the doctor's own probe got a good answer; please report this disagreement with -v output",
+        code="call-failed",
+        outage=_is_outage(ctx, cause) or (error is not None and error.is_a("ServerError")),
+        **details,
+    )
 
 
-def _root_cause(ctx: CheckContext, outcome: SdkRoundtrip) -> Optional[str]:
+def _is_outage(ctx: CheckContext, cause: Optional[Cause]) -> bool:
+    """The round trip failed because the service did (its root cause is an outage)."""
+    return cause is not None and ctx.result(cause.check_id).outage
+
+
+def _root_cause(ctx: CheckContext, outcome: SdkRoundtrip) -> Optional[Cause]:
     """The check that names the root cause of the SDK's failure, from the shared evidence."""
     settings = ctx.settings
     for name, header, check_id in _HEADERS:
         value = getattr(settings, name).value
         problem = header_problem(header, value) if value else None
         if problem is not None and problem.sdk_refuses:
-            return _root(check_id)  # the SDK fails before sending anything
+            return Cause(check_id)  # the SDK fails before sending anything
     view = ctx.sdk_view
     if outcome.stage is Stage.CONSTRUCT:
         if view.bundle.fatal:
-            return _root("tls.trust_env")
+            return Cause("tls.trust_env")
         if view.route.problem:
-            return _root("proxy.env")
+            return Cause("proxy.env")
         return None
     exchange = ctx.exchange
     failure = exchange.failure
@@ -112,19 +127,19 @@ def _root_cause(ctx: CheckContext, outcome: SdkRoundtrip) -> Optional[str]:
             Kind.CA_BUNDLE_PROBLEM: "tls.trust_env",
             Kind.PROXY_CONFIG: "proxy.env",
         }.get(failure.kind, "url.reachable")
-        return _root(topic, failure.message if topic == "url.reachable" else None)
+        return Cause(topic, failure.message if topic == "url.reachable" else None)
     status = exchange.status or 0
     if status == 407:
-        return _root("url.reachable", "a proxy wants credentials")
+        return Cause("url.reachable", "a proxy wants credentials")
     if exchange.is_redirect or (200 <= status < 300 and not exchange.is_json_object):
-        return _root("url.reachable", "the SDK met a redirect or a page that is not the API")
+        return Cause("url.reachable", "the SDK met a redirect or a page that is not the API")
     code = error_code(exchange.json)[0] or ""
     if "END_USER" in code:
-        return _root(_first_failing(ctx, "end_user.present") or "api.end_user")
+        return Cause(_first_failing(ctx, "end_user.present") or "api.end_user")
     if "PROJECT" in code:
-        return _root(_first_failing(ctx, "project.format") or "api.project")
+        return Cause(_first_failing(ctx, "project.format") or "api.project")
     if status >= 400:
-        return _root(_first_failing(ctx, "key.format", "key.env_match") or "api.auth")
+        return Cause(_first_failing(ctx, "key.format", "key.env_match") or "api.auth")
     return None
 
 
@@ -146,5 +161,12 @@ def _first_failing(ctx: CheckContext, *check_ids: str) -> Optional[str]:
     return next((c for c in check_ids if ctx.result(c).status is Status.FAIL), None)
 
 
-def _root(check_id: str, note: Optional[str] = None) -> str:
-    return f"root cause: see {check_id}" + (f" ({note})" if note else "")
+@dataclass(frozen=True)
+class Cause:
+    """The check holding the root cause of a failed round trip."""
+
+    check_id: str
+    note: Optional[str] = None
+
+    def __str__(self) -> str:
+        return f"root cause: see {self.check_id}" + (f" ({self.note})" if self.note else "")

@@ -79,6 +79,7 @@ class FactContext:
     environ: Mapping[str, str]
     cwd: str
     deadline: float
+    retries: int  # how often to retry a request the service failed (5xx, reset)
     _get: Callable[[Fact[Any]], Any] = field(repr=False, compare=False)
     _sdk: Callable[[], SdkProcess] = field(repr=False, compare=False)
 

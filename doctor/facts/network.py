@@ -82,18 +82,34 @@ PREFLIGHT = Fact(
 
 
 def _exchange(ctx: FactContext) -> Exchange:
+    from dataclasses import replace
+
     from ..probe.http import exchange
+    from .retry import with_retries
 
     view = ctx.get(SDK_VIEW)
-    return exchange(
-        view.url,
-        sdk_headers(ctx.settings),
-        timeout=ctx.timeout,
-        environ=ctx.environ,
-        deadline=ctx.deadline,
-        bundle=view.bundle,
-        route=view.route,
-    )
+
+    def attempt() -> Exchange:
+        return exchange(
+            view.url,
+            sdk_headers(ctx.settings),
+            timeout=ctx.timeout,
+            environ=ctx.environ,
+            deadline=ctx.deadline,
+            bundle=view.bundle,
+            route=view.route,
+        )
+
+    outcome, attempts = with_retries(attempt, _service_failed, ctx.retries, ctx.deadline)
+    return replace(outcome, attempts=attempts)
+
+
+def _service_failed(outcome: Exchange) -> bool:
+    from ..probe.failures import Kind
+
+    if outcome.failure is not None:
+        return outcome.failure.kind in (Kind.CONNECTION_CLOSED, Kind.BODY_INCOMPLETE)
+    return (outcome.status or 0) >= 500
 
 
 EXCHANGE = Fact(

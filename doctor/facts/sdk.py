@@ -29,7 +29,17 @@ def _roundtrip(ctx: FactContext) -> SdkRoundtrip:
         "project_id": settings.project_id.value,
         "timeout": ctx.timeout,
     }
-    return ctx.sdk.roundtrip(request, ctx.deadline, ctx.environ)
+    from dataclasses import replace
+
+    from .retry import with_retries
+
+    outcome, attempts = with_retries(
+        lambda: ctx.sdk.roundtrip(request, ctx.deadline, ctx.environ),
+        lambda done: done.error is not None and done.error.is_a("ServerError"),
+        ctx.retries,
+        ctx.deadline,
+    )
+    return replace(outcome, attempts=attempts)
 
 
 SDK_ROUNDTRIP = Fact(

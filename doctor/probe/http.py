@@ -51,6 +51,7 @@ class Exchange:
     failure: Optional[Failure]  # None when a complete HTTP answer arrived
     proxy: ProxyRoute
     ca_bundle: CABundle
+    attempts: int = 1  # with --retries, how many requests it took
 
     @property
     def is_json_object(self) -> bool:

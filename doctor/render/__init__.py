@@ -22,6 +22,7 @@ class RenderOptions:
     color: bool = False
     verbose: bool = False
     width: int = 200
+    cwd: str = "."  # where the run was started: file locations are relative to it
 
 
 class Renderer(Protocol):

@@ -1,13 +1,16 @@
 """``--format json``: exactly one JSON document, described by ``report.schema.json``.
 
 Schema version 2: ``fix`` is null or ``{"command", "note"}``; every check has a ``code``
-(``<check id>/<kebab-case>``, set on every warn, fail and error) and a ``location``
-(``{"file", "line", "setting", "source"}`` or null).
+(``<check id>/<kebab-case>``, set on every warn, fail and error), a ``location``
+(``{"file", "line", "setting", "source"}`` or null) and ``silenced`` (the config's silence that
+matched it, ``{"reason", "until", "expired"}``, or null); ``summary.silenced`` counts the
+problems kept out of the exit code.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from .._version import __version__
@@ -18,6 +21,7 @@ SCHEMA_VERSION = 2
 
 
 def document(report: Report) -> dict[str, Any]:
+    today = date.today()
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "memorysync-doctor", "version": __version__},
@@ -33,6 +37,7 @@ def document(report: Report) -> dict[str, Any]:
                 "summary": finding.summary,
                 "fix": finding.fix.as_dict() if finding.fix else None,
                 "location": finding.location.as_dict() if finding.location else None,
+                "silenced": finding.silence.as_dict(today) if finding.silence else None,
                 "details": finding.details,
                 "duration_ms": finding.duration_ms,
                 "tags": list(finding.tags),

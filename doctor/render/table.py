@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+from datetime import date
 from typing import Any
 
 from tabulate import tabulate
 
 from .._version import __version__
 from ..report import Report, settings_view
-from ..results import Status
+from ..results import Finding, Status
 from . import RenderOptions
 
 _COLORS = {
@@ -32,11 +33,12 @@ def render(report: Report, options: RenderOptions) -> str:
     lines += [f"warning: {w}" for w in report.warnings]
     summary_width = max(30, (options.width - 30) * 5 // 9)
     fix_width = max(24, options.width - 30 - summary_width)
+    today = date.today()
     table = [
         [
-            _status(finding.status, options.color),
+            "SILENCED" if finding.silenced else _status(finding.status, options.color),
             finding.id,
-            _wrap(finding.summary, summary_width),
+            _wrap(finding.summary + _silence_note(finding, today), summary_width),
             _wrap(str(finding.fix or ""), fix_width),
         ]
         for finding in report.findings
@@ -49,12 +51,24 @@ def render(report: Report, options: RenderOptions) -> str:
             lines.append(f"  {finding.id}{code} ({finding.duration_ms:.1f} ms)")
             lines += [f"    {key}: {_short(value)}" for key, value in finding.details.items()]
     counts = report.summary
+    silenced = f" ({counts['silenced']} silenced)" if counts["silenced"] else ""
     lines += [
         "",
         ", ".join(f"{counts[s.value]} {s.value}" for s in Status)
-        + f" · exit code {report.exit_code}",
+        + f"{silenced} · exit code {report.exit_code}",
     ]
     return "\n".join(lines)
+
+
+def _silence_note(finding: Finding, today: date) -> str:
+    silence = finding.silence
+    if silence is None:
+        return ""
+    reason = f": {silence.reason}" if silence.reason else ""
+    until = f" until {silence.until}" if silence.until else ""
+    if silence.expired(today):
+        return f" [the silence{reason} expired on {silence.until}]"
+    return f" [{finding.status.value}, silenced{until}{reason}]"
 
 
 def _status(status: Status, color: bool) -> str:
