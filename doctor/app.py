@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import difflib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, Protocol, Sequence, Tuple
 
 from . import policy
 from .config import Config, load_config
@@ -90,9 +90,7 @@ def select(
     tags = sorted({tag for spec in specs for tag in spec.tags})
     unknown_tags = [t for t in options.tags if t not in tags]
     if unknown_tags:
-        raise UsageError(
-            f"unknown tag {unknown_tags[0]!r}; the tags are: {', '.join(tags)}"
-        )
+        raise UsageError(f"unknown tag {unknown_tags[0]!r}; the tags are: {', '.join(tags)}")
     for check_id in options.only + options.skip:
         if check_id not in known:
             close = difflib.get_close_matches(check_id, known, n=1)
@@ -130,9 +128,10 @@ def run(
     sdk: Optional[SdkProcess] = None,
     config: Optional[Config] = None,
     secrets: Callable[[Iterable[str]], None] = lambda found: None,
+    progress: Optional[Progress] = None,
 ) -> Report:
     """``secrets`` is told every key value as soon as the settings are resolved, before any
-    check runs (the CLI's masking Output)."""
+    check runs (the CLI's masking Output); ``progress`` is shown the run as it goes."""
     config = config or load_config(options.config, cwd)
     specs, failures, warnings = load_checks(config)
     settings = resolve(
@@ -146,7 +145,21 @@ def run(
             f"defines: {', '.join(config.environments)}"
         )
     deadline = options.deadline or default_deadline(settings.timeout_seconds)
-    entry = Entry(settings, config, environ, str(cwd), sdk=sdk, expected_environment=options.environment)
+    entry = Entry(
+        settings, config, environ, str(cwd), sdk=sdk, expected_environment=options.environment
+    )
+    environment = config.environment_for(settings.base_url.value)
+    head = Report(
+        tuple(_failure_rows(failures)),
+        settings,
+        environment.name if environment else None,
+        warnings=config.warnings + warnings + policy.unknown_ids(config, (s.id for s in specs)),
+        fail_on=options.fail_on,
+    )
+    if progress is not None:
+        progress.start(head)
+        for row in head.findings:
+            progress.finding(0, row)
     session = Session(
         [entry],
         plan(specs, chosen),
@@ -154,17 +167,35 @@ def run(
         offline=options.offline,
         jobs=options.jobs,
         retries=options.retries,
+        observer=_Silenced(progress, config) if progress is not None else None,
     )
     (findings,) = session.run()
-    environment = config.environment_for(settings.base_url.value)
-    rows = tuple(_failure_rows(failures)) + _with_excluded(findings, specs, excluded)
-    return Report(
-        policy.apply(rows, config),
-        settings,
-        environment.name if environment else None,
-        warnings=config.warnings + warnings + policy.unknown_ids(config, (s.id for s in specs)),
-        fail_on=options.fail_on,
-    )
+    rows = head.findings + _with_excluded(findings, specs, excluded)
+    return replace(head, findings=policy.apply(rows, config), interrupted=session.interrupted)
+
+
+class Progress(Protocol):
+    """What the CLI shows while a run goes (see doctor.live)."""
+
+    def start(self, head: Report) -> None: ...
+
+    def finding(self, profile: int, finding: Finding) -> None: ...
+
+    def waiting(self, titles: Sequence[str], deadline: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Silenced:
+    """Findings pass the config's policy (silences, severity) before they are shown."""
+
+    progress: Progress
+    config: Config
+
+    def finding(self, profile: int, finding: Finding) -> None:
+        self.progress.finding(profile, policy.apply([finding], self.config)[0])
+
+    def waiting(self, titles: Sequence[str], deadline: float) -> None:
+        self.progress.waiting(titles, deadline)
 
 
 def _with_excluded(

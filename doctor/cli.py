@@ -239,31 +239,53 @@ def _run_and_print(
         environment=environment,
         retries=retries,
     )
-    report = app.run(
-        options,
-        environ=environ,
-        cwd=Path.cwd(),
-        sdk=sdk,
-        config=loaded_config,
-        secrets=out.add_secrets,
-    )
     color = output is None and color_wanted(not no_color, environ)
-    width = _width() if output is None else 200
+    width = _width() if output is None else 100
     cwd = str(Path.cwd())
-    text = renderer(fmt)(report, RenderOptions(color=color, verbose=verbose, width=width, cwd=cwd))
-    if output is None:
-        out.out(text)
+    shown = RenderOptions(color=color, verbose=verbose, width=width, cwd=cwd, mask=out.mask)
+    live = None
+    if fmt == "table" and output is None and sys.stdout.isatty():
+        from .live import Live
+
+        live = Live(out, shown, status_line=sys.stderr.isatty())
+    try:
+        report = app.run(
+            options,
+            environ=environ,
+            cwd=Path.cwd(),
+            sdk=sdk,
+            config=loaded_config,
+            secrets=out.add_secrets,
+            progress=live,
+        )
+    finally:
+        if live is not None:
+            live.close()
+    if live is not None:  # the rows are on screen already: the problems and the verdict
+        from .render.table import tail
+
+        out.out("\n".join(tail(report, shown)))
+    elif output is None:
+        out.out(renderer(fmt)(report, shown))
     else:
-        out.to_file(output, text)
+        out.to_file(output, renderer(fmt)(report, shown))
     for name, path in reports:  # files: no colour, no terminal width
-        out.to_file(path, renderer(name)(report, RenderOptions(verbose=verbose, cwd=cwd)))
+        out.to_file(
+            path, renderer(name)(report, RenderOptions(verbose=verbose, cwd=cwd, mask=out.mask))
+        )
     return report.exit_code
 
 
 def _width() -> int:
+    """The terminal's width, else COLUMNS, else 100 (a log file or a pipe)."""
     import shutil
 
-    return max(80, shutil.get_terminal_size((200, 24)).columns) if sys.stdout.isatty() else 200
+    if sys.stdout.isatty():
+        return max(40, shutil.get_terminal_size((100, 24)).columns)
+    try:
+        return max(40, int(os.environ.get("COLUMNS", "")))
+    except ValueError:
+        return 100
 
 
 @cli.command()
@@ -279,7 +301,8 @@ def demo(break_name: Optional[str], list_breaks: bool, **opts: Any) -> int:
     """Run every check against the built-in sandbox API: healthy, or with one thing broken.
 
     Starts the sandbox on a free loopback port, points a full run at it with demo credentials
-    and exits with the run's exit code (0 when healthy; 1 with any --break).
+    and exits with the run's exit code (0 when healthy; 1 with a --break, 4 with the
+    server-error break: the service failed, not the configuration).
     """
     if list_breaks:
         width = max(map(len, BREAKS))

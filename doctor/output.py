@@ -35,6 +35,12 @@ class Output:
 
         click.echo(self.mask(text), err=True)
 
+    def transient(self, text: str) -> None:
+        """Replace the current terminal line on stderr (a live status; empty text clears it)."""
+        import click
+
+        click.echo("\r\x1b[2K" + self.mask(text), err=True, nl=False)
+
     def to_file(self, path: Path, text: str) -> None:
         try:
             path.write_text(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from .errors import EXIT_FINDINGS, EXIT_OK, EXIT_OUTAGE
+from .errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_OUTAGE
 from .results import Finding, Status, count
 from .settings import Settings
 
@@ -18,6 +18,7 @@ class Report:
     warnings: Tuple[str, ...] = ()
     fail_on: Status = Status.FAIL
     profile: str = "default"
+    interrupted: bool = False  # Ctrl+C: the findings so far
 
     @property
     def summary(self) -> dict[str, int]:
@@ -33,6 +34,8 @@ class Report:
 
     @property
     def exit_code(self) -> int:
+        if self.interrupted:
+            return EXIT_INTERRUPTED
         failing = self.failing
         if not failing:
             return EXIT_OK

@@ -91,6 +91,8 @@ class Result:
     # The service failed (a 5xx, a gateway's error page, a reset after the request was sent),
     # not this configuration: when every problem is one, the exit code is 4, not 1.
     outage: bool = False
+    # The check whose finding is the root cause of this one (the verdict counts root causes).
+    caused_by: Optional[str] = None
 
 
 def as_fix(fix: FixLike) -> Optional[Fix]:
@@ -113,9 +115,10 @@ def warn(
     code: Optional[str] = None,
     location: Optional[Location] = None,
     outage: bool = False,
+    caused_by: Optional[str] = None,
     **details: Any,
 ) -> Result:
-    return Result(Status.WARN, summary, as_fix(fix), code, location, details, outage)
+    return Result(Status.WARN, summary, as_fix(fix), code, location, details, outage, caused_by)
 
 
 def fail(
@@ -125,9 +128,10 @@ def fail(
     code: Optional[str] = None,
     location: Optional[Location] = None,
     outage: bool = False,
+    caused_by: Optional[str] = None,
     **details: Any,
 ) -> Result:
-    return Result(Status.FAIL, summary, as_fix(fix), code, location, details, outage)
+    return Result(Status.FAIL, summary, as_fix(fix), code, location, details, outage, caused_by)
 
 
 def skip(
@@ -143,9 +147,10 @@ def error(
     code: Optional[str] = None,
     location: Optional[Location] = None,
     outage: bool = False,
+    caused_by: Optional[str] = None,
     **details: Any,
 ) -> Result:
-    return Result(Status.ERROR, summary, as_fix(fix), code, location, details, outage)
+    return Result(Status.ERROR, summary, as_fix(fix), code, location, details, outage, caused_by)
 
 
 @dataclass(frozen=True)
@@ -215,6 +220,10 @@ class Finding:
     @property
     def details(self) -> Mapping[str, Any]:
         return self.result.details
+
+    @property
+    def caused_by(self) -> Optional[str]:
+        return self.result.caused_by
 
 
 def qualify(check_id: str, code: Optional[str], status: Status) -> Optional[str]:

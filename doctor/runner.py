@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Protocol, Sequence, Union
 
 from .context import CheckContext, UndeclaredRead
 from .facts import Fact, FactContext, FactFailed, FactUnavailable
@@ -55,6 +55,15 @@ class _Profile:
     slots: dict[Fact[Any], _Slot] = field(default_factory=dict)
 
 
+class Observer(Protocol):
+    """Told as the run goes (the CLI streams rows on a terminal). Called from worker threads,
+    one call at a time."""
+
+    def finding(self, profile: int, finding: Finding) -> None: ...
+
+    def waiting(self, titles: Sequence[str], deadline: float) -> None: ...
+
+
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity
 class _Task:
     profile: int
@@ -72,9 +81,12 @@ class Scheduler:
         offline: bool = False,
         jobs: int = 8,
         retries: int = 0,
+        observer: Optional[Observer] = None,
     ) -> None:
         self.plan = plan
         self.retries = retries
+        self.observer = observer
+        self.interrupted = False
         self.deadline = deadline
         self.offline = offline
         self.jobs = max(1, jobs)
@@ -99,15 +111,20 @@ class Scheduler:
     # --- the loop -----------------------------------------------------------------------------
 
     def run(self) -> list[tuple[Finding, ...]]:
+        """Every profile's findings, by the deadline. Ctrl+C ends the run early: the findings
+        so far, with ``interrupted`` set."""
         with self._cond:
-            while self._pending or self._running:
-                self._start_what_is_ready()
-                if not self._pending and not self._running:
-                    break
-                remaining = self.deadline - time.monotonic()
-                if remaining <= 0 or (self._running == 0 and not self._ready_any()):
-                    break
-                self._cond.wait(remaining)
+            try:
+                while self._pending or self._running:
+                    self._start_what_is_ready()
+                    if not self._pending and not self._running:
+                        break
+                    remaining = self.deadline - time.monotonic()
+                    if remaining <= 0 or (self._running == 0 and not self._ready_any()):
+                        break
+                    self._cond.wait(remaining)
+            except KeyboardInterrupt:
+                self.interrupted = True
             self._cut_at_deadline()
             return [self._findings(profile) for profile in self.profiles]
 
@@ -138,6 +155,8 @@ class Scheduler:
                     threading.Thread(
                         target=self._work, args=(task,), daemon=True, name=name
                     ).start()
+                    if isinstance(task.item, Fact):
+                        self._tell_waiting()
 
     def _readiness(self, task: _Task) -> tuple[str, Any]:
         """("wait", None), ("resolved", outcome without running) or ("start", None)."""
@@ -283,6 +302,24 @@ class Scheduler:
         else:
             profile.results[task.item.id] = outcome
             profile.durations[task.item.id] = round(duration, 2)
+            if self.observer is not None and task.item.id in self.plan.shown:
+                self.observer.finding(task.profile, self._finding(profile, task.item))
+        self._tell_waiting()
+
+    def _tell_waiting(self) -> None:
+        """What the run still waits for (the network facts under way), for a live status line."""
+        if self.observer is None:
+            return
+        titles = sorted(
+            {
+                task.item.title
+                for task in self._started
+                if isinstance(task.item, Fact)
+                and task.item.network
+                and not self.profiles[task.profile].slots[task.item].done
+            }
+        )
+        self.observer.waiting(titles, self.deadline)
 
     # --- the end ------------------------------------------------------------------------------
 
@@ -292,10 +329,14 @@ class Scheduler:
         for task, started in self._started.items():
             profile = self.profiles[task.profile]
             if isinstance(task.item, CheckSpec) and task.item.id not in profile.results:
-                profile.results[task.item.id] = error_result(
-                    "did not finish before the run's deadline",
-                    "raise --deadline, or look at why this check hangs (-v shows the others)",
-                    code="deadline",
+                profile.results[task.item.id] = (
+                    skip_result("interrupted before it finished", code="interrupted")
+                    if self.interrupted
+                    else error_result(
+                        "did not finish before the run's deadline",
+                        "raise --deadline, or look at why this check hangs (-v shows the others)",
+                        code="deadline",
+                    )
                 )
                 profile.durations[task.item.id] = round((now - started) * 1000, 2)
         for task in self._pending:
@@ -303,23 +344,25 @@ class Scheduler:
                 profile = self.profiles[task.profile]
                 waiting = [f.title for f in task.item.facts if not profile.slots[f].done]
                 why = f" while {waiting[0]} was still running" if waiting else ""
-                profile.results[task.item.id] = skip_result(
-                    f"not started: the run's deadline was reached{why}", code="deadline"
+                profile.results[task.item.id] = (
+                    skip_result("not started: interrupted", code="interrupted")
+                    if self.interrupted
+                    else skip_result(
+                        f"not started: the run's deadline was reached{why}", code="deadline"
+                    )
                 )
 
     def _findings(self, profile: _Profile) -> tuple[Finding, ...]:
-        findings = []
-        for spec in self.plan.checks:
-            if spec.id not in self.plan.shown:
-                continue
-            result = profile.results[spec.id]
-            code = qualify(spec.id, result.code, result.status)
-            if code != result.code:
-                result = _replace_code(result, code)
-            findings.append(
-                Finding(spec.id, spec.title, spec.tags, result, profile.durations.get(spec.id, 0.0))
-            )
-        return tuple(findings)
+        return tuple(
+            self._finding(profile, spec) for spec in self.plan.checks if spec.id in self.plan.shown
+        )
+
+    def _finding(self, profile: _Profile, spec: CheckSpec) -> Finding:
+        result = profile.results[spec.id]
+        code = qualify(spec.id, result.code, result.status)
+        if code != result.code:
+            result = _replace_code(result, code)
+        return Finding(spec.id, spec.title, spec.tags, result, profile.durations.get(spec.id, 0.0))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from .results import Finding
 if TYPE_CHECKING:
     from .config import Config
     from .facts import Fact
+    from .runner import Observer
     from .sdkproc import SdkProcess
     from .settings import Settings
 
@@ -75,9 +76,12 @@ class Session:
         offline: bool = False,
         jobs: int = 8,
         retries: int = 0,
+        observer: Optional[Observer] = None,
     ) -> None:
         self.entries = tuple(entries)
         self.retries = retries
+        self.observer = observer
+        self.interrupted = False  # Ctrl+C ended the run: the findings are those so far
         self.plan = plan
         self.deadline = deadline  # time.monotonic() value
         self.offline = offline
@@ -115,8 +119,11 @@ class Session:
                 offline=self.offline,
                 jobs=self.jobs,
                 retries=self.retries,
+                observer=self.observer,
             )
-            return scheduler.run()
+            findings = scheduler.run()
+            self.interrupted = scheduler.interrupted
+            return findings
         finally:
             self.close()
 

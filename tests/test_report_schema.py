@@ -79,6 +79,7 @@ def test_the_schema_refuses_what_it_must() -> None:
                 "fix": None,
                 "location": None,
                 "silenced": None,
+                "caused_by": None,
                 "details": {},
                 "duration_ms": 0,
                 "tags": [],

@@ -41,7 +41,7 @@ def remove(setting: Setting, what: str) -> Fix:
 def recopy_key(setting: Setting) -> Fix:
     where = _place(setting)
     return Fix(
-        note=f"re-copy the key from the dashboard (Settings → API Keys) into {where}, exactly, "
+        note=f"re-copy the key from the dashboard (Settings > API Keys) into {where}, exactly, "
         "with nothing around it"
     )
 

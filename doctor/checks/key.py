@@ -39,7 +39,7 @@ _PLACEHOLDER_SHAPES = re.compile(
 _FIX_VAR = Fix(
     command=f"export {ENV_VARS['api_key']}='ms_test_...'",
     note="paste your key in place of ms_test_... (ms_live_ for production); "
-    "keys are in the dashboard under Settings → API Keys",
+    "keys are in the dashboard under Settings > API Keys",
 )
 
 

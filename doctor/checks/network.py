@@ -253,7 +253,7 @@ def api_auth(ctx: CheckContext) -> Result:
     if exchange.attempts > 1:
         details["attempts"] = exchange.attempts
     if status in (401, 403) and code not in PROJECT_CODES and not _is_end_user(code):
-        fix = "create a key in the dashboard (Settings → API Keys) and set MEMORYSYNC_API_KEY"
+        fix = "create a key in the dashboard (Settings > API Keys) and set MEMORYSYNC_API_KEY"
         finding = "rejected"
         if code == "API_KEY_REVOKED":
             fix = "rotating a key revokes the old one at once: deploy the new key and restart every service that uses it"

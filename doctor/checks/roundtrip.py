@@ -66,6 +66,7 @@ def sdk_roundtrip(ctx: CheckContext) -> Result:
             _endless(ctx) or (str(cause) if cause else "see url.reachable and timeout.latency"),
             code="deadline",
             outage=_is_outage(ctx, cause),
+            caused_by=cause.check_id if cause else None,
             **details,
         )
     error = outcome.error
@@ -76,6 +77,7 @@ def sdk_roundtrip(ctx: CheckContext) -> Result:
             f"MemorySyncClient(...) raised {raised}",
             str(cause) if cause else "see the other failing rows",
             code="construct-failed",
+            caused_by=cause.check_id if cause else None,
             **details,
         )
     if error is not None and error.is_a("RateLimitError"):
@@ -93,6 +95,7 @@ def sdk_roundtrip(ctx: CheckContext) -> Result:
         else "the doctor's own probe got a good answer; please report this disagreement with -v output",
         code="call-failed",
         outage=_is_outage(ctx, cause) or (error is not None and error.is_a("ServerError")),
+        caused_by=cause.check_id if cause else None,
         **details,
     )
 

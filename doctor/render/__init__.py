@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 if TYPE_CHECKING:
     from ..report import Report
@@ -23,6 +23,9 @@ class RenderOptions:
     verbose: bool = False
     width: int = 200
     cwd: str = "."  # where the run was started: file locations are relative to it
+    # The Output's masker: text is masked before a renderer cuts it to a width, so a cut never
+    # leaves a fragment of a key the masker would no longer recognise.
+    mask: Callable[[str], str] = str
 
 
 class Renderer(Protocol):

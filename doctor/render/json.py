@@ -38,6 +38,7 @@ def document(report: Report) -> dict[str, Any]:
                 "fix": finding.fix.as_dict() if finding.fix else None,
                 "location": finding.location.as_dict() if finding.location else None,
                 "silenced": finding.silence.as_dict(today) if finding.silence else None,
+                "caused_by": finding.caused_by,
                 "details": finding.details,
                 "duration_ms": finding.duration_ms,
                 "tags": list(finding.tags),

@@ -1,12 +1,17 @@
-"""The default terminal output: settings header, a table of checks, a footer of counts."""
+"""The terminal output: the settings, one compact line per check, the problems in full, and a
+verdict that ends with what to do.
+
+Every line fits the width, except a single command longer than it, which is kept whole on a
+line of its own so it can be pasted. Problems use a table when it fits the width and a stacked
+layout (status and id, the summary indented, the fix on its own lines) when it does not. The
+parts are separate functions so the CLI can stream the compact lines as checks finish.
+"""
 
 from __future__ import annotations
 
 import textwrap
 from datetime import date
-from typing import Any
-
-from tabulate import tabulate
+from typing import Any, Iterable, Optional
 
 from .._version import __version__
 from ..report import Report, settings_view
@@ -20,72 +25,251 @@ _COLORS = {
     Status.ERROR: "magenta",
     Status.SKIP: "bright_black",
 }
+_ID_WIDTH = 20  # the longest built-in id (environment.expected); longer ids push the summary
+_INDENT = "      "
+
+
+def _text(text: str, options: RenderOptions) -> str:
+    """Masked first (a cut must not leave a key fragment), then in plain ASCII punctuation, so
+    widths hold on any terminal and in any encoding."""
+    return options.mask(text).replace("…", "...")
 
 
 def render(report: Report, options: RenderOptions) -> str:
+    lines = head(report, options)
+    lines += [""] + [row(f, options) for f in report.findings]
+    return "\n".join(lines + tail(report, options))
+
+
+def head(report: Report, options: RenderOptions) -> list[str]:
+    """The tool, the environment, and each setting with where it came from."""
     lines = [f"memorysync-doctor {__version__} · environment: {report.environment or 'unknown'}"]
     for name, view in settings_view(report.settings).items():
-        value = view["value"] if view["value"] is not None else "(not set)"
+        value = _text(str(view["value"]), options) if view["value"] is not None else "(not set)"
         if "fingerprint" in view:
             value = f"{value} ({view['fingerprint']})"
-        shadowed = f"  [shadows {len(view['shadowed'])}]" if view["shadowed"] else ""  # type: ignore[arg-type]
-        lines.append(f"  {name:<12} {value}  <- {view['source']}{shadowed}")
-    lines += [f"warning: {w}" for w in report.warnings]
-    summary_width = max(30, (options.width - 30) * 5 // 9)
-    fix_width = max(24, options.width - 30 - summary_width)
-    today = date.today()
-    table = [
-        [
-            "SILENCED" if finding.silenced else _status(finding.status, options.color),
-            finding.id,
-            _wrap(finding.summary + _silence_note(finding, today), summary_width),
-            _wrap(str(finding.fix or ""), fix_width),
-        ]
-        for finding in report.findings
-    ]
-    lines += ["", tabulate(table, headers=["status", "check", "summary", "fix"], tablefmt="simple")]
+        where = f"from {view['source']}" if view["source"] != "unset" else ""
+        shadowed: Any = view["shadowed"]
+        if shadowed:
+            where += " (overrides " + ", ".join(str(s["source"]) for s in shadowed) + ")"
+        first = f"  {name:<12} {value}"
+        if where and len(first) + 2 + len(where) <= options.width:
+            lines.append(f"{first}  {where}")
+        else:
+            lines.append(first)
+            if where:
+                lines += _wrap(where, options.width, " " * 15)
+    for warning in report.warnings:
+        lines += _wrap(_text(f"warning: {warning}", options), options.width)
+    return lines
+
+
+def row(finding: Finding, options: RenderOptions) -> str:
+    """One compact line: status, id, summary (cut to the width, after masking)."""
+    label = finding.status.value.upper().ljust(5)
+    ident = finding.id.ljust(_ID_WIDTH)
+    room = options.width - len(label) - 2 - len(ident) - 1
+    summary = _text(("(silenced) " if finding.silenced else "") + finding.summary, options)
+    line = f"{_paint(label, finding, options)}  {ident} {_cut(summary, room)}"
     if options.verbose:
-        lines += ["", "details:"]
-        for finding in report.findings:
-            code = f" {finding.code}" if finding.code else ""
-            lines.append(f"  {finding.id}{code} ({finding.duration_ms:.1f} ms)")
-            lines += [f"    {key}: {_short(value)}" for key, value in finding.details.items()]
+        line += "\n" + "\n".join(_details(finding, options))
+    return line
+
+
+def tail(report: Report, options: RenderOptions) -> list[str]:
+    """The problems in full, then the verdict, ending with what to do."""
+    problems = [f for f in report.findings if f.status.is_problem and not f.silenced]
+    silenced = [f for f in report.findings if f.silenced]
+    lines: list[str] = []
+    if silenced:
+        lines += ["", f"Silenced ({len(silenced)}):"]
+        for finding in silenced:
+            lines += _wrap(
+                _text(f"{finding.id}: {finding.summary}{_silence_note(finding)}", options),
+                options.width,
+                "  ",
+                _INDENT,
+            )
+    if problems:
+        lines += ["", f"Problems ({len(problems)}):", ""]
+        table = _table(problems, options)
+        lines += table if table is not None else _stacked(problems, options)
     counts = report.summary
-    silenced = f" ({counts['silenced']} silenced)" if counts["silenced"] else ""
-    lines += [
-        "",
-        ", ".join(f"{counts[s.value]} {s.value}" for s in Status)
-        + f"{silenced} · exit code {report.exit_code}",
-    ]
-    return "\n".join(lines)
+    aside = f" ({counts['silenced']} silenced)" if counts["silenced"] else ""
+    tally = ", ".join(f"{counts[s.value]} {s.value}" for s in Status)
+    return lines + ["", f"{tally}{aside} · exit code {report.exit_code}"] + verdict(report, options)
 
 
-def _silence_note(finding: Finding, today: date) -> str:
+def verdict(report: Report, options: RenderOptions) -> list[str]:
+    width = options.width
+    problems = [f for f in report.findings if f.status.is_problem and not f.silenced]
+    shown = {f.id for f in problems}
+    roots = [f for f in problems if f.caused_by not in shown]
+    silenced = report.summary["silenced"]
+    aside = f" ({silenced} silenced)" if silenced else ""
+    interrupted = [f for f in report.findings if f.code and f.code.endswith("/interrupted")]
+    so_far = ""
+    if report.interrupted:
+        done = len(report.findings) - len(interrupted)
+        so_far = f"Interrupted: {done} of {len(report.findings)} checks finished. So far: "
+    if not problems:
+        network = any("network" in f.tags and f.status is Status.PASS for f in report.findings)
+        words = (
+            "No problems found: the MemorySync client will work here."
+            if network
+            else "No problems found in what was checked (no network check passed or ran)."
+        )
+        return _wrap(
+            so_far + (f"no problems found{aside}." if so_far else f"Verdict: {words}{aside}"), width
+        )
+    elif report.exit_code == 4:
+        lines = _wrap(
+            f"Verdict: could not verify. The service failed, not this configuration{aside}; "
+            "retry later (--retries N retries within the run).",
+            width,
+        )
+    else:
+        what = _plural(len(problems), "problem")
+        cause = _plural(len(roots), "root cause")
+        lines = _wrap(f"{so_far or 'Verdict: '}{what}, {cause}{aside}. What to do:", width)
+    for finding in roots:
+        lines += _todo(finding, options)
+    return lines
+
+
+def _todo(finding: Finding, options: RenderOptions) -> list[str]:
+    """``  check.id: <command>``, or the note; a command that does not fit goes on its own line."""
+    width = options.width
+    fix = finding.fix
+    if fix is None or not (fix.command or fix.note):
+        return _wrap(f"{finding.id}: {_text(finding.summary, options)}", width, "  ", "    ")
+    if fix.command:
+        one = f"  {finding.id}: {fix.command}"
+        lines = [one] if len(one) <= width else [f"  {finding.id}:", f"    {fix.command}"]
+        if fix.note:
+            lines += _wrap(_text(f"# {fix.note}", options), width, "    ")
+        return lines
+    return _wrap(f"{finding.id}: {_text(fix.note or '', options)}", width, "  ", "    ")
+
+
+def _stacked(problems: Iterable[Finding], options: RenderOptions) -> list[str]:
+    lines: list[str] = []
+    for finding in problems:
+        lines.append(f"{_paint(finding.status.value.upper(), finding, options)}  {finding.id}")
+        lines += _wrap(
+            _text(finding.summary + _silence_note(finding), options), options.width, _INDENT
+        )
+        fix = finding.fix
+        if fix is not None and fix.note:
+            lines += _wrap(
+                _text(f"fix: {fix.note}", options), options.width, _INDENT, _INDENT + "     "
+            )
+        if fix is not None and fix.command:
+            lines.append(("" if fix.note else _INDENT + "fix:\n") + _INDENT + "  " + fix.command)
+        lines.append("")
+    return lines[:-1]
+
+
+def _table(problems: list[Finding], options: RenderOptions) -> Optional[list[str]]:
+    """The four-column table when every line of it fits the width (commands are never cut)."""
+    from tabulate import tabulate
+
+    fix_width = max([len(f.fix.command) for f in problems if f.fix and f.fix.command] + [30])
+    summary_width = options.width - 7 - _ID_WIDTH - 2 - fix_width - 4
+    if summary_width < 40:
+        return None
+    rows = []
+    for finding in problems:
+        fix = finding.fix
+        fix_text = "\n".join(
+            (
+                [textwrap.fill(_text(fix.note, options), fix_width, break_long_words=False)]
+                if fix and fix.note
+                else []
+            )
+            + ([fix.command] if fix and fix.command else [])
+        )
+        rows.append(
+            [
+                _paint(finding.status.value.upper(), finding, options),
+                finding.id,
+                textwrap.fill(
+                    _text(finding.summary + _silence_note(finding), options),
+                    summary_width,
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                ),
+                fix_text,
+            ]
+        )
+    text = tabulate(rows, headers=["status", "check", "summary", "fix"], tablefmt="simple")
+    lines = text.splitlines()
+    plain = _strip_color(text).splitlines()
+    return lines if all(len(line) <= options.width for line in plain) else None
+
+
+def _details(finding: Finding, options: RenderOptions) -> list[str]:
+    lines = [f"{_INDENT}code: {finding.code}"] if finding.code else []
+    lines.append(f"{_INDENT}time: {finding.duration_ms:.0f} ms")
+    for key, value in finding.details.items():
+        lines.append(_cut(_text(f"{_INDENT}{key}: {_short(value)}", options), options.width))
+    return lines
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.1f}" if abs(value) < 100 else f"{value:.0f}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_short(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_short(v) for v in value)
+    return str(value)
+
+
+def _silence_note(finding: Finding) -> str:
     silence = finding.silence
     if silence is None:
         return ""
     reason = f": {silence.reason}" if silence.reason else ""
-    until = f" until {silence.until}" if silence.until else ""
-    if silence.expired(today):
+    if silence.expired(date.today()):
         return f" [the silence{reason} expired on {silence.until}]"
+    until = f" until {silence.until}" if silence.until else ""
     return f" [{finding.status.value}, silenced{until}{reason}]"
 
 
-def _status(status: Status, color: bool) -> str:
-    if not color:
-        return status.value.upper()
+def _wrap(text: str, width: int, indent: str = "", later: Optional[str] = None) -> list[str]:
+    """Wrapped at spaces only: a command, URL or path is never cut (a longer one overflows)."""
+    return textwrap.wrap(
+        text,
+        max(width, len(indent) + 20),
+        initial_indent=indent,
+        subsequent_indent=indent if later is None else later,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [indent.rstrip()]
+
+
+def _cut(text: str, room: int) -> str:
+    return text if len(text) <= room else text[: max(room - 3, 0)] + "..."
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _paint(word: str, finding: Finding, options: RenderOptions) -> str:
+    if not options.color:
+        return word
     import click
 
+    status = finding.status
+    fg = "bright_black" if finding.silenced else _COLORS[status]
     return click.style(
-        status.value.upper(), fg=_COLORS[status], bold=status in (Status.FAIL, Status.ERROR)
+        word, fg=fg, bold=status in (Status.FAIL, Status.ERROR) and not finding.silenced
     )
 
 
-def _wrap(text: str, width: int) -> str:
-    """Wrap at spaces only: a command, URL or path in a fix stays whole, ready to copy."""
-    return textwrap.fill(text, width, break_long_words=False, break_on_hyphens=False)
+def _strip_color(text: str) -> str:
+    import click
 
-
-def _short(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= 300 else text[:297] + "..."
+    return click.unstyle(text)

@@ -26,7 +26,7 @@ BODY = GOOD_KEY[len("ms_test_") :]
 FIX_VAR = Fix(
     command="export MEMORYSYNC_API_KEY='ms_test_...'",
     note="paste your key in place of ms_test_... (ms_live_ for production); "
-    "keys are in the dashboard under Settings → API Keys",
+    "keys are in the dashboard under Settings > API Keys",
 )
 
 
@@ -149,7 +149,7 @@ def test_key_format_fix_for_quotes_and_for_a_bad_character(make_context, check) 
     assert quoted.code == "key.format/quoted"
     newline = check("key.format", make_context(flags={"api_key": K + "\n"}))
     assert newline.fix == Fix(
-        note="re-copy the key from the dashboard (Settings → API Keys) into the --api-key value, "
+        note="re-copy the key from the dashboard (Settings > API Keys) into the --api-key value, "
         "exactly, with nothing around it"
     )
     assert newline.code == "key.format/trailing-newline"

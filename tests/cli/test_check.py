@@ -24,11 +24,12 @@ def test_healthy_offline_run_exits_0_and_prints_the_table() -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == "memorysync-doctor 0.1.0 · environment: staging"
-    assert "  api_key      ms_test_…5f60 (sha256:" in lines[1]
-    assert "<- env:MEMORYSYNC_API_KEY" in lines[1]
+    assert "  api_key      ms_test_...5f60 (sha256:" in lines[1]
+    assert "from env:MEMORYSYNC_API_KEY" in lines[1]
     assert any(line.startswith("PASS") and "key.format" in line for line in lines)
     assert any(line.startswith("SKIP") and "url.format" not in line for line in lines)
-    assert lines[-1].endswith("· exit code 0")
+    assert lines[-2].endswith("· exit code 0")
+    assert lines[-1] == "Verdict: No problems found in what was checked (no network check passed or ran)."
 
 
 @pytest.mark.parametrize(
@@ -78,7 +79,7 @@ def test_json_is_one_document_with_the_documented_shape() -> None:
     )
     row = next(c for c in document["checks"] if c["id"] == "key.format")
     assert set(row) == {
-        "id", "title", "status", "code", "summary", "fix", "location", "silenced", "details",
+        "id", "title", "status", "code", "summary", "fix", "location", "silenced", "caused_by", "details",
         "duration_ms", "tags",
     }
     assert row["tags"] == ["offline", "key"]
@@ -202,7 +203,7 @@ def test_disabled_in_config_does_not_run(tmp_path: Path) -> None:
 
 def test_verbose_shows_details_and_no_color_has_no_escape_codes() -> None:
     result = invoke(OFFLINE + ["-v"], {**GOOD_ENV, "NO_COLOR": "1"})
-    assert "details:" in result.stdout and "fingerprint: sha256:" in result.stdout
+    assert "      fingerprint: sha256:" in result.stdout and "      code: key.format" not in result.stdout
     assert "\x1b[" not in result.stdout
 
 

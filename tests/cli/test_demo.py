@@ -53,14 +53,39 @@ def test_healthy_demo_passes_every_row() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(BREAKS))
-def test_each_break_fails_its_check_naming_the_cause(name: str) -> None:
-    document = demo("--break", name)
-    assert document["exit_code"] == 1
+def test_each_break_fails_its_check_naming_the_cause(name: str, tmp_path: Any) -> None:
+    """At 80 columns, the last lines name the root cause's check and a fix that pastes."""
+    import shutil
+    import subprocess
+
+    result = invoke(
+        ["demo", "--break", name, "--no-color", "--report", f"json={tmp_path / 'r.json'}"],
+        {"COLUMNS": "80"},
+    )
+    document = json.loads((tmp_path / "r.json").read_text())
+    # A 500 from the API is the service's failure, not a misconfiguration: exit 4.
+    assert document["exit_code"] == result.exit_code == (4 if name == "server-error" else 1)
     rows = {c["id"]: c for c in document["checks"]}
-    failing = rows[BREAKS[name].expect]
+    expect = BREAKS[name].expect
+    failing = rows[expect]
     shown = "\n".join(_not_passing(document))
     assert failing["status"] == "fail", shown
     assert BREAK_CAUSES[name] in f"{failing['summary']} || {failing['fix']}", shown
+
+    lines = result.stdout.splitlines()
+    commands = {c["fix"]["command"] for c in document["checks"] if c["fix"] and c["fix"]["command"]}
+    too_wide = [line for line in lines if len(line) > 80 and line.strip() not in commands]
+    assert too_wide == [], too_wide
+    verdict = lines[next(i for i, line in enumerate(lines) if line.startswith("Verdict:")) :]
+    assert any(line.startswith(f"  {expect}:") for line in verdict), "\n".join(verdict)
+    fix = failing["fix"]
+    todo = " ".join(" ".join(verdict).split())
+    assert " ".join((fix["command"] or fix["note"]).split()) in todo
+    for command in commands:  # every fix command pastes into a POSIX shell and into bash
+        for shell in ("sh", "bash"):
+            if shutil.which(shell):
+                checked = subprocess.run([shell, "-n", "-c", command], capture_output=True, text=True, timeout=10)
+                assert checked.returncode == 0, f"{shell} -n: {command!r}: {checked.stderr}"
 
 
 def test_list_breaks_lists_every_break_and_its_check() -> None:

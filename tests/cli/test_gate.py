@@ -71,7 +71,10 @@ def test_exit_codes_3_and_130_still_print_one_json_document(
     [
         (["--only", "nope"], "unknown check id 'nope'"),
         (["--tag", "bogus"], "unknown tag 'bogus'; the tags are: "),
-        (["--only", "key.present", "--tag", "network"], "--only and --tag select the checks in both"),
+        (
+            ["--only", "key.present", "--tag", "network"],
+            "--only and --tag select the checks in both",
+        ),
         (["--only", "key.present", "--skip", "key.present"], "nothing would run"),
         (["--report", "nope=x.out"], "unknown format 'nope'"),
         (["--report", "junit.xml"], "write FORMAT=FILE"),
@@ -99,8 +102,12 @@ def test_a_configuration_error_is_a_json_document_too(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("fake_sdk")
 def test_options_come_from_the_environment_and_flags_win() -> None:
-    env = {**GOOD_ENV, "MEMORYSYNC_DOCTOR_FORMAT": "json", "MEMORYSYNC_DOCTOR_FAIL_ON": "warn",
-           "MEMORYSYNC_END_USER_ID": "default"}  # a shared fallback id: a warning
+    env = {
+        **GOOD_ENV,
+        "MEMORYSYNC_DOCTOR_FORMAT": "json",
+        "MEMORYSYNC_DOCTOR_FAIL_ON": "warn",
+        "MEMORYSYNC_END_USER_ID": "default",
+    }  # a shared fallback id: a warning
     result = invoke(["check", "--offline"], env)
     assert json.loads(result.stdout)["exit_code"] == 1 and result.exit_code == 1
     table = invoke(["check", "--offline", "--format", "table", "--fail-on", "fail"], env)
@@ -121,11 +128,16 @@ def test_a_staging_configuration_in_a_production_pipeline_fails() -> None:
     assert (row["status"], row["code"]) == ("fail", "environment.expected/wrong-base-url")
     assert "meant to be production" in row["summary"]
     mixed = {**GOOD_ENV, "MEMORYSYNC_BASE_URL": PRODUCTION}  # a staging key against production
-    assert rows(document(OFFLINE + ["--environment", "production"], mixed))["environment.expected"]["code"] == (
-        "environment.expected/wrong-key"
-    )
+    assert rows(document(OFFLINE + ["--environment", "production"], mixed))["environment.expected"][
+        "code"
+    ] == ("environment.expected/wrong-key")
     live = {**GOOD_ENV, "MEMORYSYNC_BASE_URL": PRODUCTION, "MEMORYSYNC_API_KEY": LIVE_KEY}
-    assert rows(document(OFFLINE + ["--environment", "production"], live))["environment.expected"]["status"] == "pass"
+    assert (
+        rows(document(OFFLINE + ["--environment", "production"], live))["environment.expected"][
+            "status"
+        ]
+        == "pass"
+    )
     assert rows(document(OFFLINE, live))["environment.expected"]["status"] == "skip"
 
 
@@ -147,25 +159,33 @@ def test_a_silence_keeps_a_finding_out_of_the_exit_code_and_shows_why(tmp_path: 
     doc = document(OFFLINE, env)
     row = rows(doc)["timeout.sane"]
     assert row["status"] == "fail"
-    assert row["silenced"] == {"reason": "batch worker, on purpose", "until": until.isoformat(), "expired": False}
+    assert row["silenced"] == {
+        "reason": "batch worker, on purpose",
+        "until": until.isoformat(),
+        "expired": False,
+    }
     assert (doc["exit_code"], doc["summary"]["silenced"], doc["warnings"]) == (0, 1, [])
     table = invoke(["check", "--offline", "--no-color"], env)
     assert table.exit_code == 0
-    assert "SILENCED  timeout.sane" in table.stdout
+    assert "FAIL   timeout.sane         (silenced) timeout '0'" in table.stdout
     assert "(1 silenced) · exit code 0" in table.stdout
-    assert {"[fail,", "silenced", "batch", "purpose]"} <= set(table.stdout.split())
+    assert f"[fail, silenced until {until}: batch worker, on purpose]" in " ".join(
+        table.stdout.split()
+    )
 
 
 @pytest.mark.usefixtures("fake_sdk")
 def test_an_expired_silence_gives_the_finding_back_and_says_so(tmp_path: Path) -> None:
     until = TODAY - dt.timedelta(days=1)
-    _with_config(tmp_path, f"silence:\n  - {{id: timeout.sane, reason: accepted, until: {until}}}\n")
+    _with_config(
+        tmp_path, f"silence:\n  - {{id: timeout.sane, reason: accepted, until: {until}}}\n"
+    )
     env = {**GOOD_ENV, "MEMORYSYNC_TIMEOUT": "0"}
     doc = document(OFFLINE, env)
     assert doc["exit_code"] == 1 and doc["summary"]["silenced"] == 0
     assert rows(doc)["timeout.sane"]["silenced"]["expired"] is True
-    table = invoke(["check", "--offline", "--no-color"], env).stdout
-    assert {"[the", "silence:", "accepted", "expired", f"{until}]"} <= set(table.split())
+    table = " ".join(invoke(["check", "--offline", "--no-color"], env).stdout.split())
+    assert f"[the silence: accepted expired on {until}]" in table
 
 
 @pytest.mark.usefixtures("fake_sdk")
@@ -193,7 +213,9 @@ def test_a_silence_can_target_one_code(tmp_path: Path) -> None:
         tmp_path,
         "silence:\n  - {id: end_user.present, code: email, reason: test accounts, until: 2030-01-01}\n",
     )
-    email = document(OFFLINE + ["--strict"], {**GOOD_ENV, "MEMORYSYNC_END_USER_ID": "qa@example.com"})
+    email = document(
+        OFFLINE + ["--strict"], {**GOOD_ENV, "MEMORYSYNC_END_USER_ID": "qa@example.com"}
+    )
     assert email["exit_code"] == 0 and email["summary"]["silenced"] == 1
     shared = document(OFFLINE + ["--strict"], {**GOOD_ENV, "MEMORYSYNC_END_USER_ID": "default"})
     assert shared["exit_code"] == 1 and shared["summary"]["silenced"] == 0
@@ -204,8 +226,14 @@ def test_severity_override(tmp_path: Path) -> None:
     _with_config(tmp_path, "checks:\n  key.env_match: {severity: warn}\n")
     doc = document(OFFLINE, {**GOOD_ENV, "MEMORYSYNC_API_KEY": LIVE_KEY})
     row = rows(doc)["key.env_match"]
-    assert (row["status"], row["code"], doc["exit_code"]) == ("warn", "key.env_match/wrong-environment", 0)
-    (tmp_path / "checks.yaml").write_text("version: 1\nchecks:\n  key.env_match: {severity: loud}\n")
+    assert (row["status"], row["code"], doc["exit_code"]) == (
+        "warn",
+        "key.env_match/wrong-environment",
+        0,
+    )
+    (tmp_path / "checks.yaml").write_text(
+        "version: 1\nchecks:\n  key.env_match: {severity: loud}\n"
+    )
     assert invoke(OFFLINE, GOOD_ENV).exit_code == 2
 
 
@@ -216,7 +244,15 @@ def test_severity_override(tmp_path: Path) -> None:
 def test_report_writes_extra_files_while_the_table_goes_to_the_log(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     result = invoke(
-        ["check", "--offline", "--no-color", "--report", "json=out/report.json", "--report", "table=t.txt"],
+        [
+            "check",
+            "--offline",
+            "--no-color",
+            "--report",
+            "json=out/report.json",
+            "--report",
+            "table=t.txt",
+        ],
         GOOD_ENV,
     )
     assert result.exit_code == 0
@@ -234,8 +270,12 @@ def _server_run(faults: list[str], *extra: str, **env: str) -> tuple[int, dict[s
     with Sandbox(faults=faults) as sandbox:
         result = invoke(
             ["check", "--format", "json", "--timeout", "2", *extra],
-            {"MEMORYSYNC_API_KEY": DEMO_KEY, "MEMORYSYNC_BASE_URL": sandbox.url,
-             "MEMORYSYNC_END_USER_ID": DEMO_END_USER, **env},
+            {
+                "MEMORYSYNC_API_KEY": DEMO_KEY,
+                "MEMORYSYNC_BASE_URL": sandbox.url,
+                "MEMORYSYNC_END_USER_ID": DEMO_END_USER,
+                **env,
+            },
         )
         return result.exit_code, json.loads(result.stdout)
 
@@ -248,7 +288,9 @@ def test_a_server_error_is_an_outage_exit_4_and_a_revoked_key_is_not() -> None:
     assert failing == {"api.auth", "sdk.roundtrip"}
     code, _ = _server_run(["revoked"])
     assert code == 1
-    code, _ = _server_run(["status=503"], MEMORYSYNC_PROJECT_ID="my-project")  # and a misconfiguration
+    code, _ = _server_run(
+        ["status=503"], MEMORYSYNC_PROJECT_ID="my-project"
+    )  # and a misconfiguration
     assert code == 1
 
 

@@ -75,6 +75,7 @@ class Setup:
     settings: Mapping[str, Optional[str]] = field(default_factory=dict)
     others: Mapping[str, str] = field(default_factory=dict)  # more rows and their status
     construct: bool = False  # the SDK fails in MemorySyncClient(...), before any request
+    outage: bool = False  # the service's own failure: exit code 4, not 1
 
 
 TLS = ("127.0.0.1",)
@@ -261,9 +262,9 @@ SETUPS: Dict[str, Setup] = {
     "redirect-to-another-port": Setup(
         "url.reachable", "redirecting to {target}/memory/export", faults=("redirect={target}",)
     ),
-    "server-503": Setup("api.auth", "request id req_", faults=("status=503",)),
+    "server-503": Setup("api.auth", "request id req_", faults=("status=503",), outage=True),
     "server-404": Setup("api.auth", "path in base_url", faults=("status=404",)),
-    "server-closes": Setup("url.reachable", "closed the connection", faults=("close",)),
+    "server-closes": Setup("url.reachable", "closed the connection", faults=("close",), outage=True),
     "port-refused": Setup(
         "url.reachable",
         "connection refused at 127.0.0.1:",
@@ -321,7 +322,7 @@ def _fill(template: Optional[str], values: Mapping[str, Any]) -> Optional[str]:
 
 
 def assert_parity(
-    report: Report, outcome: SdkOutcome, expect: Optional[str], cause: str = ""
+    report: Report, outcome: SdkOutcome, expect: Optional[str], cause: str = "", outage: bool = False
 ) -> None:
     rows = table(report)
     roundtrip = row(report, "sdk.roundtrip")
@@ -331,7 +332,8 @@ def assert_parity(
         assert roundtrip.status is Status.PASS, rows
         return
     assert outcome.raised, f"the setup should break the SDK, which {outcome}"
-    assert report.exit_code == 1, f"the SDK {outcome}, yet the doctor exits 0\n{rows}"
+    # A service failure is "could not verify" (4); anything the user can fix is 1.
+    assert report.exit_code == (4 if outage else 1), f"the SDK {outcome}; exit {report.exit_code}\n{rows}"
     failing = row(report, expect)
     assert failing.status is Status.FAIL, f"{expect} should fail\n{rows}"
     assert cause in text(failing), f"{expect} should name {cause!r}\n{rows}"
@@ -372,7 +374,7 @@ def test_doctor_fails_exactly_when_the_sdk_fails(
         report = run_doctor(config, environ, tmp_path)
 
     assert sandbox.handler_errors == []
-    assert_parity(report, outcome, setup.expect, setup.cause.format(**values))
+    assert_parity(report, outcome, setup.expect, setup.cause.format(**values), setup.outage)
     assert (outcome.stage == "construct") is setup.construct, str(outcome)
     if "proxy_seen" in values:
         # The SDK here, the doctor's probe and its SDK child all went through the proxy: the
@@ -396,7 +398,7 @@ def test_every_demo_break_fails_the_sdk_and_its_check(name: str, tmp_path: Path)
         environ = minimal_environ()
         outcome = sdk_outcome(environ, sdk_arguments(config, environ))
         report = run_doctor(config, environ, tmp_path)
-    assert_parity(report, outcome, BREAKS[name].expect, BREAK_CAUSES[name])
+    assert_parity(report, outcome, BREAKS[name].expect, BREAK_CAUSES[name], name == "server-error")
 
 
 def test_a_rate_limit_warns_while_the_sdk_raises_rate_limit_error(tmp_path: Path) -> None:
