@@ -11,7 +11,7 @@ from typing import Any, Optional
 import pytest
 
 from doctor.cli import cli
-from tests.conftest import GOOD_ENV, GOOD_KEY, LIVE_KEY, PRODUCTION, cli_runner
+from tests.conftest import GOOD_ENV, LIVE_KEY, PRODUCTION, cli_runner
 
 OFFLINE = ["check", "--offline", "--format", "json"]
 TODAY = dt.date.today()
