@@ -296,8 +296,16 @@ def _width() -> int:
     help="Inject one fault or misconfiguration (see --list-breaks).",
 )
 @click.option("--list-breaks", is_flag=True, help="List the --break names and what each one shows.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="Run the demo with this checks.yaml (plugins, silences, options) over the packaged one.",
+)
 @run_options
-def demo(break_name: Optional[str], list_breaks: bool, **opts: Any) -> int:
+def demo(
+    break_name: Optional[str], list_breaks: bool, config_path: Optional[Path], **opts: Any
+) -> int:
     """Run every check against the built-in sandbox API: healthy, or with one thing broken.
 
     Starts the sandbox on a free loopback port, points a full run at it with demo credentials
@@ -321,7 +329,10 @@ def demo(break_name: Optional[str], list_breaks: bool, **opts: Any) -> int:
     sdk = SdkProcess(environ=environ, cwd=os.getcwd())
     try:
         with Sandbox(faults=BREAKS[break_name].faults if break_name else ()) as sandbox:
-            config = demo_config(sandbox.url, break_name)
+            from .config import load_config
+
+            base = load_config(config_path) if config_path is not None else None
+            config = demo_config(sandbox.url, break_name, base)
             return _run_and_print(
                 {}, (), None, sdk=sdk, environ=environ, loaded_config=config, **opts
             )
@@ -367,6 +378,12 @@ def demo(break_name: Optional[str], list_breaks: bool, **opts: Any) -> int:
     is_flag=True,
     help="Allow a non-loopback --host (the sandbox has no real security).",
 )
+@click.option(
+    "--tls",
+    is_flag=True,
+    help="Serve HTTPS with a throw-away certificate authority; prints the SSL_CERT_FILE to trust "
+    "(needs trustme: pip install 'memorysync-doctor[tls]').",
+)
 def sandbox(
     host: str,
     port: int,
@@ -374,6 +391,7 @@ def sandbox(
     accounts: Optional[Path],
     environment: str,
     allow_remote: bool,
+    tls: bool,
 ) -> int:
     """Serve a stand-in MemorySync API in the foreground, with faults switched on.
 
@@ -391,10 +409,22 @@ def sandbox(
 
     out: Output = click.get_current_context().obj
     out.allow_public((DEMO_KEY, DEMO_LIVE_KEY, DEMO_REVOKED_KEY))
+    import tempfile
+
     try:
         parsed = [parse_fault(spec) for spec in faults]
         loaded = Accounts.from_file(accounts) if accounts else None
-        return run_foreground(host, port, parsed, loaded, environment, allow_remote, out.out)
+        with tempfile.TemporaryDirectory(prefix="memorysync-sandbox-") as tls_dir:
+            return run_foreground(
+                host,
+                port,
+                parsed,
+                loaded,
+                environment,
+                allow_remote,
+                out.out,
+                tls_dir=Path(tls_dir) if tls else None,
+            )
     except ValueError as exc:
         raise DoctorError(str(exc)) from None
 

@@ -21,6 +21,26 @@ _TAIL = 4
 _MIN_BODY_FOR_TAIL = 16
 
 
+# Well-known shapes of secrets, to recognise one pasted into the wrong setting.
+SECRET_SHAPES = (
+    ("a MemorySync API key", re.compile(r"ms_(?:test|live)_[A-Za-z0-9_\-]{6,}")),
+    ("an OpenAI key", re.compile(r"sk-(?:proj-)?[A-Za-z0-9_\-]{20,}")),
+    ("an AWS access key id", re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}")),
+    ("a GitHub token", re.compile(r"gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}")),
+    ("a Slack token", re.compile(r"xox[abprs]-[A-Za-z0-9\-]{10,}")),
+    (
+        "a JSON Web Token",
+        re.compile(r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]+"),
+    ),
+    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
+)
+
+
+def secret_shape(value: str) -> str | None:
+    """What kind of secret ``value`` contains ("an OpenAI key"), or None."""
+    return next((name for name, shape in SECRET_SHAPES if shape.search(value)), None)
+
+
 def mask_key(key: str) -> str:
     """``ms_test_…5f60``: the prefix, and the last four characters of a long enough key."""
     stripped = _bare(key)

@@ -75,8 +75,17 @@ class Settings:
 
     @property
     def secrets(self) -> Tuple[str, ...]:
-        """Every API key value seen anywhere, for the masker."""
+        """Every API key value seen anywhere, and any other setting's value shaped like a secret
+        (a key pasted into MEMORYSYNC_END_USER_ID), for the masker."""
+        from .mask import secret_shape
+
         values = [self.api_key.value] + [f.value for f in self.api_key.shadowed]
+        for setting in (self.base_url, self.end_user_id, self.project_id, self.timeout):
+            values += [
+                v
+                for v in (setting.value, *(f.value for f in setting.shadowed))
+                if v and secret_shape(v)
+            ]
         return tuple(v for v in values if v)
 
     @property

@@ -6,6 +6,7 @@ import re
 
 from ..context import CheckContext
 from ..headers import header_problem
+from ..mask import secret_shape
 from ..registry import register
 from ..results import Fix, Result, fail, passed, skip, warn
 from ..settings import ENV_VARS, Setting
@@ -31,7 +32,8 @@ def _alias_hint(setting: Setting) -> str:
 
 @register("end_user.present", title="End-user id set", tags=["offline", "end_user"])
 def end_user_present(ctx: CheckContext) -> Result:
-    """An end-user id is set and is a safe header value.
+    """An end-user id is set (without it the server answers `400 MISSING_END_USER_ID`) and is a safe
+    header value; warns for shared fallbacks (`default-user`) and e-mail addresses.
 
     Why: with an API key the server answers 400 MISSING_END_USER_ID to every request without
     the X-End-User-ID header.
@@ -51,6 +53,17 @@ def end_user_present(ctx: CheckContext) -> Result:
             ),
             code="missing" if value is None else "empty",
             location=at if value is not None else None,
+        )
+    shape = secret_shape(value)
+    if shape:
+        return fail(
+            f"the end-user id from {setting.source} is {shape}, not a user id: it would be sent "
+            "to the API with every request (settings swapped?)",
+            Fix(
+                note=f"put a stable id of the user in {setting.variable}, and the key where it belongs"
+            ),
+            code="looks-like-a-secret",
+            location=at,
         )
     problem = header_problem("X-End-User-ID", value)
     if problem:
@@ -79,7 +92,7 @@ def end_user_present(ctx: CheckContext) -> Result:
 
 @register("project.format", title="Project id format", tags=["offline", "project"])
 def project_format(ctx: CheckContext) -> Result:
-    """When a project id is set, it is `proj_` followed by 16 hex characters.
+    """When set, `proj_` + 16 hex characters (skip when unset).
 
     Why: the server refuses other values in X-Project-ID.
     Fix: copy the project id from the dashboard, or unset it.
@@ -91,6 +104,14 @@ def project_format(ctx: CheckContext) -> Result:
     if value == "":
         return skip(
             f"the project id from {setting.source} is empty, so the SDK sends no X-Project-ID"
+        )
+    shape = secret_shape(value)
+    if shape:
+        return fail(
+            f"the project id from {setting.source} is {shape}, not a project id (settings swapped?)",
+            Fix(note=f"put the proj_... id from the dashboard in {setting.variable}"),
+            code="looks-like-a-secret",
+            location=setting.location,
         )
     problem = header_problem("X-Project-ID", value)
     if problem:

@@ -45,7 +45,7 @@ _FIX_VAR = Fix(
 
 @register("key.present", title="API key set", tags=["offline", "key"])
 def key_present(ctx: CheckContext) -> Result:
-    """An API key is set (flag, environment, env file or checks.yaml settings:).
+    """An API key is set; the fix lists every place searched.
 
     Why: the SDK raises ValueError("api_key is required") at construction without one.
     Fix: set MEMORYSYNC_API_KEY; the row lists every place searched.
@@ -69,7 +69,9 @@ def key_present(ctx: CheckContext) -> Result:
 
 @register("key.format", title="API key format", tags=["offline", "key"], requires=["key.present"])
 def key_format(ctx: CheckContext) -> Result:
-    """The key is exactly a MemorySync key: no whitespace, quotes, odd characters or placeholders.
+    """No whitespace or newline at either end, no quotes, no control or non-ASCII character (named with
+    its position, and what the SDK will raise), not a placeholder (`ms_test_...`, `<your key>`,
+    `changeme`), an `ms_test_`/`ms_live_` prefix, a plausible length.
 
     Why: a key pasted with a newline or quotes, or left as an example value, fails every call
     (and a newline fails before anything is sent, as a confusing 'Network error').
@@ -141,7 +143,8 @@ def key_format(ctx: CheckContext) -> Result:
     requires=["key.format"],
 )
 def key_env_match(ctx: CheckContext) -> Result:
-    """The key's prefix is the one base_url's environment takes (ms_test_ staging, ms_live_ production).
+    """The key prefix is the one base_url's environment takes (`ms_live_` production, `ms_test_`
+    staging); warns when base_url is in no configured environment.
 
     Why: a live key against staging (or the reverse) is refused with 401 on every call.
     Fix: use the other key, or point base_url at the environment the key belongs to.
@@ -188,7 +191,7 @@ def key_env_match(ctx: CheckContext) -> Result:
 
 @register("settings.conflicts", title="One value per setting", tags=["offline", "settings"])
 def settings_conflicts(ctx: CheckContext) -> Result:
-    """Warn when the key or base URL is set in several places with different values.
+    """The key and base URL are not set in several places with different values (warn).
 
     Why: "which credential is actually used?" is the most common support question; a stale
     value in an env file or the shell hides behind the one that wins.

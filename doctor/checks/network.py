@@ -58,7 +58,10 @@ def _html(exchange: Exchange) -> bool:
     facts=[PREFLIGHT, EXCHANGE, CLOCK],
 )
 def url_reachable(ctx: CheckContext) -> Result:
-    """DNS, TCP connect, TLS handshake and an HTTP answer from the MemorySync API, each timed.
+    """DNS, TCP, TLS and an HTTP answer from the API, each timed; a failure names its phase and cause
+    (a certificate that looks expired or not yet valid is checked against the server's Date
+    header, to tell a wrong clock from a stale certificate); a redirect (never followed), a
+    proxy's 407 or an HTML page (captive portal) fails.
 
     Why: this is where "Network error" and "export response was not a JSON object" come from;
     the SDK never says which phase failed, or that it met a redirect or a captive portal.
@@ -87,13 +90,18 @@ def url_reachable(ctx: CheckContext) -> Result:
     failure = exchange.failure
     if failure is not None:
         if failure.kind is Kind.READ_TIMEOUT and pre is not None:
-            return passed(
-                f"connected to {pre.connected_address}; the answer did not come within the timeout (see timeout.latency)",
+            return warn(
+                f"connected to {pre.connected_address}, but the answer did not come within the "
+                "timeout",
+                "see timeout.latency",
+                code="no-answer-in-time",
+                caused_by="timeout.latency",
                 **details,
             )
         if failure.kind is Kind.INVALID_HEADER and pre is not None:
-            return passed(
-                f"reached {pre.connected_address} (HTTP not tried: a header value cannot be sent; see key.format)",
+            return skip(
+                f"reached {pre.connected_address}; HTTP not tried: a header value cannot be sent "
+                "(see key.format)",
                 **details,
             )
         return fail(
@@ -163,6 +171,13 @@ def _proxy_auth(exchange: Exchange) -> tuple[str, str]:
     route = exchange.proxy
     if route.proxy_url and route.variable:
         proxy = mask_url_credentials(route.proxy_url)
+        if "@" in route.proxy_url.split("://", 1)[-1]:
+            return (
+                f"proxy: {proxy} ({route.variable}) answered 407 Proxy Authentication Required: "
+                f"it refused the credentials in {route.variable}",
+                f"check the user and password in {route.variable} (a character such as @, : or # "
+                "in the password must be percent-encoded)",
+            )
         return (
             f"proxy: {proxy} ({route.variable}) answered 407 Proxy Authentication Required: "
             "the proxy wants credentials",
@@ -236,7 +251,8 @@ def _code(exchange: Exchange) -> tuple[str, str]:
     facts=[EXCHANGE],
 )
 def api_auth(ctx: CheckContext) -> Result:
-    """The server accepts the key (no 401/403), the route exists (no 404), and it is healthy.
+    """The key is accepted (401/403 quote the server's code: revoked, invalid, wrong environment); 404
+    points at a path in base_url; 429 warns; 5xx fails with the request id.
 
     Why: a revoked, mistyped or wrong-environment key, or a base_url with a path, fails every call.
     Fix: the row quotes the server's error code and says what to change.
@@ -356,7 +372,7 @@ def _is_end_user(code: str) -> bool:
     facts=[EXCHANGE],
 )
 def api_end_user(ctx: CheckContext) -> Result:
-    """The server accepts the X-End-User-ID header (no 400 MISSING_END_USER_ID or other rejection).
+    """The server accepts `X-End-User-ID`.
 
     Why: API-key requests without a valid end user are refused.
     Fix: pass end_user_id= to the client (MEMORYSYNC_END_USER_ID here).
@@ -386,7 +402,7 @@ def api_end_user(ctx: CheckContext) -> Result:
     facts=[EXCHANGE],
 )
 def api_project(ctx: CheckContext) -> Result:
-    """With a project id, the server accepts it for this key (no 403 PROJECT_MISMATCH).
+    """The server accepts `X-Project-ID` (skip without one).
 
     Why: a key locked to other projects is refused for this one.
     Fix: use the project the key belongs to, or a key for this project.
@@ -418,7 +434,7 @@ def api_project(ctx: CheckContext) -> Result:
     facts=[EXCHANGE],
 )
 def timeout_latency(ctx: CheckContext) -> Result:
-    """The measured round trip against the configured timeout.
+    """The round trip fits the timeout (warn above half of it).
 
     Why: a call that needs longer than the timeout fails with "Request timed out"; one that uses
     most of it fails on the first slow day.

@@ -45,7 +45,8 @@ _HEADERS = (
     facts=[SDK_ROUNDTRIP, SDK_VIEW, EXCHANGE],
 )
 def sdk_roundtrip(ctx: CheckContext) -> Result:
-    """Build the real MemorySyncClient from the resolved settings and call export_all() (read-only).
+    """The real `MemorySyncClient(...).export_all()` works with the resolved settings; on failure it
+    names the check that found the root cause.
 
     Why: the install guide's own hello world; it is what "the client works here" means.
     Fix: when it fails, the row names the check that found the root cause.
@@ -53,8 +54,10 @@ def sdk_roundtrip(ctx: CheckContext) -> Result:
     outcome = ctx.sdk_roundtrip
     details = outcome.as_details()
     if outcome.ok:
+        memories = _plural(outcome.memories or 0, "memory", "memories")
         return passed(
-            f"export_all() returned user_id {outcome.user_id} in {outcome.elapsed_ms or 0:.0f} ms",
+            f"the real client works: export_all() returned {memories} in "
+            f"{outcome.elapsed_ms or 0:.0f} ms",
             **details,
         )
     if outcome.stage is Stage.IMPORT:
@@ -157,6 +160,10 @@ def _endless(ctx: CheckContext) -> Optional[str]:
             "broken proxy or server), or the export is very large (raise --deadline)"
         )
     return None
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
 
 
 def _first_failing(ctx: CheckContext, *check_ids: str) -> Optional[str]:

@@ -28,7 +28,7 @@ def _pip(ctx: CheckContext, extra: str = "") -> Fix:
 
 @register("python.version", title="Python version", tags=["offline", "python"], facts=[SDK_INSTALL])
 def python_version(ctx: CheckContext) -> Result:
-    """The interpreter satisfies the SDK's floor (Requires-Python >= 3.9).
+    """The interpreter satisfies the SDK's floor (3.9).
 
     Why: pip refuses to install the SDK on an older interpreter, or an old copy lingers.
     Fix: run the application on Python 3.9 or newer.
@@ -56,7 +56,9 @@ def python_version(ctx: CheckContext) -> Result:
     facts=[SDK_INSTALL],
 )
 def sdk_version(ctx: CheckContext) -> Result:
-    """`memorysync` is installed, really importable, not shadowed, and its version satisfies `require`.
+    """`memorysync` is installed, really importable from here (not shadowed by a local `memorysync.py`
+    or `memorysync/`), and its version satisfies `require`; otherwise prints the exact pip
+    line, for the interpreter that was inspected.
 
     Why: metadata alone can lie (a broken install), and a local memorysync.py or memorysync/ in the
     working directory shadows the real package for code started here.
@@ -137,7 +139,7 @@ def sdk_version(ctx: CheckContext) -> Result:
     facts=[SDK_INSTALL],
 )
 def sdk_dependencies(ctx: CheckContext) -> Result:
-    """The installed SDK's declared requirements (the httpx range) are satisfied.
+    """The SDK's declared requirements (the httpx range) are satisfied.
 
     Why: pip can leave an incompatible httpx behind when another package pins it.
     Fix: the pip line that installs the declared range.

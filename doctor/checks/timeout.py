@@ -19,7 +19,8 @@ MEANING = "the SDK applies it to each connect, read and write phase, not to the 
     options={"min": float, "max": float},
 )
 def timeout_sane(ctx: CheckContext) -> Result:
-    """The timeout is a positive, finite number of seconds within [min, max] from checks.yaml.
+    """A positive finite number; warns below `min` or above `max` (the SDK applies it per
+    connect/read/write phase, not in total).
 
     Why: 0 makes every call time out at once; a huge value lets a dead network hang a worker.
     Fix: set MEMORYSYNC_TIMEOUT to a number of seconds (the SDK default is 30).

@@ -21,7 +21,8 @@ from ..results import Fix, Result, fail, passed, skip, warn
     facts=[SDK_VIEW, TRUST_ALTERNATIVE],
 )
 def tls_trust_env(ctx: CheckContext) -> Result:
-    """The CA-bundle variables as httpx (the SDK) and requests read them.
+    """The CA bundle the SDK verifies with (`SSL_CERT_FILE`, else `SSL_CERT_DIR`, else certifi); fails
+    when it is missing or when only `REQUESTS_CA_BUNDLE` trusts the server.
 
     Why: httpx reads SSL_CERT_FILE / SSL_CERT_DIR and ignores REQUESTS_CA_BUNDLE, so a private CA
     configured for requests leaves the SDK failing with CERTIFICATE_VERIFY_FAILED, and a missing
@@ -84,7 +85,8 @@ def _quote(path: str) -> str:
 
 @register("proxy.env", title="Proxy the SDK uses", tags=["offline", "proxy"], facts=[SDK_VIEW])
 def proxy_env(ctx: CheckContext) -> Result:
-    """Which proxy the SDK (httpx) will use for base_url and why, and where requests differs.
+    """Which proxy the SDK (httpx) uses for base_url and why; fails when httpx cannot be set up (SOCKS
+    without `socksio`, `socks4://`), warns where requests and curl would route differently.
 
     Why: httpx reads NO_PROXY differently from requests and curl (no CIDR ranges, a leading dot
     matches only subdomains), needs socksio for SOCKS, and refuses socks4.

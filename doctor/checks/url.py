@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from urllib.parse import urlsplit
 
@@ -24,6 +25,20 @@ PRODUCTION = "https://api.memorysync.io"
 STAGING = "https://staging.api.memorysync.io"
 
 
+def _intended(ctx: CheckContext, url: str) -> str:
+    """The URL meant by a value that is not one: a bare host name gets https:// in front;
+    otherwise the base URL of the environment the key belongs to (production if unknown)."""
+    bare = url.strip()
+    if "://" not in bare:
+        with contextlib.suppress(ValueError):  # a bad port: not a host name after all
+            candidate = urlsplit("https://" + bare)
+            if candidate.hostname and "." in candidate.hostname and candidate.port != 0:
+                return f"https://{candidate.netloc}"
+    key = ctx.settings.api_key.value or ""
+    owner = next((e for e in ctx.config.environments.values() if key.startswith(e.key_prefix)), None)
+    return owner.base_url if owner else PRODUCTION
+
+
 def is_loopback(host: str) -> bool:
     if host.lower() in LOOPBACK_NAMES or host.lower().endswith(".localhost"):
         return True
@@ -35,8 +50,9 @@ def is_loopback(host: str) -> bool:
 
 @register("url.format", title="Base URL format", tags=["offline", "url"])
 def url_format(ctx: CheckContext) -> Result:
-    """base_url is an http(s) origin with no path, query, fragment or credentials, and uses https
-    unless the host is loopback.
+    """The base URL is an http(s) origin: no path (the SDK appends `/memory/export` to the whole string),
+    query, fragment or credentials; `https://` unless the host is loopback; not the MCP server,
+    docs or dashboard.
 
     Why: the SDK appends routes to the whole string (https://host/v1 calls /v1/memory/export),
     and http:// would send the key in cleartext.
@@ -74,16 +90,18 @@ def url_format(ctx: CheckContext) -> Result:
     if parts.scheme not in ("http", "https") or not host:
         return fail(
             f"base_url {url!r} from {source} is not an http(s) URL with a host",
-            assign(setting, PRODUCTION),
+            assign(setting, _intended(ctx, url)),
             code="not-http-url",
             location=at,
         )
     netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")  # [IPv6]
     origin = f"{parts.scheme}://{netloc}"
+    # What a fix suggests: never a cleartext URL to another machine, which would fail again.
+    safe = origin if parts.scheme == "https" or is_loopback(host) else f"https://{netloc}"
     if parts.username is not None or parts.password is not None:
         return fail(
             f"base_url from {source} carries user:password credentials",
-            assign(setting, origin, "the API authenticates with the key"),
+            assign(setting, safe, "the API authenticates with the key"),
             code="credentials",
             location=at,
         )
@@ -91,14 +109,14 @@ def url_format(ctx: CheckContext) -> Result:
         return fail(
             f"base_url has a path ({parts.path!r}): the SDK appends routes to the whole URL, so it "
             f"would call {url.rstrip('/')}/memory/export",
-            assign(setting, origin),
+            assign(setting, safe),
             code="path",
             location=at,
         )
     if parts.query or parts.fragment or url.rstrip("/").endswith(("?", "#")):
         return fail(
             f"base_url from {source} has a query or fragment",
-            assign(setting, origin),
+            assign(setting, safe),
             code="query",
             location=at,
         )

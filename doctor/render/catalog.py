@@ -37,3 +37,17 @@ def explanation(spec: CheckSpec, options: Mapping[str, Any]) -> str:
         )
         lines.append("options: " + ", ".join(shown))
     return "\n".join([*lines, "", spec.doc])
+
+
+def summary(spec: CheckSpec) -> str:
+    """The first paragraph of a check's documentation, on one line: what passing means."""
+    return " ".join(spec.doc.split("\n\n", 1)[0].split())
+
+
+def markdown_table(specs: Sequence[CheckSpec]) -> str:
+    """The README's table of checks, made from the registry (a test keeps the README in step)."""
+    lines = ["| id | tags | passes when |", "|---|---|---|"]
+    for spec in specs:
+        text = summary(spec).replace("|", "\\|")
+        lines.append(f"| `{spec.id}` | {', '.join(spec.tags)} | {text} |")
+    return "\n".join(lines)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import shlex
 import threading
+from pathlib import Path
 from typing import Callable, Iterable, List, Optional, Union
 
 from ..mask import mask_key
@@ -24,14 +26,28 @@ def run_foreground(
     allow_remote: bool,
     echo: Callable[[str], None],
     stop: Optional[threading.Event] = None,
+    tls_dir: Optional[Path] = None,
 ) -> int:
-    """Serve until KeyboardInterrupt (or ``stop`` is set) and return 0.
+    """Serve until KeyboardInterrupt (or ``stop`` is set) and return 0. With ``tls_dir``, serve
+    HTTPS with a throw-away CA whose certificate is written there.
 
     Raises ValueError for a refused or unusable address, bad faults or a bad environment.
     """
     stop = stop or threading.Event()
+    context, ca_file = None, None
+    if tls_dir is not None:
+        from .tls import self_signed
+
+        context, ca_file = self_signed(tls_dir, host)
     sandbox = Sandbox(
-        host, port, faults, accounts, environment, allow_remote=allow_remote, log=echo
+        host,
+        port,
+        faults,
+        accounts,
+        environment,
+        allow_remote=allow_remote,
+        log=echo,
+        ssl_context=context,
     )
     try:
         sandbox.start()
@@ -41,7 +57,7 @@ def run_foreground(
             "pick another --port (0 picks a free one)"
         ) from None
     try:
-        for line in banner(sandbox):
+        for line in banner(sandbox, ca_file):
             echo(line)
         _idle(stop)
         echo("Sandbox stopped.")
@@ -52,12 +68,16 @@ def run_foreground(
     return 0
 
 
+def _export(name: str, value: str) -> str:
+    return f"  export {name}={shlex.quote(value)}"
+
+
 def _idle(stop: threading.Event) -> None:
     while not stop.wait(0.2):  # short waits keep Ctrl+C prompt on every platform
         pass
 
 
-def banner(sandbox: Sandbox) -> List[str]:
+def banner(sandbox: Sandbox, ca_file: Optional[Path] = None) -> List[str]:
     """The URL, credentials that work against it, and the active faults."""
     environment = sandbox.environment
     prefix = KEY_PREFIXES[environment]
@@ -71,12 +91,20 @@ def banner(sandbox: Sandbox) -> List[str]:
     if usable is None:
         lines.append(f"No usable {prefix} key in the accounts given: every request is refused.")
     else:
-        lines += ["Point a client at it with:", f"  MEMORYSYNC_BASE_URL={sandbox.url}"]
-        lines.append(f"  MEMORYSYNC_API_KEY={_show(usable.key)}")
+        # Complete shell lines, ready to paste (then `memorysync-doctor check` works).
+        lines += ["Point a client at it with:", _export("MEMORYSYNC_BASE_URL", sandbox.url)]
+        if ca_file is not None:  # the SDK (httpx) trusts SSL_CERT_FILE, not REQUESTS_CA_BUNDLE
+            lines.append(_export("SSL_CERT_FILE", str(ca_file)))
+        if is_demo_key(usable.key):
+            lines.append(_export("MEMORYSYNC_API_KEY", usable.key))
+        else:  # a key from the user's file is never printed whole
+            lines.append(
+                f"  # export MEMORYSYNC_API_KEY=<your key {_show(usable.key)} from --accounts>"
+            )
         end_user = min(usable.end_users) if usable.end_users else DEMO_END_USER
-        lines.append(f"  MEMORYSYNC_END_USER_ID={end_user}")
+        lines.append(_export("MEMORYSYNC_END_USER_ID", end_user))
         if usable.projects:
-            lines.append(f"  MEMORYSYNC_PROJECT_ID={usable.projects[0]}")
+            lines.append(_export("MEMORYSYNC_PROJECT_ID", usable.projects[0]))
     others = [_describe(r, environment) for r in sandbox.accounts if r is not usable]
     if others:
         more = len(others) - _OTHER_KEYS_SHOWN

@@ -45,7 +45,10 @@ URLS = [
     pytest.param("https://api.memorysync.io:99999", FAIL, "cannot be parsed", None, id="port-out-of-range"),
     pytest.param("http://[::1", FAIL, "cannot be parsed", None, id="unclosed-ipv6"),
     pytest.param("api.memorysync.io", FAIL, "is not an http(s) URL with a host", SET_IT + PRODUCTION, id="no-scheme"),
-    pytest.param("ftp://api.memorysync.io", FAIL, "is not an http(s) URL with a host", SET_IT + PRODUCTION, id="ftp"),
+    # a staging key: the fix points at staging, the environment the key belongs to
+    pytest.param("ftp://api.memorysync.io", FAIL, "is not an http(s) URL with a host", SET_IT + STAGING, id="ftp"),
+    pytest.param("staging.api.memorysync.io", FAIL, "is not an http(s) URL", SET_IT + STAGING, id="no-scheme-staging"),
+    pytest.param("http://10.0.0.5:8080/v1/", FAIL, "has a path", SET_IT + "https://10.0.0.5:8080", id="cleartext-path"),
     pytest.param("https://", FAIL, "is not an http(s) URL with a host", None, id="no-host"),
     pytest.param(
         "https://bob:hunter2@api.memorysync.io", FAIL, "carries user:password credentials",

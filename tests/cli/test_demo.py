@@ -140,3 +140,15 @@ def test_sandbox_refuses_a_bad_fault_naming_it(spec: str) -> None:
     assert f"invalid fault '{spec}'" in result.stderr
     assert "Valid forms:" in result.stderr
     assert "listening" not in result.stdout
+
+
+def test_demo_takes_a_config_with_silences(tmp_path: Any) -> None:
+    config = tmp_path / "demo.yaml"
+    config.write_text(
+        "version: 1\nsilence:\n"
+        "  - {id: end_user.present, reason: showing silences, until: 2099-01-01}\n"
+        "  - {id: sdk.roundtrip, reason: showing silences, until: 2099-01-01}\n"
+    )
+    document = demo("--break", "missing-end-user", "--config", str(config))
+    assert document["exit_code"] == 0
+    assert document["summary"]["silenced"] == 2

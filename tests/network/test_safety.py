@@ -90,12 +90,12 @@ def test_a_flood_of_body_is_capped_not_buffered() -> None:
     with Flood(32 << 20) as flood:
         tracemalloc.start()
         try:
-            code, rows, elapsed = check(flood.address, "--timeout", "30", deadline="1")
+            code, rows, elapsed = check(flood.address, "--timeout", "30", deadline="2")
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
     assert code == 1
-    assert elapsed < 2.5
+    assert elapsed < 4.5  # the deadline, and a margin for a busy machine
     assert peak < 8 << 20, f"the doctor held {peak >> 20} MiB"
     # The start of the body is a JSON object, as a very large export's would be: only the SDK,
     # which reads it all, can tell, and it did not finish.

@@ -54,7 +54,7 @@ def _network(**overrides: Result) -> list[Finding]:
             "HTTP 200 from 203.0.113.7:443 in 84 ms", http_ms=84.04, phases_ms={"dns": 1.234}
         ),
         "api.auth": passed("key accepted (200)"),
-        "sdk.roundtrip": passed("export_all() returned an export for end user user_123 in 120 ms"),
+        "sdk.roundtrip": passed("the real client works: export_all() returned 3 memories in 120 ms"),
     }
     results.update(overrides)
     return [_finding(i, r, ("network",)) for i, r in results.items()]

@@ -36,7 +36,8 @@ def test_serves_until_stopped() -> None:
         try:
             if not ready.wait(10):
                 return  # run_foreground never got going; its own error fails the test
-            env = dict(line.strip().split("=", 1) for line in lines if "MEMORYSYNC_" in line)
+            exports = [line.strip() for line in lines if line.strip().startswith("export MEMORYSYNC_")]
+            env = dict(line[len("export ") :].split("=", 1) for line in exports)
             seen["env"] = env
             client = memorysync.MemorySyncClient(
                 api_key=env["MEMORYSYNC_API_KEY"],
@@ -76,3 +77,64 @@ def test_ctrl_c_stops_it() -> None:
 
     assert run_foreground("127.0.0.1", 0, [], None, "test", False, echo) == 0
     assert lines[-1] == "Sandbox stopped."
+
+
+@pytest.mark.slow
+def test_the_banner_lines_paste_into_a_shell_and_check_then_finds_the_settings() -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from doctor.sandbox import Sandbox
+    from doctor.sandbox.foreground import banner
+
+    with Sandbox() as sandbox:
+        pasted = "\n".join(line for line in banner(sandbox) if line.strip().startswith("export "))
+        root = Path(__file__).resolve().parents[2]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MEMORYSYNC_")}
+        env["PYTHONPATH"] = str(root)
+        script = f'{pasted}\n"{sys.executable}" -m doctor check --offline --format json --only key.present,url.format'
+        result = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    rows = {c["id"]: c["status"] for c in json.loads(result.stdout)["checks"]}
+    assert rows == {"key.present": "pass", "url.format": "pass"}, result.stdout
+
+
+@pytest.mark.slow
+def test_tls_serves_https_and_its_printed_lines_make_the_sdk_trust_it(tmp_path: Any) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("trustme")
+    lines: List[str] = []
+    ready, stop = threading.Event(), threading.Event()
+
+    def echo(line: str) -> None:
+        lines.append(line)
+        if line == "Press Ctrl+C to stop.":
+            ready.set()
+
+    server = threading.Thread(
+        target=run_foreground,
+        args=("127.0.0.1", 0, [], None, "test", False, echo, stop, tmp_path),
+        daemon=True,
+    )
+    server.start()
+    try:
+        assert ready.wait(10), lines
+        pasted = "\n".join(line for line in lines if line.strip().startswith("export "))
+        assert "export SSL_CERT_FILE=" in pasted and "https://127.0.0.1:" in pasted
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MEMORYSYNC_", "SSL_CERT"))}
+        env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+        script = f'{pasted}\n"{sys.executable}" -m doctor check --format json --only url.reachable,sdk.roundtrip'
+        result = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    finally:
+        stop.set()
+        server.join(10)
+    rows = {c["id"]: c for c in json.loads(result.stdout)["checks"]}
+    assert rows["url.reachable"]["status"] == "pass", rows["url.reachable"]
+    assert rows["sdk.roundtrip"]["status"] == "pass", rows["sdk.roundtrip"]
