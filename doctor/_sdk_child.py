@@ -26,6 +26,7 @@ import importlib.resources  # noqa: E402  (see main(): imported before any threa
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import queue  # noqa: E402
 import re  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
@@ -37,6 +38,10 @@ except ImportError:  # not on Windows
 
 MEMORY_LIMIT = 1 << 30
 MAX_MESSAGE = 2000
+# Round trips run on threads with small stacks, a few at a time: the address-space limit above
+# must hold however many setups one child serves.
+THREAD_STACK = 512 << 10
+CONCURRENT_CALLS = 32
 _write_lock = threading.Lock()
 
 
@@ -203,6 +208,7 @@ def serve(line, proto_out):  # type: ignore[no-untyped-def]
 
 def main():  # type: ignore[no-untyped-def]
     proto_in, proto_out = private_streams()
+    threading.stack_size(THREAD_STACK)
     if resource is not None:
         try:  # noqa: SIM105  (contextlib is not imported in the child)
             resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
@@ -214,37 +220,25 @@ def main():  # type: ignore[no-untyped-def]
         import memorysync  # noqa: F401  (install_facts reports a failure; this only warms it)
     except BaseException:
         pass
-    lines = []
-    arrived = threading.Condition()
+    requests = queue.Queue()  # type: queue.Queue
 
     def read():  # type: ignore[no-untyped-def]
         for line in proto_in:
             if not line.strip():
                 break
-            with arrived:
-                lines.append(line)
-                arrived.notify()
+            requests.put(line)
         os._exit(0)  # end of input: the parent is done with us, or gone
 
+    def work():  # type: ignore[no-untyped-def]
+        while True:
+            serve(requests.get(), proto_out)
+
     # Requests are read (and round trips started) while the install facts are gathered: the
-    # round trip is mostly waiting on the network.
+    # round trip is mostly waiting on the network. A few workers serve every setup.
     threading.Thread(target=read, daemon=True).start()
-    handled = 0
-
-    def start_waiting():  # type: ignore[no-untyped-def]
-        nonlocal handled
-        with arrived:
-            waiting, handled = lines[handled:], len(lines)
-        for line in waiting:
-            threading.Thread(target=serve, args=(line, proto_out), daemon=True).start()
-
-    start_waiting()
+    for _ in range(CONCURRENT_CALLS):
+        threading.Thread(target=work, daemon=True).start()
     emit(proto_out, {"install": install_facts()})
-    while True:
-        with arrived:
-            while handled == len(lines):
-                arrived.wait()
-        start_waiting()
-
+    threading.Event().wait()  # the reader ends the process
 
 main()

@@ -22,6 +22,7 @@ from .session import Entry, Session, plan
 from .settings import DEFAULT_TIMEOUT, resolve
 
 if TYPE_CHECKING:
+    from .profiles import Profile
     from .sdkproc import SdkProcess
 
 
@@ -39,6 +40,7 @@ class RunOptions:
     jobs: int = 8
     environment: Optional[str] = None  # what this deployment is meant to be (--environment)
     retries: int = 0  # retries of a request the service failed (5xx, reset), within the deadline
+    python: Optional[str] = None  # the application's interpreter (--python); None: this one
 
 
 def default_deadline(timeout: Optional[float]) -> float:
@@ -139,14 +141,16 @@ def run(
     )
     secrets(settings.secrets)
     chosen, excluded = select(specs, options, config)
-    if options.environment is not None and options.environment not in config.environments:
-        raise UsageError(
-            f"unknown environment {options.environment!r} (--environment); {config.source} "
-            f"defines: {', '.join(config.environments)}"
-        )
+    _known_environment(options.environment, config, "--environment")
     deadline = options.deadline or default_deadline(settings.timeout_seconds)
     entry = Entry(
-        settings, config, environ, str(cwd), sdk=sdk, expected_environment=options.environment
+        settings,
+        config,
+        environ,
+        str(cwd),
+        python=options.python,
+        sdk=sdk,
+        expected_environment=options.environment,
     )
     environment = config.environment_for(settings.base_url.value)
     head = Report(
@@ -172,6 +176,84 @@ def run(
     (findings,) = session.run()
     rows = head.findings + _with_excluded(findings, specs, excluded)
     return replace(head, findings=policy.apply(rows, config), interrupted=session.interrupted)
+
+
+def run_profiles(
+    options: RunOptions,
+    profiles: Sequence[Profile],
+    *,
+    environ: Mapping[str, str],
+    cwd: Path,
+    sdk: Optional[SdkProcess] = None,
+    config: Optional[Config] = None,
+    secrets: Callable[[Iterable[str]], None] = lambda found: None,
+) -> list[Report]:
+    """Every profile checked in one session: one pool of workers, one deadline, one SDK child
+    per interpreter. ``sdk`` (started early, for this interpreter) serves the profiles without
+    their own ``python``."""
+    config = config or load_config(options.config, cwd)
+    specs, failures, warnings = load_checks(config)
+    chosen, excluded = select(specs, options, config)
+    _known_environment(options.environment, config, "--environment")
+    entries = []
+    for profile in profiles:
+        _known_environment(profile.environment, config, f"environment of profile {profile.name!r}")
+        settings = resolve(
+            flags={},
+            environ={},  # the doctor's own MEMORYSYNC_* variables are not the tenant's
+            env_files=(profile.env_file,) if profile.env_file else (),
+            config=config,
+            given=profile.values,
+        )
+        secrets(settings.secrets)
+        python = profile.python or options.python
+        entries.append(
+            Entry(
+                settings,
+                config,
+                environ,
+                str(cwd),
+                profile=profile.name,
+                python=python,
+                sdk=sdk if python is None else None,
+                expected_environment=profile.environment or options.environment,
+            )
+        )
+    longest = max((e.settings.timeout_seconds or DEFAULT_TIMEOUT for e in entries), default=None)
+    session = Session(
+        entries,
+        plan(specs, chosen),
+        deadline=time.monotonic() + (options.deadline or default_deadline(longest)),
+        offline=options.offline,
+        jobs=options.jobs,
+        retries=options.retries,
+    )
+    found = session.run()
+    notes = config.warnings + warnings + policy.unknown_ids(config, (s.id for s in specs))
+    reports = []
+    for entry, findings in zip(entries, found):
+        environment = config.environment_for(entry.settings.base_url.value)
+        rows = tuple(_failure_rows(failures)) + _with_excluded(findings, specs, excluded)
+        reports.append(
+            Report(
+                policy.apply(rows, config),
+                entry.settings,
+                environment.name if environment else None,
+                warnings=notes,
+                fail_on=options.fail_on,
+                profile=entry.profile,
+                interrupted=session.interrupted,
+            )
+        )
+    return reports
+
+
+def _known_environment(name: Optional[str], config: Config, where: str) -> None:
+    if name is not None and name not in config.environments:
+        raise UsageError(
+            f"unknown environment {name!r} ({where}); {config.source} defines: "
+            f"{', '.join(config.environments)}"
+        )
 
 
 class Progress(Protocol):

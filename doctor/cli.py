@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -13,9 +12,9 @@ from ._version import __version__
 from .boundary import DoctorGroup
 from .demo import BREAKS
 from .errors import DoctorError
-from .output import Output, color_wanted
+from .output import Output
 from .render import FORMATS
-from .settings import ENV_VARS
+from .settings import ENV_VARS, FLAGS
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -158,7 +157,19 @@ def cli() -> None:
 @click.option(
     "--config",
     type=click.Path(path_type=Path),
-    help="checks.yaml to use [default: ./checks.yaml if present, else the packaged one].",
+    help="checks.yaml or pyproject.toml to use [default: ./pyproject.toml's "
+    "[tool.memorysync-doctor], else ./checks.yaml if it is ours, else the packaged one].",
+)
+@click.option(
+    "--python",
+    metavar="PATH",
+    help="Inspect this interpreter's SDK (the application's virtualenv) instead of the doctor's own.",
+)
+@click.option(
+    "--profiles",
+    "profiles_path",
+    type=click.Path(path_type=Path),
+    help="Check many setups at once: a YAML list of named profiles, or a directory of env files.",
 )
 @run_options
 def check(
@@ -169,6 +180,8 @@ def check(
     timeout: Optional[str],
     env_files: tuple[Path, ...],
     config: Optional[Path],
+    python: Optional[str],
+    profiles_path: Optional[Path],
     **opts: Any,
 ) -> int:
     """Run the checks against the settings found here and print a report.
@@ -179,8 +192,6 @@ def check(
     """
     from . import sdkproc
 
-    # Started first (or already, by doctor.launch) so the child's start-up overlaps ours.
-    sdk = sdkproc.take_early() or sdkproc.SdkProcess(environ=os.environ, cwd=os.getcwd())
     flags = {
         "api_key": api_key,
         "base_url": base_url,
@@ -188,104 +199,95 @@ def check(
         "project_id": project_id,
         "timeout": timeout,
     }
+    profiles = None
+    if profiles_path is not None:
+        given = [FLAGS[name] for name, value in flags.items() if value is not None]
+        given += ["--env-file"] if env_files else []
+        if given:
+            raise click.UsageError(
+                f"{', '.join(given)} cannot be used with --profiles: each profile holds its own settings"
+            )
+        from .profiles import load_profiles
+
+        profiles = load_profiles(profiles_path)
+    if python is not None:
+        python = _interpreter(python)
+    # Started first (or already, by doctor.launch) so the child's start-up overlaps ours.
+    sdk = sdkproc.take_early() or sdkproc.SdkProcess(
+        python=python, environ=os.environ, cwd=os.getcwd()
+    )
+    out: Output = click.get_current_context().obj
+    options = _run_options(flags, env_files, config, {**opts, "python": python})
     try:
-        return _run_and_print(flags, env_files, config, sdk=sdk, **opts)
+        return _run_and_print(
+            out, options, profiles=profiles, environ=dict(os.environ), sdk=sdk, **_shown(opts)
+        )
     finally:
         sdk.close()
 
 
+def _shown(opts: dict[str, Any]) -> dict[str, Any]:
+    return {k: opts[k] for k in ("fmt", "output", "reports", "verbose", "no_color")}
+
+
+def _interpreter(path: str) -> str:
+    """--python: an existing, executable interpreter (a bare name is looked up on PATH)."""
+    import shutil
+
+    found = shutil.which(path)
+    if found is None:
+        raise click.BadParameter(
+            f"{path!r} is not an executable interpreter", param_hint="--python"
+        )
+    return found
+
+
 def _run_and_print(
-    flags: dict[str, Optional[str]],
-    env_files: tuple[Path, ...],
-    config: Optional[Path],
+    out: Output,
+    options: Any,
     *,
     fmt: str,
     output: Optional[Path],
     reports: tuple[tuple[str, Path], ...],
-    only: tuple[str, ...],
-    skip: tuple[str, ...],
-    tags: tuple[str, ...],
-    offline: bool,
-    fail_on: str,
-    strict: bool,
-    environment: Optional[str],
-    retries: int,
-    deadline: Optional[float],
     verbose: bool,
     no_color: bool,
-    sdk: Any = None,
-    environ: Optional[dict[str, str]] = None,
-    loaded_config: Any = None,
+    profiles: Any = None,
+    **run: Any,
 ) -> int:
+    """Split the parsed options into what runs and how it is shown, then run and print."""
+    from . import present
+
+    shown = present.Shown(fmt, output, reports, verbose, no_color)
+    if profiles is not None:
+        return present.profiles_and_print(out, options, profiles, shown, **run)
+    return present.run_and_print(out, options, shown, **run)
+
+
+def _run_options(
+    flags: dict[str, Optional[str]],
+    env_files: tuple[Path, ...],
+    config: Optional[Path],
+    opts: dict[str, Any],
+) -> Any:
+    """app.RunOptions from the shared options; what is left in ``opts`` is how to show it."""
     from . import app
-    from .render import RenderOptions, preload, renderer
     from .results import Status
 
-    for name in {fmt, *(f for f, _ in reports)}:
-        preload(name)
-
-    out: Output = click.get_current_context().obj
-    environ = dict(os.environ) if environ is None else environ
-    options = app.RunOptions(
+    fail_on = opts.pop("fail_on")
+    return app.RunOptions(
         flags=flags,
         env_files=env_files,
         config=config,
-        only=only,
-        skip=skip,
-        tags=tags,
-        offline=offline,
-        fail_on=Status.WARN if strict else Status(fail_on),
-        deadline=deadline,
-        environment=environment,
-        retries=retries,
+        only=opts.pop("only"),
+        skip=opts.pop("skip"),
+        tags=opts.pop("tags"),
+        offline=opts.pop("offline"),
+        fail_on=Status.WARN if opts.pop("strict") else Status(fail_on),
+        deadline=opts.pop("deadline"),
+        environment=opts.pop("environment"),
+        retries=opts.pop("retries"),
+        python=opts.pop("python", None),
     )
-    color = output is None and color_wanted(not no_color, environ)
-    width = _width() if output is None else 100
-    cwd = str(Path.cwd())
-    shown = RenderOptions(color=color, verbose=verbose, width=width, cwd=cwd, mask=out.mask)
-    live = None
-    if fmt == "table" and output is None and sys.stdout.isatty():
-        from .live import Live
-
-        live = Live(out, shown, status_line=sys.stderr.isatty())
-    try:
-        report = app.run(
-            options,
-            environ=environ,
-            cwd=Path.cwd(),
-            sdk=sdk,
-            config=loaded_config,
-            secrets=out.add_secrets,
-            progress=live,
-        )
-    finally:
-        if live is not None:
-            live.close()
-    if live is not None:  # the rows are on screen already: the problems and the verdict
-        from .render.table import tail
-
-        out.out("\n".join(tail(report, shown)))
-    elif output is None:
-        out.out(renderer(fmt)(report, shown))
-    else:
-        out.to_file(output, renderer(fmt)(report, shown))
-    for name, path in reports:  # files: no colour, no terminal width
-        out.to_file(
-            path, renderer(name)(report, RenderOptions(verbose=verbose, cwd=cwd, mask=out.mask))
-        )
-    return report.exit_code
-
-
-def _width() -> int:
-    """The terminal's width, else COLUMNS, else 100 (a log file or a pipe)."""
-    import shutil
-
-    if sys.stdout.isatty():
-        return max(40, shutil.get_terminal_size((100, 24)).columns)
-    try:
-        return max(40, int(os.environ.get("COLUMNS", "")))
-    except ValueError:
-        return 100
 
 
 @cli.command()
@@ -333,8 +335,10 @@ def demo(
 
             base = load_config(config_path) if config_path is not None else None
             config = demo_config(sandbox.url, break_name, base)
+            out: Output = click.get_current_context().obj
+            options = _run_options({}, (), None, dict(opts))
             return _run_and_print(
-                {}, (), None, sdk=sdk, environ=environ, loaded_config=config, **opts
+                out, options, environ=environ, sdk=sdk, config=config, **_shown(opts)
             )
     finally:
         sdk.close()

@@ -11,12 +11,25 @@ import os
 import sys
 
 
+def _python(args: list[str]) -> str | None:
+    """The --python interpreter, read before click runs (click checks it again)."""
+    import shutil
+
+    for index, arg in enumerate(args):
+        value = arg.split("=", 1)[1] if arg.startswith("--python=") else None
+        if arg == "--python" and index + 1 < len(args):
+            value = args[index + 1]
+        if value:
+            return shutil.which(value)
+    return None
+
+
 def main() -> None:
     args = sys.argv[1:]
     if args[:1] == ["check"] and not {"-h", "--help"} & set(args):
         from . import sdkproc
 
-        sdkproc.start_early(environ=os.environ, cwd=os.getcwd())
+        sdkproc.start_early(environ=os.environ, cwd=os.getcwd(), python=_python(args))
     from .cli import main as cli_main
 
     code = 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 from .errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_OUTAGE
 from .results import Finding, Status, count
@@ -45,6 +45,22 @@ class Report:
 
     def finding(self, check_id: str) -> Finding:
         return next(f for f in self.findings if f.id == check_id)
+
+
+def overall_exit_code(reports: Sequence[Report]) -> int:
+    """Many profiles' verdict: a misconfiguration anywhere (1) over an outage (4) over success."""
+    codes = {report.exit_code for report in reports}
+    for code in (EXIT_INTERRUPTED, EXIT_FINDINGS, EXIT_OUTAGE):
+        if code in codes:
+            return code
+    return EXIT_OK
+
+
+def worst(report: Report) -> Status:
+    """The most severe status among the findings that count (silenced ones aside)."""
+    counted = [f.status for f in report.findings if not f.silenced]
+    order = (Status.ERROR, Status.FAIL, Status.WARN, Status.PASS, Status.SKIP)
+    return next((status for status in order if status in counted), Status.SKIP)
 
 
 def settings_view(settings: Settings) -> dict[str, dict[str, object]]:

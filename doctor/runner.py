@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Protocol, Sequence, Union
 
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 # so the checks reading them can still say what happened ("the server is hanging") instead of
 # all being cut off by the runner at the deadline with "did not finish".
 REPORT_MARGIN = 0.25
+# Facts mostly wait on the network or the SDK child: many may wait at once (profiles).
+FACT_JOBS = 64
 _GATE_PASSES = (Status.PASS, Status.WARN)
 _VERB = {Status.FAIL: "failed", Status.ERROR: "errored", Status.SKIP: "was skipped"}
 
@@ -93,20 +96,43 @@ class Scheduler:
         self.specs = {spec.id: spec for spec in plan.checks}
         self.profiles = [_Profile(entry, _bind(sdk, entry)) for entry in entries]
         self._cond = threading.Condition()
-        self._running = 0
+        self._running = {"check": 0, "fact": 0}
+        self._limits = {"check": self.jobs, "fact": max(self.jobs, FACT_JOBS)}
         self._started: dict[_Task, float] = {}
         facts = with_needs(fact for spec in plan.checks for fact in spec.facts)
-        settings_only = [s for s in plan.checks if not s.facts]
-        readers = [s for s in plan.checks if s.facts]
-        self._pending: list[_Task] = []
+        # Each task waits for a count of unfinished dependencies; when a task finishes, its
+        # dependents are told, and those left with none are started (or resolved at once).
+        self._unfinished: set[_Task] = set()
+        self._blocking: dict[_Task, int] = {}
+        self._dependents: dict[tuple[int, Any], list[_Task]] = {}
+        self._ready: dict[str, deque[_Task]] = {"check": deque(), "fact": deque()}
+        self._closed = False  # set at the end of run(): late outcomes are dropped
         for index, profile in enumerate(self.profiles):
             for fact in facts:
                 slot = profile.slots[fact] = _Slot()
                 if fact in profile.entry.facts:  # given: tests, replays
                     slot.done, slot.value = True, profile.entry.facts[fact]
-            self._pending += [_Task(index, spec) for spec in settings_only]
-            self._pending += [_Task(index, fact) for fact in facts if not profile.slots[fact].done]
-            self._pending += [_Task(index, spec) for spec in readers]
+            tasks = [_Task(index, spec) for spec in plan.checks if not spec.facts]
+            tasks += [_Task(index, fact) for fact in facts if not profile.slots[fact].done]
+            tasks += [_Task(index, spec) for spec in plan.checks if spec.facts]
+            for task in tasks:
+                self._unfinished.add(task)
+                deps = self._dependencies(profile, task)
+                self._blocking[task] = len(deps)
+                for dep in deps:
+                    self._dependents.setdefault((index, dep), []).append(task)
+        self._initial = [t for t in self._blocking if self._blocking[t] == 0]
+
+    def _dependencies(self, profile: _Profile, task: _Task) -> list[Any]:
+        """What must finish before the task may start: checks (by id) and facts not given."""
+        item = task.item
+        if isinstance(item, Fact):
+            deps: list[Any] = [g for g in item.gates if g in self.specs]
+            needs = item.needs
+        else:
+            deps = [r for r in item.reads if r in self.specs]
+            needs = item.facts
+        return deps + [fact for fact in needs if not profile.slots[fact].done]
 
     # --- the loop -----------------------------------------------------------------------------
 
@@ -115,82 +141,69 @@ class Scheduler:
         so far, with ``interrupted`` set."""
         with self._cond:
             try:
-                while self._pending or self._running:
-                    self._start_what_is_ready()
-                    if not self._pending and not self._running:
+                self._settle(self._initial)
+                while self._unfinished:
+                    self._start_ready()
+                    if not self._unfinished:
                         break
                     remaining = self.deadline - time.monotonic()
-                    if remaining <= 0 or (self._running == 0 and not self._ready_any()):
+                    idle = not any(self._running.values()) and not any(self._ready.values())
+                    if remaining <= 0 or idle:
                         break
                     self._cond.wait(remaining)
             except KeyboardInterrupt:
                 self.interrupted = True
+            self._closed = True
             self._cut_at_deadline()
             return [self._findings(profile) for profile in self.profiles]
 
-    def _ready_any(self) -> bool:
-        return any(self._readiness(task)[0] != "wait" for task in self._pending)
+    def _settle(self, tasks: list[_Task]) -> None:
+        """Tasks whose dependencies have all finished: resolve them now or queue them to start."""
+        todo = list(tasks)
+        while todo:
+            task = todo.pop()
+            state, outcome = self._readiness(task)
+            if state == "resolved":
+                todo += self._record(task, outcome, 0.0)
+            else:
+                self._ready["fact" if isinstance(task.item, Fact) else "check"].append(task)
 
-    def _start_what_is_ready(self) -> None:
-        progressed = True
-        while progressed:
-            progressed = False
-            for task in list(self._pending):
-                state, outcome = self._readiness(task)
-                if state == "wait":
-                    continue
-                if state == "resolved":
-                    self._pending.remove(task)
-                    self._record(task, outcome, 0.0)
-                    progressed = True
-                elif self._running < self.jobs:
-                    self._pending.remove(task)
-                    self._running += 1
-                    self._started[task] = time.monotonic()
-                    name = (
-                        f"fact:{task.item.name}"
-                        if isinstance(task.item, Fact)
-                        else f"check:{task.item.id}"
-                    )
-                    threading.Thread(
-                        target=self._work, args=(task,), daemon=True, name=name
-                    ).start()
-                    if isinstance(task.item, Fact):
-                        self._tell_waiting()
+    def _start_ready(self) -> None:
+        """One more worker per queued task, up to the kind's limit; workers take tasks until
+        their queue is empty (a thread costs more than most checks)."""
+        for kind in ("check", "fact"):  # settings-only checks were queued first
+            waiting = len(self._ready[kind])
+            while waiting and self._running[kind] < self._limits[kind]:
+                self._running[kind] += 1
+                waiting -= 1
+                threading.Thread(
+                    target=self._worker, args=(kind,), daemon=True, name=f"doctor-{kind}"
+                ).start()
 
     def _readiness(self, task: _Task) -> tuple[str, Any]:
-        """("wait", None), ("resolved", outcome without running) or ("start", None)."""
+        """Once its dependencies finished: ("resolved", outcome without running) or ("start", None)."""
         profile = self.profiles[task.profile]
         if isinstance(task.item, Fact):
             return self._fact_readiness(profile, task.item)
         spec = task.item
         if spec.network and self.offline:
             return "resolved", skip_result("--offline: no network check runs", code="offline")
-        for dep in spec.reads:
-            if dep in self.specs and dep not in profile.results:
-                return "wait", None
         for dep in spec.requires:
             status = profile.results[dep].status if dep in profile.results else Status.SKIP
             if status in (Status.FAIL, Status.ERROR):
                 summary = f"needs {dep}, which {_VERB[status]}"
                 return "resolved", skip_result(summary, code="requirement-failed")
-        if any(not profile.slots[fact].done for fact in spec.facts):
-            return "wait", None
         return "start", None
 
     def _fact_readiness(self, profile: _Profile, fact: Fact[Any]) -> tuple[str, Any]:
         if fact.network and self.offline:
             return "resolved", FactUnavailable(fact, "--offline")
         for gate in fact.gates:
-            if gate not in profile.results:
-                return "wait", None
             status = profile.results[gate].status
             if status not in _GATE_PASSES:
                 return "resolved", FactUnavailable(fact, f"{gate} {_VERB[status]}")
         for need in fact.needs:
             slot = profile.slots[need]
-            if not slot.done:
-                return "wait", None
             if slot.problem is not None:
                 reason = getattr(slot.problem, "reason", None) or f"{need.title} failed"
                 return "resolved", FactUnavailable(fact, reason)
@@ -198,17 +211,28 @@ class Scheduler:
 
     # --- running one task ---------------------------------------------------------------------
 
-    def _work(self, task: _Task) -> None:
-        started = time.perf_counter()
-        if isinstance(task.item, Fact):
-            outcome: Any = self._compute(self.profiles[task.profile], task.item)
-        else:
-            outcome = self._execute(self.profiles[task.profile], task.item)
-        duration = (time.perf_counter() - started) * 1000
-        with self._cond:
-            self._running -= 1
-            self._record(task, outcome, duration)
-            self._cond.notify_all()
+    def _worker(self, kind: str) -> None:
+        while True:
+            with self._cond:
+                if not self._ready[kind] or self._closed:
+                    self._running[kind] -= 1
+                    self._cond.notify_all()
+                    return
+                task = self._ready[kind].popleft()
+                self._started[task] = time.monotonic()
+                if kind == "fact":
+                    self._tell_waiting()
+            started = time.perf_counter()
+            if isinstance(task.item, Fact):
+                outcome: Any = self._compute(self.profiles[task.profile], task.item)
+            else:
+                outcome = self._execute(self.profiles[task.profile], task.item)
+            duration = (time.perf_counter() - started) * 1000
+            with self._cond:
+                if self._closed:  # the run ended (deadline, Ctrl+C): too late to count
+                    return
+                self._settle(self._record(task, outcome, duration))
+                self._cond.notify_all()
 
     def _compute(self, profile: _Profile, fact: Fact[Any]) -> Any:
         remaining = max(0.0, self.deadline - time.monotonic())
@@ -290,8 +314,10 @@ class Scheduler:
             _fact=fact,
         )
 
-    def _record(self, task: _Task, outcome: Any, duration: float) -> None:
+    def _record(self, task: _Task, outcome: Any, duration: float) -> list[_Task]:
+        """Keep the outcome; return the dependents it leaves with nothing left to wait for."""
         profile = self.profiles[task.profile]
+        self._unfinished.discard(task)
         if isinstance(task.item, Fact):
             slot = profile.slots[task.item]
             slot.done = True
@@ -305,6 +331,13 @@ class Scheduler:
             if self.observer is not None and task.item.id in self.plan.shown:
                 self.observer.finding(task.profile, self._finding(profile, task.item))
         self._tell_waiting()
+        key = task.item if isinstance(task.item, Fact) else task.item.id
+        freed = []
+        for dependent in self._dependents.get((task.profile, key), ()):
+            self._blocking[dependent] -= 1
+            if self._blocking[dependent] == 0:
+                freed.append(dependent)
+        return freed
 
     def _tell_waiting(self) -> None:
         """What the run still waits for (the network facts under way), for a live status line."""
@@ -339,7 +372,7 @@ class Scheduler:
                     )
                 )
                 profile.durations[task.item.id] = round((now - started) * 1000, 2)
-        for task in self._pending:
+        for task in self._unfinished - set(self._started):
             if isinstance(task.item, CheckSpec):
                 profile = self.profiles[task.profile]
                 waiting = [f.title for f in task.item.facts if not profile.slots[f].done]

@@ -28,10 +28,10 @@ _CHILD_GRACE_S = 1.0
 _early: Optional[SdkProcess] = None
 
 
-def start_early(*, environ: Mapping[str, str], cwd: str) -> None:
+def start_early(*, environ: Mapping[str, str], cwd: str, python: Optional[str] = None) -> None:
     """Start the child for the coming `check` run (see doctor.launch)."""
     global _early
-    _early = SdkProcess(environ=environ, cwd=cwd)
+    _early = SdkProcess(python=python, environ=environ, cwd=cwd)
 
 
 def take_early() -> Optional[SdkProcess]:
@@ -39,6 +39,16 @@ def take_early() -> Optional[SdkProcess]:
     global _early
     early, _early = _early, None
     return early
+
+
+def _child_env(environ: Optional[Mapping[str, str]]) -> dict[str, str]:
+    """The environment the application would have, plus a cap on glibc's malloc arenas: many
+    round trips run on threads in the child, and its address space is capped."""
+    import os
+
+    env = dict(os.environ if environ is None else environ)
+    env.setdefault("MALLOC_ARENA_MAX", "2")
+    return env
 
 
 class SdkProcess:
@@ -56,6 +66,7 @@ class SdkProcess:
         self._answers: dict[int, Any] = {}
         self._ids = itertools.count(1)
         self._changed = threading.Condition()
+        self._write = threading.Lock()
         self._ended = False  # the child's output ended: no more answers will come
         self._busy = 0  # round trips under way: close() kills instead of letting it finish
         self.start_error: Optional[str] = None
@@ -65,7 +76,7 @@ class SdkProcess:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
-                env=dict(environ) if environ is not None else None,
+                env=_child_env(environ),
                 cwd=cwd,
                 text=True,
                 encoding="utf-8",
@@ -162,8 +173,9 @@ class SdkProcess:
             self._busy += 1
         try:
             assert self._proc.stdin is not None
-            self._proc.stdin.write(json.dumps(line) + "\n")
-            self._proc.stdin.flush()
+            with self._write:  # one whole line at a time: round trips start from many threads
+                self._proc.stdin.write(json.dumps(line) + "\n")
+                self._proc.stdin.flush()
         except (OSError, ValueError):
             pass  # the child is gone: install() below says why
         try:

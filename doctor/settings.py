@@ -110,9 +110,11 @@ def resolve(
     environ: Mapping[str, str],
     env_files: Sequence[Path] = (),
     config: Optional[Config] = None,
+    given: Mapping[str, Found] = {},
 ) -> Settings:
+    """``given``: values with their own provenance, above everything (a profile's settings)."""
     names = variable_names(config)
-    layers: list[dict[str, Found]] = []  # highest precedence first
+    layers: list[dict[str, Found]] = [dict(given)]  # highest precedence first
     layers.append({n: Found(v, f"flag:{FLAGS[n]}") for n, v in flags.items() if v is not None})
     layers.append(
         {n: Found(environ[var], f"env:{var}") for n, var in names.items() if var in environ}

@@ -24,6 +24,9 @@ def assign(setting: Setting, value: str, note: Optional[str] = None) -> Fix:
         return Fix(note=_join(f"edit {place} to read {line}", note))
     if kind == "config" and setting.file:
         return Fix(note=_join(f"in {setting.file}, set settings: {setting.name}: {value}", note))
+    if kind == "profile" and setting.file:
+        place = f"{setting.file} line {setting.line}" if setting.line else setting.file
+        return Fix(note=_join(f"in the profile at {place}, set {setting.name}: {value}", note))
     return Fix(command=f"export {line}", note=note)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
+from typing import Any, Sequence
 
 from .._version import __version__
 from ..report import Report, settings_view
@@ -20,7 +20,7 @@ from . import RenderOptions
 SCHEMA_VERSION = 2
 
 
-def document(report: Report) -> dict[str, Any]:
+def document_of(report: Report) -> dict[str, Any]:
     today = date.today()
     return {
         "schema_version": SCHEMA_VERSION,
@@ -54,4 +54,29 @@ def document(report: Report) -> dict[str, Any]:
 def render(report: Report, options: RenderOptions) -> str:
     # ensure_ascii=False keeps every secret byte-identical in the text, so the masker sees it.
     # allow_nan=False: details are plain (finite) by construction; a slip fails loudly here.
-    return json.dumps(document(report), indent=2, ensure_ascii=False, allow_nan=False, default=str)
+    return json.dumps(
+        document_of(report), indent=2, ensure_ascii=False, allow_nan=False, default=str
+    )
+
+
+def render_many(reports: Sequence[Report], options: RenderOptions) -> str:
+    """``--profiles``: one document holding each profile's report and a summary row each."""
+    from ..report import overall_exit_code, worst
+
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "memorysync-doctor", "version": __version__},
+        "summary": [
+            {
+                "profile": report.profile,
+                "environment": report.environment,
+                "worst": worst(report).value,
+                "failing": [f.id for f in report.failing],
+                "exit_code": report.exit_code,
+            }
+            for report in reports
+        ],
+        "profiles": [document_of(report) for report in reports],
+        "exit_code": overall_exit_code(reports),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False, default=str)

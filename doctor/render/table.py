@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import textwrap
 from datetime import date
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, Sequence
 
 from .._version import __version__
 from ..report import Report, settings_view
@@ -70,7 +70,9 @@ def row(finding: Finding, options: RenderOptions) -> str:
     ident = finding.id.ljust(_ID_WIDTH)
     room = options.width - len(label) - 2 - len(ident) - 1
     summary = _text(("(silenced) " if finding.silenced else "") + finding.summary, options)
-    line = f"{_paint(label, finding, options)}  {ident} {_cut(summary, room)}"
+    line = (
+        f"{_paint(label, finding.status, options, finding.silenced)}  {ident} {_cut(summary, room)}"
+    )
     if options.verbose:
         line += "\n" + "\n".join(_details(finding, options))
     return line
@@ -155,7 +157,9 @@ def _todo(finding: Finding, options: RenderOptions) -> list[str]:
 def _stacked(problems: Iterable[Finding], options: RenderOptions) -> list[str]:
     lines: list[str] = []
     for finding in problems:
-        lines.append(f"{_paint(finding.status.value.upper(), finding, options)}  {finding.id}")
+        lines.append(
+            f"{_paint(finding.status.value.upper(), finding.status, options, finding.silenced)}  {finding.id}"
+        )
         lines += _wrap(
             _text(finding.summary + _silence_note(finding), options), options.width, _INDENT
         )
@@ -191,7 +195,7 @@ def _table(problems: list[Finding], options: RenderOptions) -> Optional[list[str
         )
         rows.append(
             [
-                _paint(finding.status.value.upper(), finding, options),
+                _paint(finding.status.value.upper(), finding.status, options, finding.silenced),
                 finding.id,
                 textwrap.fill(
                     _text(finding.summary + _silence_note(finding), options),
@@ -257,19 +261,41 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _paint(word: str, finding: Finding, options: RenderOptions) -> str:
+def _paint(word: str, status: Status, options: RenderOptions, silenced: bool = False) -> str:
     if not options.color:
         return word
     import click
 
-    status = finding.status
-    fg = "bright_black" if finding.silenced else _COLORS[status]
-    return click.style(
-        word, fg=fg, bold=status in (Status.FAIL, Status.ERROR) and not finding.silenced
-    )
+    fg = "bright_black" if silenced else _COLORS[status]
+    return click.style(word, fg=fg, bold=status in (Status.FAIL, Status.ERROR) and not silenced)
 
 
 def _strip_color(text: str) -> str:
     import click
 
     return click.unstyle(text)
+
+
+def render_many(reports: Sequence[Report], options: RenderOptions) -> str:
+    """``--profiles``: a row per profile, then each troubled profile's problems and verdict."""
+    from ..report import overall_exit_code, worst
+
+    width = options.width
+    name_width = min(max(len(r.profile) for r in reports), 24)
+    lines = [f"memorysync-doctor {__version__} · {_plural(len(reports), 'profile')}", ""]
+    for report in reports:
+        failing = ", ".join(f.id for f in report.failing) or "-"
+        start = f"{report.profile:<{name_width}}  {report.environment or 'unknown':<10}  "
+        status = worst(report).value.upper()
+        painted = _paint(status.ljust(5), worst(report), options)
+        lines.append(f"{start}{painted}  {_cut(failing, width - len(start) - 7)}")
+    troubled = [r for r in reports if r.failing]
+    for report in troubled:
+        lines += ["", f"== {report.profile} " + "=" * max(0, width - len(report.profile) - 4)]
+        lines += tail(report, options)[1:]
+    verdict_line = (
+        f"{len(troubled)} of {_plural(len(reports), 'profile')} need attention"
+        if troubled
+        else f"All {_plural(len(reports), 'profile')} passed"
+    )
+    return "\n".join(lines + ["", f"{verdict_line} · exit code {overall_exit_code(reports)}"])

@@ -1,0 +1,155 @@
+"""Run, then show: what `check` and `demo` do between parsing and the exit code.
+
+The run happens in app.py; here it is drawn: streamed on a terminal (doctor.live), or rendered
+in the chosen format to stdout or --output, plus any --report files. Every byte leaves through
+the masking Output.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Tuple
+
+from .errors import UsageError
+from .output import Output, color_wanted
+
+if TYPE_CHECKING:
+    from .app import RunOptions
+    from .config import Config
+    from .profiles import Profile
+    from .render import RenderOptions
+    from .sdkproc import SdkProcess
+
+
+@dataclass(frozen=True)
+class Shown:
+    """How the report is shown: --format, --output, --report, -v, --no-color."""
+
+    fmt: str
+    output: Optional[Path]
+    reports: Tuple[Tuple[str, Path], ...]
+    verbose: bool
+    no_color: bool
+
+    def options(self, out: Output, environ: Mapping[str, str]) -> RenderOptions:
+        from .render import RenderOptions
+
+        to_terminal = self.output is None
+        return RenderOptions(
+            color=to_terminal and color_wanted(not self.no_color, dict(environ)),
+            verbose=self.verbose,
+            width=terminal_width() if to_terminal else 100,
+            cwd=str(Path.cwd()),
+            mask=out.mask,
+        )
+
+    def for_files(self, out: Output) -> RenderOptions:
+        """--report files: no colour, no terminal width."""
+        from .render import RenderOptions
+
+        return RenderOptions(verbose=self.verbose, cwd=str(Path.cwd()), mask=out.mask)
+
+
+def run_and_print(
+    out: Output,
+    options: RunOptions,
+    shown: Shown,
+    *,
+    environ: Mapping[str, str],
+    sdk: Optional[SdkProcess] = None,
+    config: Optional[Config] = None,
+) -> int:
+    from . import app
+    from .render import preload, renderer
+
+    for name in {shown.fmt, *(f for f, _ in shown.reports)}:
+        preload(name)
+    drawn = shown.options(out, environ)
+    live = None
+    if shown.fmt == "table" and shown.output is None and sys.stdout.isatty():
+        from .live import Live
+
+        live = Live(out, drawn, status_line=sys.stderr.isatty())
+    try:
+        report = app.run(
+            options,
+            environ=environ,
+            cwd=Path.cwd(),
+            sdk=sdk,
+            config=config,
+            secrets=out.add_secrets,
+            progress=live,
+        )
+    finally:
+        if live is not None:
+            live.close()
+    if live is not None:  # the rows are on screen already: the problems and the verdict
+        from .render.table import tail
+
+        out.out("\n".join(tail(report, drawn)))
+    else:
+        _write(out, shown.output, renderer(shown.fmt)(report, drawn))
+    for name, path in shown.reports:
+        out.to_file(path, renderer(name)(report, shown.for_files(out)))
+    return report.exit_code
+
+
+def profiles_and_print(
+    out: Output,
+    options: RunOptions,
+    profiles: Sequence[Profile],
+    shown: Shown,
+    *,
+    environ: Mapping[str, str],
+    sdk: Optional[SdkProcess] = None,
+) -> int:
+    from . import app
+    from .report import overall_exit_code
+
+    for name in {shown.fmt, *(f for f, _ in shown.reports)}:
+        _many(name)  # refuse a format without a many-profile layout before the run
+    reports = app.run_profiles(
+        options, profiles, environ=environ, cwd=Path.cwd(), sdk=sdk, secrets=out.add_secrets
+    )
+    _write(out, shown.output, _many(shown.fmt)(reports, shown.options(out, environ)))
+    for name, path in shown.reports:
+        out.to_file(path, _many(name)(reports, shown.for_files(out)))
+    return overall_exit_code(reports)
+
+
+def _many(fmt: str) -> Any:
+    import importlib
+
+    from .render import FORMATS
+
+    render_many = getattr(importlib.import_module(FORMATS[fmt]), "render_many", None)
+    if render_many is None:
+        many = [
+            name
+            for name, module in FORMATS.items()
+            if hasattr(importlib.import_module(module), "render_many")
+        ]
+        raise UsageError(f"--profiles can be shown as {', '.join(many)}, not {fmt}")
+    return render_many
+
+
+def _write(out: Output, path: Optional[Path], text: str) -> None:
+    if path is None:
+        out.out(text)
+    else:
+        out.to_file(path, text)
+
+
+def terminal_width() -> int:
+    """The terminal's width, else COLUMNS, else 100 (a log file or a pipe)."""
+    import shutil
+
+    if sys.stdout.isatty():
+        return max(40, shutil.get_terminal_size((100, 24)).columns)
+    try:
+        return max(40, int(os.environ.get("COLUMNS", "")))
+    except ValueError:
+        return 100
