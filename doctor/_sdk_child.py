@@ -95,6 +95,7 @@ def install_facts():  # type: ignore[no-untyped-def]
     info = {  # type: dict
         "python": list(sys.version_info[:3]),
         "executable": sys.executable,
+        "platform": sys.platform,
         "dist_version": None,
         "requires": requires,
         "installed": installed,
@@ -125,6 +126,8 @@ def install_facts():  # type: ignore[no-untyped-def]
         import memorysync
 
         info["import_ok"] = True
+        ssl = sys.modules.get("ssl")  # loaded by httpx: the OpenSSL the SDK's TLS runs on
+        info["openssl"] = getattr(ssl, "OPENSSL_VERSION", None)
         info["module_version"] = getattr(memorysync, "__version__", None)
         info["module_file"] = getattr(memorysync, "__file__", None)
     except BaseException as exc:  # a broken install can raise anything

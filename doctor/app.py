@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, Protoco
 from . import policy
 from .config import Config, load_config
 from .errors import RegistrationError, UsageError
+from .facts import SDK_INSTALL
 from .registry import CheckRegistry, CheckSpec, PluginFailure, entry_point_plugins, registry
 from .report import Report
 from .results import Finding, Status
 from .results import error as error_result
 from .session import Entry, Session, plan
 from .settings import DEFAULT_TIMEOUT, resolve
+from .system import describe
 
 if TYPE_CHECKING:
     from .profiles import Profile
@@ -175,7 +177,12 @@ def run(
     )
     (findings,) = session.run()
     rows = head.findings + _with_excluded(findings, specs, excluded)
-    return replace(head, findings=policy.apply(rows, config), interrupted=session.interrupted)
+    return replace(
+        head,
+        findings=policy.apply(rows, config),
+        interrupted=session.interrupted,
+        system=describe(session.fact(0, SDK_INSTALL)),
+    )
 
 
 def run_profiles(
@@ -231,7 +238,7 @@ def run_profiles(
     found = session.run()
     notes = config.warnings + warnings + policy.unknown_ids(config, (s.id for s in specs))
     reports = []
-    for entry, findings in zip(entries, found):
+    for index, (entry, findings) in enumerate(zip(entries, found)):
         environment = config.environment_for(entry.settings.base_url.value)
         rows = tuple(_failure_rows(failures)) + _with_excluded(findings, specs, excluded)
         reports.append(
@@ -243,6 +250,7 @@ def run_profiles(
                 fail_on=options.fail_on,
                 profile=entry.profile,
                 interrupted=session.interrupted,
+                system=describe(session.fact(index, SDK_INSTALL)),
             )
         )
     return reports

@@ -42,87 +42,163 @@ def _reports(
     return tuple(reports)
 
 
-def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The options shared by `check` and `demo`: what to run and how to show it."""
-    options = [
-        click.option(
-            "--format",
-            "fmt",
-            type=click.Choice(list(FORMATS)),
-            default="table",
-            show_default=True,
-            envvar="MEMORYSYNC_DOCTOR_FORMAT",
-            help="Output format [env MEMORYSYNC_DOCTOR_FORMAT].",
-        ),
-        click.option(
-            "--output",
-            "-o",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="Write the report to FILE instead of stdout.",
-        ),
-        click.option(
-            "--report",
-            "reports",
-            multiple=True,
-            metavar="FORMAT=FILE",
-            callback=_reports,
-            help="Also write a report in FORMAT to FILE (repeatable), e.g. --report junit=junit.xml.",
-        ),
-        click.option(
-            "--only",
-            multiple=True,
-            callback=_csv,
-            help="Run only these check ids (comma-separated, repeatable).",
-        ),
-        click.option(
-            "--skip",
-            multiple=True,
-            callback=_csv,
-            help="Do not run these check ids (comma-separated, repeatable).",
-        ),
-        click.option(
-            "--tag",
-            "tags",
-            multiple=True,
-            callback=_csv,
-            help="Run only checks with one of these tags (e.g. offline, key, network).",
-        ),
-        click.option("--offline", is_flag=True, help="Run no network check (they show as skip)."),
-        click.option(
-            "--fail-on",
-            type=click.Choice(["warn", "fail"]),
-            default="fail",
-            show_default=True,
-            envvar="MEMORYSYNC_DOCTOR_FAIL_ON",
-            help="Lowest status that makes the exit code non-zero [env MEMORYSYNC_DOCTOR_FAIL_ON].",
-        ),
-        click.option("--strict", is_flag=True, help="The same as --fail-on warn."),
-        click.option(
-            "--environment",
-            metavar="NAME",
-            envvar="MEMORYSYNC_DOCTOR_ENVIRONMENT",
-            help="The environment this deployment is meant to be (e.g. production): fail when "
-            "the settings belong to another [env MEMORYSYNC_DOCTOR_ENVIRONMENT].",
-        ),
-        click.option(
-            "--retries",
-            type=click.IntRange(0, 5),
-            default=0,
-            show_default=True,
-            help="Retry a request the service failed (5xx, dropped connection), with backoff, "
-            "within the deadline.",
-        ),
-        click.option(
-            "--deadline",
-            type=click.FloatRange(min=0.5),
-            help="Wall-clock limit for the whole run, in seconds [default: 2 x timeout + 5, at most 300].",
-        ),
-        click.option("--verbose", "-v", is_flag=True, help="Show each check's details and timing."),
-        click.option("--no-color", is_flag=True, help="No colour (also: NO_COLOR=1)."),
-    ]
+def _apply(func: Callable[..., Any], options: list[Callable[..., Any]]) -> Callable[..., Any]:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """What to run and what counts: shared by `check`, `demo` and `report`."""
+    return _apply(
+        func,
+        [
+            click.option(
+                "--only",
+                multiple=True,
+                callback=_csv,
+                help="Run only these check ids (comma-separated, repeatable).",
+            ),
+            click.option(
+                "--skip",
+                multiple=True,
+                callback=_csv,
+                help="Do not run these check ids (comma-separated, repeatable).",
+            ),
+            click.option(
+                "--tag",
+                "tags",
+                multiple=True,
+                callback=_csv,
+                help="Run only checks with one of these tags (e.g. offline, key, network).",
+            ),
+            click.option(
+                "--offline", is_flag=True, help="Run no network check (they show as skip)."
+            ),
+            click.option(
+                "--fail-on",
+                type=click.Choice(["warn", "fail"]),
+                default="fail",
+                show_default=True,
+                envvar="MEMORYSYNC_DOCTOR_FAIL_ON",
+                help="Lowest status that makes the exit code non-zero [env MEMORYSYNC_DOCTOR_FAIL_ON].",
+            ),
+            click.option("--strict", is_flag=True, help="The same as --fail-on warn."),
+            click.option(
+                "--environment",
+                metavar="NAME",
+                envvar="MEMORYSYNC_DOCTOR_ENVIRONMENT",
+                help="The environment this deployment is meant to be (e.g. production): fail when "
+                "the settings belong to another [env MEMORYSYNC_DOCTOR_ENVIRONMENT].",
+            ),
+            click.option(
+                "--retries",
+                type=click.IntRange(0, 5),
+                default=0,
+                show_default=True,
+                help="Retry a request the service failed (5xx, dropped connection), with backoff, "
+                "within the deadline.",
+            ),
+            click.option(
+                "--deadline",
+                type=click.FloatRange(min=0.5),
+                help="Wall-clock limit for the whole run, in seconds [default: 2 x timeout + 5, at most 300].",
+            ),
+        ],
+    )
+
+
+def display_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """How to show the report: shared by `check` and `demo`."""
+    return _apply(
+        func,
+        [
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(list(FORMATS)),
+                default="table",
+                show_default=True,
+                envvar="MEMORYSYNC_DOCTOR_FORMAT",
+                help="Output format [env MEMORYSYNC_DOCTOR_FORMAT].",
+            ),
+            click.option(
+                "--output",
+                "-o",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Write the report to FILE instead of stdout.",
+            ),
+            click.option(
+                "--report",
+                "reports",
+                multiple=True,
+                metavar="FORMAT=FILE",
+                callback=_reports,
+                help="Also write a report in FORMAT to FILE (repeatable), e.g. --report junit=junit.xml.",
+            ),
+            click.option(
+                "--verbose", "-v", is_flag=True, help="Show each check's details and timing."
+            ),
+            click.option("--no-color", is_flag=True, help="No colour (also: NO_COLOR=1)."),
+        ],
+    )
+
+
+def settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Where the settings come from, and which interpreter and setups to inspect: shared by
+    `check` and `report`."""
+    return _apply(
+        func,
+        [
+            click.option("--api-key", metavar="KEY", help=f"API key [env {ENV_VARS['api_key']}]."),
+            click.option(
+                "--base-url", metavar="URL", help=f"API base URL [env {ENV_VARS['base_url']}]."
+            ),
+            click.option(
+                "--end-user-id",
+                metavar="ID",
+                help=f"End-user id sent as X-End-User-ID [env {ENV_VARS['end_user_id']}].",
+            ),
+            click.option(
+                "--project-id",
+                metavar="ID",
+                help=f"Project id sent as X-Project-ID [env {ENV_VARS['project_id']}].",
+            ),
+            click.option(
+                "--timeout",
+                metavar="SECONDS",
+                help=f"Client timeout [env {ENV_VARS['timeout']}; default 30].",
+            ),
+            click.option(
+                "--env-file",
+                "env_files",
+                multiple=True,
+                type=click.Path(path_type=Path),
+                help="Read MEMORYSYNC_* from a dotenv file (repeatable; later files win).",
+            ),
+            click.option(
+                "--config",
+                type=click.Path(path_type=Path),
+                help="checks.yaml or pyproject.toml to use [default: ./pyproject.toml's "
+                "[tool.memorysync-doctor], else ./checks.yaml if it is ours, else the packaged one].",
+            ),
+            click.option(
+                "--python",
+                metavar="PATH",
+                help="Inspect this interpreter's SDK (the application's virtualenv) instead of the doctor's own.",
+            ),
+            click.option(
+                "--profiles",
+                "profiles_path",
+                type=click.Path(path_type=Path),
+                help="Check many setups at once: a YAML list of named profiles, or a directory of env files.",
+            ),
+        ],
+    )
+
+
+def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    return selection_options(display_options(func))
 
 
 @click.group(cls=DoctorGroup, context_settings=CONTEXT_SETTINGS)
@@ -132,45 +208,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--api-key", metavar="KEY", help=f"API key [env {ENV_VARS['api_key']}].")
-@click.option("--base-url", metavar="URL", help=f"API base URL [env {ENV_VARS['base_url']}].")
-@click.option(
-    "--end-user-id",
-    metavar="ID",
-    help=f"End-user id sent as X-End-User-ID [env {ENV_VARS['end_user_id']}].",
-)
-@click.option(
-    "--project-id",
-    metavar="ID",
-    help=f"Project id sent as X-Project-ID [env {ENV_VARS['project_id']}].",
-)
-@click.option(
-    "--timeout", metavar="SECONDS", help=f"Client timeout [env {ENV_VARS['timeout']}; default 30]."
-)
-@click.option(
-    "--env-file",
-    "env_files",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Read MEMORYSYNC_* from a dotenv file (repeatable; later files win).",
-)
-@click.option(
-    "--config",
-    type=click.Path(path_type=Path),
-    help="checks.yaml or pyproject.toml to use [default: ./pyproject.toml's "
-    "[tool.memorysync-doctor], else ./checks.yaml if it is ours, else the packaged one].",
-)
-@click.option(
-    "--python",
-    metavar="PATH",
-    help="Inspect this interpreter's SDK (the application's virtualenv) instead of the doctor's own.",
-)
-@click.option(
-    "--profiles",
-    "profiles_path",
-    type=click.Path(path_type=Path),
-    help="Check many setups at once: a YAML list of named profiles, or a directory of env files.",
-)
+@settings_options
 @run_options
 def check(
     api_key: Optional[str],
@@ -224,6 +262,76 @@ def check(
         )
     finally:
         sdk.close()
+
+
+@cli.command()
+@settings_options
+@selection_options
+@click.option(
+    "--output",
+    "-o",
+    "base",
+    default="memorysync-doctor-report",
+    show_default=True,
+    metavar="NAME",
+    help="Write NAME.md and NAME.json (NAME.zip with --zip).",
+)
+@click.option(
+    "--anonymize",
+    is_flag=True,
+    help="Replace end-user ids, e-mail addresses, host names other than MemorySync's and the home "
+    "directory by stable pseudonyms (the same on every report from this machine).",
+)
+@click.option("--zip", "as_zip", is_flag=True, help="Write one NAME.zip holding both files.")
+def report(
+    api_key: Optional[str],
+    base_url: Optional[str],
+    end_user_id: Optional[str],
+    project_id: Optional[str],
+    timeout: Optional[str],
+    env_files: tuple[Path, ...],
+    config: Optional[Path],
+    python: Optional[str],
+    profiles_path: Optional[Path],
+    base: str,
+    anonymize: bool,
+    as_zip: bool,
+    **opts: Any,
+) -> int:
+    """Run the checks and write a report safe to paste in a public issue: versions, settings
+    and their sources (masked), the environment variables that matter, every check with its
+    details and timings, and the server's request ids.
+
+    Keys, proxy passwords and any other well-known secret are masked. Exit code: the run's.
+    """
+    from . import app, bundle, sdkproc
+
+    if profiles_path is not None:
+        raise click.UsageError("report describes one setup: run it once per profile")
+    if python is not None:
+        python = _interpreter(python)
+    sdk = sdkproc.SdkProcess(python=python, environ=os.environ, cwd=os.getcwd())
+    out: Output = click.get_current_context().obj
+    flags = {
+        "api_key": api_key,
+        "base_url": base_url,
+        "end_user_id": end_user_id,
+        "project_id": project_id,
+        "timeout": timeout,
+    }
+    options = _run_options(flags, env_files, config, {**opts, "python": python})
+    environ = dict(os.environ)
+    try:
+        result = app.run(options, environ=environ, cwd=Path.cwd(), sdk=sdk, secrets=out.add_secrets)
+    finally:
+        sdk.close()
+    written = bundle.write(out, result, environ, Path(base), anonymize=anonymize, as_zip=as_zip)
+    out.out(
+        f"Wrote {' and '.join(written)}: safe to paste (keys and secrets masked"
+        + (", personal data pseudonymised" if anonymize else "")
+        + f"). The run's exit code: {result.exit_code}."
+    )
+    return result.exit_code
 
 
 def _shown(opts: dict[str, Any]) -> dict[str, Any]:
@@ -383,6 +491,11 @@ def demo(
     help="Allow a non-loopback --host (the sandbox has no real security).",
 )
 @click.option(
+    "--replay",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Answer the way the server answered in this report (`check --format json` or `report`).",
+)
+@click.option(
     "--tls",
     is_flag=True,
     help="Serve HTTPS with a throw-away certificate authority; prints the SSL_CERT_FILE to trust "
@@ -395,6 +508,7 @@ def sandbox(
     accounts: Optional[Path],
     environment: str,
     allow_remote: bool,
+    replay: Optional[Path],
     tls: bool,
 ) -> int:
     """Serve a stand-in MemorySync API in the foreground, with faults switched on.
@@ -417,6 +531,19 @@ def sandbox(
 
     try:
         parsed = [parse_fault(spec) for spec in faults]
+        if replay is not None:
+            from .diff import load
+            from .sandbox.replay import environment_of, faults_from
+
+            document = load(replay)
+            replayed, notes = faults_from(document)
+            parsed += replayed
+            environment = environment_of(document)
+            for note in [
+                f"Replaying {replay}: {', '.join(f.spec for f in replayed) or 'no fault'}",
+                *notes,
+            ]:
+                out.out(note)
         loaded = Accounts.from_file(accounts) if accounts else None
         with tempfile.TemporaryDirectory(prefix="memorysync-sandbox-") as tls_dir:
             return run_foreground(
@@ -431,6 +558,31 @@ def sandbox(
             )
     except ValueError as exc:
         raise DoctorError(str(exc)) from None
+
+
+@cli.command("diff")
+@click.argument("left", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("right", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def diff_reports(left: Path, right: Path, fmt: str) -> int:
+    """What differs between two reports (`check --format json` or `report`), most significant
+    first: verdict, failing checks, settings and their sources, versions and routes, timings.
+
+    Exit code 0 when the two verdicts agree, 1 when they differ, 2 when a file is not a report.
+    """
+    from . import diff
+    from .present import terminal_width
+
+    a, b = diff.load(left), diff.load(right)
+    found = diff.compare(a, b)
+    out: Output = click.get_current_context().obj
+    if fmt == "json":
+        out.out(diff.as_json(found))
+    else:
+        out.out(diff.render(found, str(left), str(right), terminal_width()))
+    return 0 if a.get("exit_code") == b.get("exit_code") else 1
 
 
 @cli.command("list")

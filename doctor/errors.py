@@ -53,5 +53,13 @@ class ConfigError(DoctorError):
         return text
 
 
+class InputError(DoctorError):
+    """A file given on the command line is not what the command reads (exit code 2)."""
+
+    def __init__(self, message: str, *, file: str, fix: Optional[str] = None) -> None:
+        self.file = file
+        super().__init__(f"{file}: {message}" + (f"\n  Fix: {fix}" if fix else ""))
+
+
 class RegistrationError(Exception):
     """A check was declared wrongly; raised at import time, like Django's check framework."""

@@ -50,6 +50,14 @@ class Output:
             raise DoctorError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+    def to_bytes_file(self, path: Path, data: bytes) -> None:
+        """Bytes made from masked text (a zip of reports)."""
+        try:
+            path.write_bytes(data)
+        except OSError as exc:
+            raise DoctorError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 def color_wanted(flag: Optional[bool], environ: dict[str, str], stream: object = None) -> bool:
     """Colour on a terminal, or where FORCE_COLOR asks for it (CI logs render it); never with
     NO_COLOR set (https://no-color.org) or --no-color."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence, Tuple
 
 from .errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_OUTAGE
 from .results import Finding, Status, count
@@ -19,6 +19,7 @@ class Report:
     fail_on: Status = Status.FAIL
     profile: str = "default"
     interrupted: bool = False  # Ctrl+C: the findings so far
+    system: Mapping[str, Optional[str]] = field(default_factory=dict)  # versions (doctor.system)
 
     @property
     def summary(self) -> dict[str, int]:

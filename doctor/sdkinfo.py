@@ -46,6 +46,8 @@ class SdkInstall:
 
     python: Tuple[int, ...] = ()
     executable: Optional[str] = None
+    platform: Optional[str] = None
+    openssl: Optional[str] = None  # the OpenSSL the SDK's TLS runs on
     dist_version: Optional[str] = None
     dist_location: Optional[str] = None
     requires: Tuple[str, ...] = ()
@@ -70,6 +72,8 @@ class SdkInstall:
             if isinstance(python, list)
             else (),
             executable=_str(data.get("executable")),
+            platform=_str(data.get("platform")),
+            openssl=_str(data.get("openssl")),
             dist_version=_str(data.get("dist_version")),
             dist_location=_str(data.get("dist_location")),
             requires=_strings(data.get("requires")),

@@ -123,9 +123,16 @@ class Session:
             )
             findings = scheduler.run()
             self.interrupted = scheduler.interrupted
+            self._scheduler = scheduler
             return findings
         finally:
             self.close()
+
+    def fact(self, index: int, fact: Fact[Any]) -> Any:
+        """After run(): the value a fact had for the entry at ``index`` (None if not computed)."""
+        scheduler = getattr(self, "_scheduler", None)
+        slot = scheduler.profiles[index].slots.get(fact) if scheduler else None
+        return slot.value if slot is not None and slot.done and slot.problem is None else None
 
     def close(self) -> None:
         with self._lock:

@@ -62,6 +62,7 @@ def test_the_schema_refuses_what_it_must() -> None:
         "tool": {"name": "memorysync-doctor", "version": "0"},
         "profile": "default",
         "environment": None,
+        "system": {"doctor": "0", "httpx": None},
         "warnings": [],
         "exit_code": 1,
         "summary": {"pass": 0, "warn": 0, "fail": 1, "skip": 0, "error": 0, "silenced": 0},

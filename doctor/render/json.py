@@ -27,6 +27,7 @@ def document_of(report: Report) -> dict[str, Any]:
         "tool": {"name": "memorysync-doctor", "version": __version__},
         "profile": report.profile,
         "environment": report.environment,
+        "system": dict(report.system),
         "settings": settings_view(report.settings),
         "checks": [
             {

@@ -168,7 +168,7 @@ def user_number(end_user: str) -> int:
 def status_reply(fault: Fault) -> Reply:
     """The error body a server gives with the injected status."""
     status = fault.status
-    code = _ERROR_CODES.get(status) or _status_name(status)
+    code = fault.code or _ERROR_CODES.get(status) or _status_name(status)
     message = f"{_phrase(status)} (injected by the sandbox: --fault {fault.spec})"
     if status == 429:
         return error_reply(

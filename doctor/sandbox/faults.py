@@ -9,6 +9,7 @@ the same objects from ``--fault`` strings.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, Tuple, Union
 from urllib.parse import urlsplit
@@ -33,6 +34,7 @@ FAULT_FORMS: Tuple[str, ...] = (
     "redirect=https",
     "redirect=URL",
     "status=CODE",
+    "status=CODE:ERROR_CODE",
     "revoked",
     "trickle=SECONDS",
     "endless",
@@ -42,6 +44,7 @@ FAULT_FORMS: Tuple[str, ...] = (
 RESPONSE_FAULTS: Tuple[str, ...] = ("hang", "close", "html", "redirect", "status", "endless")
 
 _FLAGS = ("hang", "close", "html", "revoked", "endless")
+_ERROR_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 _TIMED = ("latency", "trickle")
 # Longer than any client timeout worth testing, short enough that a typo cannot wedge a run.
 _MAX_SECONDS = 3600.0
@@ -57,9 +60,10 @@ class Fault:
     seconds: float = 0.0
     status: int = 0
     location: str = ""
+    code: str = ""  # status only: the API's error code in the body (PROJECT_MISMATCH)
 
     def __post_init__(self) -> None:
-        problem = _problem(self.name, self.seconds, self.status, self.location)
+        problem = _problem(self.name, self.seconds, self.status, self.location, self.code)
         if problem:
             raise ValueError(_message(self.spec, problem))
 
@@ -69,7 +73,7 @@ class Fault:
         if self.name in _TIMED:
             return f"{self.name}={self.seconds:g}"
         if self.name == "status":
-            return f"status={self.status}"
+            return f"status={self.status}" + (f":{self.code}" if self.code else "")
         if self.name == "redirect":
             return f"redirect={self.location}"
         return self.name
@@ -102,13 +106,14 @@ def parse_fault(spec: str) -> Fault:
             ) from None
         return _build(spec, name, seconds=seconds)
     if name == "status":
+        number, _, code = value.partition(":")
         try:
-            status = int(value)
+            status = int(number)
         except ValueError:
             raise ValueError(
                 _message(spec, "status needs an HTTP status code, e.g. status=500")
             ) from None
-        return _build(spec, name, status=status)
+        return _build(spec, name, status=status, code=code.strip())
     return _build(spec, name, location=value)
 
 
@@ -133,16 +138,21 @@ def coerce_faults(faults: Iterable[Union[Fault, str]]) -> Tuple[Fault, ...]:
 
 
 def _build(
-    spec: str, name: str, seconds: float = 0.0, status: int = 0, location: str = ""
+    spec: str,
+    name: str,
+    seconds: float = 0.0,
+    status: int = 0,
+    location: str = "",
+    code: str = "",
 ) -> Fault:
     # Checked here first so the message quotes what the user typed, not our own spelling of it.
-    problem = _problem(name, seconds, status, location)
+    problem = _problem(name, seconds, status, location, code)
     if problem:
         raise ValueError(_message(spec, problem))
-    return Fault(name, seconds, status, location)
+    return Fault(name, seconds, status, location, code)
 
 
-def _problem(name: str, seconds: float, status: int, location: str) -> str:
+def _problem(name: str, seconds: float, status: int, location: str, code: str = "") -> str:
     """What is wrong with a fault's fields, or "" when they are valid."""
     if name not in FAULT_NAMES:
         return f"unknown fault {name!r}"
@@ -154,7 +164,9 @@ def _problem(name: str, seconds: float, status: int, location: str) -> str:
     if name == "status":
         if not 400 <= status <= 599:
             return "status needs an error code from 400 to 599, e.g. status=500 or status=429"
-    elif status:
+        if code and not _ERROR_CODE.match(code):
+            return "the API error code after ':' is upper case letters, digits and _"
+    elif status or code:
         return f"{name} takes no status code"
     if name == "redirect":
         return _location_problem(location)

@@ -63,6 +63,7 @@ def test_json_is_one_document_with_the_documented_shape() -> None:
         "tool",
         "profile",
         "environment",
+        "system",
         "settings",
         "checks",
         "summary",

@@ -1,0 +1,38 @@
+"""Where the run happened: the versions that matter when two machines disagree."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from typing import Any, Mapping, Optional
+
+from ._version import __version__
+
+
+def describe(install: Any) -> dict[str, Optional[str]]:
+    """The doctor, this interpreter and OS, and the inspected interpreter's SDK, httpx and
+    OpenSSL (from the SDK child's report, ``install``: an SdkInstall or None)."""
+    from importlib import metadata
+
+    def version(name: str) -> Optional[str]:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return None
+
+    installed: Mapping[str, Optional[str]] = getattr(install, "installed", {}) or {}
+    python = getattr(install, "python", ()) or ()
+    return {
+        "doctor": __version__,
+        "os": platform.platform(),
+        "python": ".".join(map(str, python)) if python else None,
+        "python_executable": getattr(install, "executable", None),
+        "doctor_python": platform.python_version(),
+        "openssl": getattr(install, "openssl", None),
+        "sdk": getattr(install, "version", None),
+        "httpx": installed.get("httpx"),
+        "requests": version("requests"),
+        "urllib3": version("urllib3"),
+        "certifi": version("certifi"),
+        "platform": getattr(install, "platform", None) or sys.platform,
+    }

@@ -1,0 +1,124 @@
+"""`report`: one bundle safe to paste in public. Planted secrets of every well-known shape, in
+every setting and in what a server echoes, never come out; --anonymize maps consistently."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from doctor.cli import cli
+from tests.conftest import GOOD_KEY, STAGING, cli_runner
+
+SHAPES = {
+    "openai": "sk-proj-PLANTEDabcdefghijklmnopqrstuv0123",
+    "aws": "AKIAPLANTED0123456789"[:20],
+    "github": "ghp_PLANTEDabcdefghijklmnopqrstuvwxyz012345",
+    "slack": "xoxb-PLANTED-0123456789-abcdefghij",
+    "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJQTEFOVEVEMTIzIn0.PLANTEDsignaturePLANTEDsignature",
+    "memorysync": "ms_live_PLANTED0123456789abcdefPLANTED",
+}
+
+
+def secret_runs(secret: str) -> list[str]:
+    body = secret[8:] if len(secret) > 16 else secret
+    return [body[i : i + 8] for i in range(0, max(len(body) - 8, 1), 4)]
+
+
+def written(tmp_path: Path, name: str, as_zip: bool) -> str:
+    if as_zip:
+        with zipfile.ZipFile(tmp_path / f"{name}.zip") as archive:
+            return "".join(archive.read(n).decode() for n in archive.namelist())
+    return (tmp_path / f"{name}.md").read_text() + (tmp_path / f"{name}.json").read_text()
+
+
+@pytest.mark.usefixtures("fake_sdk")
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+@pytest.mark.parametrize(
+    "setting", ["MEMORYSYNC_END_USER_ID", "MEMORYSYNC_PROJECT_ID", "MEMORYSYNC_BASE_URL"]
+)
+@pytest.mark.parametrize("as_zip", [False, True])
+def test_no_planted_secret_comes_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str, setting: str, as_zip: bool
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    secret = SHAPES[shape]
+    env = {
+        "MEMORYSYNC_API_KEY": GOOD_KEY,
+        "MEMORYSYNC_BASE_URL": STAGING,
+        "MEMORYSYNC_END_USER_ID": "u_1",
+        setting: secret,
+        "HTTPS_PROXY": "http://bob:hunter2hunter2@proxy.corp.example:3128",
+    }
+    args = ["report", "--offline", "-o", "bundle"] + (["--zip"] if as_zip else [])
+    result = cli_runner().invoke(cli, args, env=env)
+    assert result.exit_code in (0, 1), result.output
+    everything = written(tmp_path, "bundle", as_zip) + result.output
+    leaked = [
+        run for run in secret_runs(secret) + ["hunter2hunter2", GOOD_KEY[8:20]] if run in everything
+    ]
+    assert leaked == [], f"{shape} in {setting}: {leaked}"
+
+
+@pytest.mark.usefixtures("fake_sdk")
+def test_anonymize_maps_the_same_value_to_the_same_pseudonym(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    env = {
+        "MEMORYSYNC_API_KEY": GOOD_KEY,
+        "MEMORYSYNC_BASE_URL": "https://gateway.acme.example",
+        "MEMORYSYNC_END_USER_ID": "jane@acme.example",
+    }
+    runner = cli_runner()
+    for name in ("one", "two"):
+        assert runner.invoke(
+            cli, ["report", "--offline", "--anonymize", "-o", name], env=env
+        ).exit_code in (0, 1)
+    one, two = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("one", "two"))
+    assert one["settings"] == two["settings"]  # stable: two reports line up in `diff`
+    text = (tmp_path / "one.md").read_text()
+    assert "jane" not in text and "acme.example" not in text
+    assert one["settings"]["end_user_id"]["value"].startswith("user-")
+    assert one["settings"]["base_url"]["value"].startswith("https://host-")
+    salt = tmp_path / "config" / "memorysync-doctor" / "anonymize-salt"
+    assert oct(salt.stat().st_mode & 0o777) == "0o600"
+    # The diagnosis stays readable: the check still says what is wrong, in the same words.
+    row = next(c for c in one["checks"] if c["id"] == "end_user.present")
+    assert row["code"] == "end_user.present/email" and "e-mail address" in row["summary"]
+
+
+@pytest.mark.slow
+def test_a_server_echoing_secrets_is_redacted_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's own error message carries a token: it is masked like any other value."""
+    from tests.probe.servers import HTTPServer
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    token = SHAPES["github"]
+
+    def respond(handler: Any) -> None:
+        body = json.dumps(
+            {"error": {"code": "INVALID_API_KEY", "message": f"bad key; debug token {token}"}}
+        ).encode()
+        handler.send_response(401)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    with HTTPServer(respond) as server:
+        env = {
+            "MEMORYSYNC_API_KEY": GOOD_KEY,
+            "MEMORYSYNC_BASE_URL": server.url(path=""),
+            "MEMORYSYNC_END_USER_ID": "u_1",
+        }
+        result = cli_runner().invoke(cli, ["report", "-o", "echo"], env=env)
+    assert result.exit_code == 1, result.output
+    everything = written(tmp_path, "echo", False)
+    assert "INVALID_API_KEY" in everything
+    assert [run for run in secret_runs(token) if run in everything] == []
