@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_in_pty(
-    url: str, *, interrupt_after: Optional[float] = None, limit: float = 20.0
+    url: str, *, interrupt_on: Optional[bytes] = None, limit: float = 20.0
 ) -> tuple[int, list[tuple[float, bytes]]]:
     """Run `check` on a pty; return its exit code and what it wrote, with timestamps."""
     import pty
@@ -67,13 +67,10 @@ def run_in_pty(
                 chunks.append((time.monotonic() - start, chunk))
             elif process.poll() is not None:
                 break
-            if (
-                interrupt_after is not None
-                and not interrupted
-                and time.monotonic() - start > interrupt_after
-            ):
-                process.send_signal(signal.SIGINT)
-                interrupted = True
+            if interrupt_on is not None and not interrupted:
+                if interrupt_on in b"".join(chunk for _, chunk in chunks):
+                    process.send_signal(signal.SIGINT)  # once the run is under way
+                    interrupted = True
         return process.wait(5), chunks
     finally:
         if process.poll() is None:
