@@ -67,10 +67,10 @@ def run_in_pty(
                 chunks.append((time.monotonic() - start, chunk))
             elif process.poll() is not None:
                 break
-            if interrupt_on is not None and not interrupted:
-                if interrupt_on in b"".join(chunk for _, chunk in chunks):
-                    process.send_signal(signal.SIGINT)  # once the run is under way
-                    interrupted = True
+            under_way = interrupt_on is not None and interrupt_on in b"".join(c for _, c in chunks)
+            if under_way and not interrupted:
+                process.send_signal(signal.SIGINT)  # once the run is under way
+                interrupted = True
         return process.wait(5), chunks
     finally:
         if process.poll() is None:
