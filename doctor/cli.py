@@ -218,6 +218,8 @@ def _run_and_print(
     loaded_config: Any = None,
 ) -> int:
     from . import app
+    from .ci import github_extras
+    from .facts.repo import find_root
     from .render import RenderOptions, preload, renderer
     from .results import Status
 
@@ -250,13 +252,19 @@ def _run_and_print(
     color = output is None and color_wanted(not no_color, environ)
     width = _width() if output is None else 200
     cwd = str(Path.cwd())
-    text = renderer(fmt)(report, RenderOptions(color=color, verbose=verbose, width=width, cwd=cwd))
+    found = find_root(cwd)  # GitHub annotations and SARIF name files relative to it
+    root = str(found) if found else None
+    text = renderer(fmt)(
+        report, RenderOptions(color=color, verbose=verbose, width=width, cwd=cwd, root=root)
+    )
     if output is None:
         out.out(text)
     else:
         out.to_file(output, text)
-    for name, path in reports:  # files: no colour, no terminal width
-        out.to_file(path, renderer(name)(report, RenderOptions(verbose=verbose, cwd=cwd)))
+    plain = RenderOptions(verbose=verbose, cwd=cwd, root=root)  # files: no colour, no width
+    for name, path in reports:
+        out.to_file(path, renderer(name)(report, plain))
+    github_extras(report, fmt, environ, out, plain)
     return report.exit_code
 
 

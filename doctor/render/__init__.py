@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Optional, Protocol
 
 if TYPE_CHECKING:
     from ..report import Report
 
 # name -> module; the module defines render(report, options) -> str
-FORMATS = {"table": "doctor.render.table", "json": "doctor.render.json"}
+FORMATS = {
+    "table": "doctor.render.table",
+    "json": "doctor.render.json",
+    "junit": "doctor.render.junit",
+    "github": "doctor.render.github",
+    "markdown": "doctor.render.markdown",
+    "sarif": "doctor.render.sarif",
+}
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,9 @@ class RenderOptions:
     verbose: bool = False
     width: int = 200
     cwd: str = "."  # where the run was started: file locations are relative to it
+    # The git repository's root, when the run is in one: GitHub annotations and SARIF name files
+    # relative to it. None: the same as cwd.
+    root: Optional[str] = None
 
 
 class Renderer(Protocol):
