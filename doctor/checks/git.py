@@ -25,8 +25,8 @@ def secrets_git(ctx: CheckContext) -> Result:
 
     Looks for the key in use and for anything shaped like a MemorySync key (ms_live_/ms_test_)
     in the files of the surrounding git repository: fail for a tracked file, warn for a .env
-    file git would add (untracked and not ignored). Placeholders (ms_test_..., ms_live_demo_key)
-    and the sandbox's published demo keys are not keys. Skips outside a repository.
+    file git would add (untracked and not ignored). Placeholders (ms_test_..., the demo keys of
+    examples, filler) and the sandbox's published keys are not keys. Skips outside a repository.
     Why: a committed key can be read by everyone who can read the repository, and stays in
     its history after the line is deleted; an unignored .env file is one `git add .` away.
     Fix: revoke the key in the dashboard and use a new one, read it from the environment or an

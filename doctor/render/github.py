@@ -44,7 +44,7 @@ def _command(finding: Finding, options: RenderOptions, today: date) -> str:
     return f"::{name} {joined}::{_data(chr(10).join(describe(finding, options, today)))}"
 
 
-# Escaping as GitHub's own toolkit does (@actions/core): a newline in a message would end the
+# Escaping as GitHub's own toolkit does (docs/ci.md): a newline in a message would end the
 # command, and a line of ours must never start another one.
 def _data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")

@@ -5,7 +5,7 @@ a finding that decides the exit code is a ``failure`` (an ``error`` when the che
 errored or the service failed), a silenced problem and a skipped check are ``skipped`` (with
 the silence's reason and end), and everything a check found (summary, code, fix, place,
 details) is in its ``system-out``. The suite's properties hold the settings (the key masked),
-the environment and the exit code.
+the environment and the exit code. The dialect's rules: docs/ci.md.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from ..results import Finding, Status
 from . import RenderOptions
 from .parts import TOOL, counts, describe, silence_text, verdict
 
-# Characters XML 1.0 cannot hold at all, even escaped: shown as \xNN instead.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters XML 1.0 cannot hold at all, even escaped (and lone surrogates, which UTF-8 cannot
+# encode): shown as \xNN instead.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def render(report: Report, options: RenderOptions) -> str:

@@ -8,6 +8,7 @@ code, fix), and ``artifactLocation.uri`` relative to the repository root (``%SRC
 end date. GitHub rejects a whole file when one result has no file location, so problems that are
 not in a repository file (a variable, a flag, the network) are the invocation's
 ``toolExecutionNotifications``, tied to their rule; the invocation also holds the exit code.
+The SARIF and code-scanning facts this relies on: docs/ci.md.
 """
 
 from __future__ import annotations

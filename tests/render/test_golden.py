@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -162,8 +163,6 @@ def test_sarif_results_point_at_files_in_the_repository() -> None:
 
 
 def test_sarif_suppresses_a_silenced_result_with_its_reason(config: Config) -> None:
-    from dataclasses import replace
-
     from doctor.results import Location
 
     mixed = report("mixed", config)
@@ -234,3 +233,19 @@ def test_markdown_tables_keep_their_columns() -> None:
 
 def _findings(scenario: str) -> tuple[Finding, ...]:
     return SCENARIOS[scenario][0]
+
+
+def test_junit_shows_characters_xml_cannot_hold_as_escapes(config: Config) -> None:
+    import xml.etree.ElementTree as ET
+
+    import xmlschema
+
+    from doctor.results import Finding, error
+
+    odd = Finding("plugin.odd", "plugin odd", ("plugin",), error("said \x1b[31mred\x00 and \udcff"))
+    text = renderer("junit")(replace(report("outage", config), findings=(odd,)), OPTIONS)
+
+    xmlschema.XMLSchema(str(HERE / "junit.xsd")).validate(text)
+    case = ET.fromstring(text).find("testsuite/testcase")
+    assert case is not None
+    assert case.find("error").get("message") == "said \\x1b[31mred\\x00 and \\xdcff"  # type: ignore[union-attr]

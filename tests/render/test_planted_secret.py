@@ -14,17 +14,13 @@ import pytest
 
 from doctor.cli import cli
 from doctor.render import FORMATS
+from tests.cli import test_secrets as plain
 from tests.conftest import cli_runner
 
 BODY = "PLANTEDq7Wk3vN5xR7tY2uP4mL6sZ9"
 OTHER = "OTHERkeyG4hJ8nB2cX6vM1zQ5wE3r"  # committed, but not the key in use
-KEY_FORMS = {
-    "plain-live": f"ms_live_{BODY}",
-    "newline": f" ms_live_{BODY}\n",
-    "quoted": f'"ms_test_{BODY}"',
-    "latin1": f"ms_test_{BODY}é",
-    "no-prefix": BODY,
-}
+# The key forms of the table/JSON planted-key test (newline, quotes, non-ASCII, no prefix).
+KEY_FORMS = {name: form.replace(plain.BODY, BODY) for name, form in plain.KEY_FORMS.items()}
 SOURCES = ("env", "flag", "env-file", "config")
 REPORTS = {name: f"report.{name}" for name in FORMATS}
 
