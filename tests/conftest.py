@@ -49,6 +49,8 @@ _VARIABLES = (
     "MEMORYSYNC_USER_ID",
     "MEMORYSYNC_PROJECT",
     "NO_COLOR",
+    "GITHUB_ACTIONS",  # a suite run under GitHub Actions must not print annotations of its own
+    "GITHUB_STEP_SUMMARY",
     "HTTP_PROXY",
     "HTTPS_PROXY",
     "ALL_PROXY",
