@@ -19,6 +19,7 @@ import yaml
 
 from doctor import checks  # noqa: F401  (registers the built-in checks)
 from doctor.registry import registry
+from tests.gitrepo import git_env, make_repo
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = (
@@ -29,27 +30,6 @@ GOOD = {
     "MEMORYSYNC_BASE_URL": "https://staging.api.memorysync.io",
     "MEMORYSYNC_END_USER_ID": "user_123",
 }
-
-
-def git_env() -> dict[str, str]:
-    return {
-        **os.environ,
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_AUTHOR_NAME": "Test",
-        "GIT_AUTHOR_EMAIL": "test@example.invalid",
-        "GIT_COMMITTER_NAME": "Test",
-        "GIT_COMMITTER_EMAIL": "test@example.invalid",
-    }
-
-
-def make_repo(path: Path, files: dict[str, str]) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (path / name).write_text(text, encoding="utf-8")
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "files"]):
-        subprocess.run(["git", *args], cwd=path, env=git_env(), check=True, capture_output=True)
-    return path
 
 
 def hooks() -> dict[str, dict[str, Any]]:

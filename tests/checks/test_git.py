@@ -18,6 +18,7 @@ from doctor.render import RenderOptions
 from doctor.render.parts import repo_path
 from doctor.results import Status
 from doctor.sandbox import DEMO_KEY
+from tests.gitrepo import commit, git
 
 
 def make_key(seed: str, prefix: str = "ms_live_") -> str:
@@ -34,30 +35,6 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def git(repo: Path, *args: str) -> str:
-    identity = [
-        "-c",
-        "user.name=Test",
-        "-c",
-        "user.email=test@example.invalid",
-        "-c",
-        "commit.gpgsign=false",
-    ]
-    done = subprocess.run(
-        ["git", "-C", str(repo), *identity, *args], capture_output=True, text=True, check=True
-    )
-    return done.stdout
-
-
-def commit(repo: Path, message: str, **files: str) -> None:
-    for name, text in files.items():
-        path = repo / name.replace("__", "/")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        git(repo, "add", str(path.relative_to(repo)))
-    git(repo, "commit", "-q", "-m", message)
-
-
 def test_a_key_committed_three_commits_ago_fails_and_the_same_key_in_an_ignored_file_does_not(
     repo: Path, make_context: Callable[..., Any], check: Callable[..., Any]
 ) -> None:
@@ -65,10 +42,10 @@ def test_a_key_committed_three_commits_ago_fails_and_the_same_key_in_an_ignored_
     commit(
         repo,
         "settings",
-        **{".gitignore": ".env\n", "config.py": f"import os\n\nAPI_KEY = '{key}'\n"},
+        {".gitignore": ".env\n", "config.py": f"import os\n\nAPI_KEY = '{key}'\n"},
     )
     for n in range(3):
-        commit(repo, f"later {n}", **{"README.md": f"revision {n}\n"})
+        commit(repo, f"later {n}", {"README.md": f"revision {n}\n"})
     assert git(repo, "log", "--format=%s", "--", "config.py").split() == ["settings"]
     assert (
         git(repo, "rev-parse", "HEAD~3").strip()
@@ -97,7 +74,7 @@ def test_a_key_committed_three_commits_ago_fails_and_the_same_key_in_an_ignored_
 def test_an_unignored_env_file_warns_until_its_fix_command_ignores_it(
     repo: Path, make_context: Callable[..., Any], check: Callable[..., Any]
 ) -> None:
-    commit(repo, "app", **{"app.py": "print('hello')\n"})
+    commit(repo, "app", {"app.py": "print('hello')\n"})
     (repo / "deploy").mkdir()
     (repo / "deploy" / ".env.local").write_text(
         f"\nMEMORYSYNC_API_KEY={make_key('local', 'ms_test_')}\n", encoding="utf-8"
@@ -115,9 +92,7 @@ def test_an_unignored_env_file_warns_until_its_fix_command_ignores_it(
 def test_a_tracked_env_file_fails_with_a_command_that_untracks_and_ignores_it(
     repo: Path, make_context: Callable[..., Any], check: Callable[..., Any]
 ) -> None:
-    commit(
-        repo, "env", **{".env.staging": f"MEMORYSYNC_API_KEY={make_key('staging', 'ms_test_')}\n"}
-    )
+    commit(repo, "env", {".env.staging": f"MEMORYSYNC_API_KEY={make_key('staging', 'ms_test_')}\n"})
 
     result = check("secrets.git", make_context())
 
@@ -138,7 +113,7 @@ def test_placeholders_demo_keys_and_filler_are_not_keys(
         "MEMORYSYNC_API_KEY=ms_live_" + "X" * 24,
         "MEMORYSYNC_API_KEY=ms_test_<your key>",
     ]
-    commit(repo, "docs", **{"docs__setup.md": "\n".join(examples) + "\n"})
+    commit(repo, "docs", {"docs/setup.md": "\n".join(examples) + "\n"})
 
     result = check("secrets.git", make_context(MEMORYSYNC_API_KEY=DEMO_KEY))
 
@@ -150,7 +125,7 @@ def test_the_key_in_use_is_found_even_without_a_prefix(
     repo: Path, make_context: Callable[..., Any], check: Callable[..., Any]
 ) -> None:
     bare = hashlib.sha256(b"bare").hexdigest()[:32]
-    commit(repo, "ci", **{"ci.yml": f"env:\n  TOKEN: {bare}\n"})
+    commit(repo, "ci", {"ci.yml": f"env:\n  TOKEN: {bare}\n"})
 
     result = check("secrets.git", make_context(MEMORYSYNC_API_KEY=f"{bare}\n"))
 
@@ -173,7 +148,7 @@ def test_binaries_large_files_and_symlinks_are_skipped(
     outside.write_bytes(key)
     (repo / "link.txt").symlink_to(outside)
     git(repo, "add", "blob.bin", "big.txt", "link.txt")
-    commit(repo, "data", **{"ok.txt": "nothing here\n"})
+    commit(repo, "data", {"ok.txt": "nothing here\n"})
 
     result = check("secrets.git", make_context())
 
@@ -185,7 +160,7 @@ def test_binaries_large_files_and_symlinks_are_skipped(
 def test_many_keys_are_counted_and_the_first_is_located(
     repo: Path, make_context: Callable[..., Any], check: Callable[..., Any]
 ) -> None:
-    commit(repo, "keys", **{f"k{n}.py": f"# {n}\nKEY = '{make_key(str(n))}'\n" for n in range(5)})
+    commit(repo, "keys", {f"k{n}.py": f"# {n}\nKEY = '{make_key(str(n))}'\n" for n in range(5)})
 
     result = check("secrets.git", make_context())
 
@@ -203,7 +178,7 @@ def test_from_a_subdirectory_files_are_named_from_there_and_annotated_from_the_r
     commit(
         repo,
         "nested",
-        **{"app__settings.py": f"KEY = '{make_key('nested')}'\n", "service__main.py": "\n"},
+        {"app/settings.py": f"KEY = '{make_key('nested')}'\n", "service/main.py": "\n"},
     )
     monkeypatch.chdir(repo / "service")
 
@@ -232,7 +207,7 @@ def test_outside_a_repository_or_without_git_it_skips(
 def test_the_scan_stops_at_the_deadline_and_the_check_says_so(
     repo: Path, make_context: Callable[..., Any], check: Callable[..., Any]
 ) -> None:
-    commit(repo, "files", **{f"f{n}.txt": "plain\n" for n in range(3)})
+    commit(repo, "files", {f"f{n}.txt": "plain\n" for n in range(3)})
 
     late = scan(str(repo), None, time.monotonic())
 

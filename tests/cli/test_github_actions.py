@@ -4,8 +4,6 @@ their stdout to themselves."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ import pytest
 from doctor.cli import cli
 from tests.checks.test_git import make_key
 from tests.conftest import cli_runner
+from tests.gitrepo import make_repo
 
 KEY = make_key("actions")
 
@@ -21,15 +20,7 @@ KEY = make_key("actions")
 def leaky_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The working directory is a repository with a key committed in app/settings.py line 2,
     and the run starts in its service/ directory."""
-    (tmp_path / "app").mkdir()
-    (tmp_path / "service").mkdir()
-    (tmp_path / "app" / "settings.py").write_text(f"import os\nKEY = '{KEY}'\n", encoding="utf-8")
-    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
-    identity = ["-c", "user.name=T", "-c", "user.email=t@example.invalid"]
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "leak"]):
-        subprocess.run(
-            ["git", *identity, *args], cwd=tmp_path, env=env, check=True, capture_output=True
-        )
+    make_repo(tmp_path, {"app/settings.py": f"import os\nKEY = '{KEY}'\n", "service/main.py": ""})
     monkeypatch.chdir(tmp_path / "service")
     return tmp_path
 

@@ -6,8 +6,6 @@ may appear anywhere."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from doctor.cli import cli
 from doctor.render import FORMATS
 from tests.cli import test_secrets as plain
 from tests.conftest import cli_runner
+from tests.gitrepo import make_repo
 
 BODY = "PLANTEDq7Wk3vN5xR7tY2uP4mL6sZ9"
 OTHER = "OTHERkeyG4hJ8nB2cX6vM1zQ5wE3r"  # committed, but not the key in use
@@ -31,29 +30,10 @@ def assert_no_leak(text: str) -> None:
         assert leaked == [], f"fragments of {secret[:7]}... in the output: {leaked[:3]}"
 
 
-def _repo_with_committed_keys(directory: Path, key: str) -> None:
-    """A repository whose tracked leak.py holds the planted key and another one."""
-    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
-    (directory / "leak.py").write_text(
-        f"KEY = {key!r}\nOTHER = 'ms_test_{OTHER}'\n", encoding="utf-8"
-    )
-    for args in (["init", "-q"], ["add", "leak.py"], ["commit", "-q", "-m", "oops"]):
-        identity = [
-            "-c",
-            "user.name=T",
-            "-c",
-            "user.email=t@example.invalid",
-            "-c",
-            "commit.gpgsign=false",
-        ]
-        subprocess.run(
-            ["git", *identity, *args], cwd=directory, env=env, check=True, capture_output=True
-        )
-
-
 def _run(tmp_path: Path, key: str, source: str, fmt: str) -> str:
     """One run with every report; returns everything it wrote, after checking it wrote it."""
-    _repo_with_committed_keys(tmp_path, key)
+    # The repository's tracked leak.py holds the planted key and another one.
+    make_repo(tmp_path, {"leak.py": f"KEY = {key!r}\nOTHER = 'ms_test_{OTHER}'\n"})
     summary = tmp_path / "step-summary.md"
     env = {
         "GITHUB_ACTIONS": "true",
