@@ -93,5 +93,7 @@ def demo_config(url: str, break_name: Optional[str], base: Optional[Config] = No
         base,
         source="demo",
         environments={**base.environments, "sandbox": Environment("sandbox", url, "ms_test_")},
+        # The demo is about the sandbox, not the repository it happens to be started in.
+        checks={**base.checks, "secrets.git": {"enabled": False}},
         settings={k: v for k, v in settings.items() if v is not None},
     )

@@ -41,11 +41,10 @@ class Output:
 
         click.echo("\r\x1b[2K" + self.mask(text), err=True, nl=False)
 
-    def to_file(self, path: Path, text: str) -> None:
+    def to_file(self, path: Path, text: str, *, append: bool = False) -> None:
         try:
-            path.write_text(
-                self.mask(text) + ("" if text.endswith("\n") else "\n"), encoding="utf-8"
-            )
+            with path.open("a" if append else "w", encoding="utf-8") as handle:
+                handle.write(self.mask(text) + ("" if text.endswith("\n") else "\n"))
         except OSError as exc:
             raise DoctorError(f"cannot write {path}: {exc.strerror or exc}") from None
 

@@ -44,13 +44,24 @@ class Shown:
             width=terminal_width() if to_terminal else 100,
             cwd=str(Path.cwd()),
             mask=out.mask,
+            root=_repository_root(),
         )
 
     def for_files(self, out: Output) -> RenderOptions:
         """--report files: no colour, no terminal width."""
         from .render import RenderOptions
 
-        return RenderOptions(verbose=self.verbose, cwd=str(Path.cwd()), mask=out.mask)
+        return RenderOptions(
+            verbose=self.verbose, cwd=str(Path.cwd()), mask=out.mask, root=_repository_root()
+        )
+
+
+def _repository_root() -> Optional[str]:
+    """GitHub annotations and SARIF name files relative to the git repository's root."""
+    from .facts.repo import find_root
+
+    found = find_root(str(Path.cwd()))
+    return str(found) if found else None
 
 
 def run_and_print(
@@ -94,6 +105,9 @@ def run_and_print(
         _write(out, shown.output, renderer(shown.fmt)(report, drawn))
     for name, path in shown.reports:
         out.to_file(path, renderer(name)(report, shown.for_files(out)))
+    from .ci import github_extras
+
+    github_extras(report, shown.fmt, environ, out, shown.for_files(out))
     return report.exit_code
 
 

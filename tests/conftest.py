@@ -49,6 +49,10 @@ _VARIABLES = (
     "MEMORYSYNC_USER_ID",
     "MEMORYSYNC_PROJECT",
     "NO_COLOR",
+    "GITHUB_ACTIONS",  # a suite run under GitHub Actions must not print annotations of its own
+    "GITHUB_STEP_SUMMARY",
+    "COLUMNS",  # pytest-xdist workers inherit one: output not on a terminal is 100 wide without it
+    "FORCE_COLOR",
     "HTTP_PROXY",
     "HTTPS_PROXY",
     "ALL_PROXY",

@@ -43,6 +43,11 @@ _FIX_VAR = Fix(
 )
 
 
+def is_placeholder(key: str) -> bool:
+    """An example value from docs or templates (``ms_test_...``, ``<your key>``), not a key."""
+    return key.lower() in PLACEHOLDERS or bool(_PLACEHOLDER_SHAPES.match(key))
+
+
 @register("key.present", title="API key set", tags=["offline", "key"])
 def key_present(ctx: CheckContext) -> Result:
     """An API key is set; the fix lists every place searched.
@@ -93,7 +98,7 @@ def key_format(ctx: CheckContext) -> Result:
     problem = header_problem("X-API-Key", key)
     if problem:
         return fail(f"the key from {where} {problem.message}", fix, code=problem.code, location=at)
-    if key.lower() in PLACEHOLDERS or _PLACEHOLDER_SHAPES.match(key):
+    if is_placeholder(key):
         return fail(
             f"the key from {where} is a placeholder, not a real key",
             fix,

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Optional, Protocol
 
 if TYPE_CHECKING:
     from ..report import Report
 
 # name -> module; the module defines render(report, options) -> str
-FORMATS = {"table": "doctor.render.table", "json": "doctor.render.json"}
+FORMATS = {
+    "table": "doctor.render.table",
+    "json": "doctor.render.json",
+    "junit": "doctor.render.junit",
+    "github": "doctor.render.github",
+    "markdown": "doctor.render.markdown",
+    "sarif": "doctor.render.sarif",
+}
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,9 @@ class RenderOptions:
     # The Output's masker: text is masked before a renderer cuts it to a width, so a cut never
     # leaves a fragment of a key the masker would no longer recognise.
     mask: Callable[[str], str] = str
+    # The git repository's root, when the run is in one: GitHub annotations and SARIF name files
+    # relative to it. None: the same as cwd.
+    root: Optional[str] = None
 
 
 class Renderer(Protocol):

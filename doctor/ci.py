@@ -1,0 +1,32 @@
+"""What a run adds under GitHub Actions: annotations in the log and a Markdown job summary.
+
+GitHub reads workflow commands (``::error file=...::``) from a step's stdout, so with the table
+format there (``GITHUB_ACTIONS=true``) the annotations follow the table on stdout; with
+``--format github`` they are the output itself. Either way the ``markdown`` report is appended
+to ``$GITHUB_STEP_SUMMARY`` when that variable names a file. Everything is written through the
+masking Output.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+from .output import Output
+from .render import RenderOptions, renderer
+from .report import Report
+
+
+def on_github_actions(environ: Mapping[str, str]) -> bool:
+    return environ.get("GITHUB_ACTIONS") == "true"
+
+
+def github_extras(
+    report: Report, fmt: str, environ: Mapping[str, str], out: Output, options: RenderOptions
+) -> None:
+    table_on_actions = fmt == "table" and on_github_actions(environ)
+    if table_on_actions:
+        out.out(renderer("github")(report, options))
+    summary = environ.get("GITHUB_STEP_SUMMARY")
+    if summary and (fmt == "github" or table_on_actions):
+        out.to_file(Path(summary), renderer("markdown")(report, options), append=True)

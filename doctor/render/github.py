@@ -1,0 +1,54 @@
+"""``--format github``: GitHub Actions workflow commands, which the runner turns into annotations.
+
+One ``::error``/``::warning`` line per problem (``::notice`` when silenced), with ``file=`` and
+``line=`` relative to the repository root when the finding has a place in a file (the ``.env``
+line, the committed key), then the verdict as a plain line. GitHub reads the commands from the
+step's stdout. The Markdown job summary is the ``markdown`` format; the CLI appends it to
+``$GITHUB_STEP_SUMMARY``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..report import Report
+from ..results import Finding, Status
+from . import RenderOptions
+from .parts import TOOL, counts, describe, repo_path, verdict
+
+_COMMANDS = {Status.WARN: "warning", Status.FAIL: "error", Status.ERROR: "error"}
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    today = date.today()
+    lines = [
+        _command(finding, options, today)
+        for finding in report.findings
+        if finding.status.is_problem
+    ]
+    lines.append(f"{TOOL}: {counts(report)} · {verdict(report)}")
+    return "\n".join(lines)
+
+
+def _command(finding: Finding, options: RenderOptions, today: date) -> str:
+    properties = {}
+    location = finding.location
+    path = repo_path(location.file, options) if location and location.file else None
+    if location and path:
+        properties["file"] = path
+        if location.line:
+            properties["line"] = str(location.line)
+    properties["title"] = f"{TOOL} {finding.id}: {finding.title}"
+    name = "notice" if finding.silenced else _COMMANDS[finding.status]
+    joined = ",".join(f"{key}={_property(value)}" for key, value in properties.items())
+    return f"::{name} {joined}::{_data(chr(10).join(describe(finding, options, today)))}"
+
+
+# Escaping as GitHub's own toolkit does (docs/ci.md): a newline in a message would end the
+# command, and a line of ours must never start another one.
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")

@@ -1,0 +1,128 @@
+"""``--format markdown``: a report for a pull-request comment, a ticket or a GitHub job summary.
+
+The verdict and counts first, then the settings, the problems with their fixes, the silenced
+findings with their reasons, and the checks that passed or were skipped folded away.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Iterable, Sequence
+
+from .._version import __version__
+from ..report import Report, settings_view
+from ..results import Finding, Status
+from . import RenderOptions
+from .parts import TOOL, counts, place, silence_text, verdict
+
+_LABELS = {
+    Status.PASS: "✅ pass",
+    Status.WARN: "⚠️ warn",
+    Status.FAIL: "❌ fail",
+    Status.ERROR: "💥 error",
+    Status.SKIP: "⏭️ skip",
+}
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    today = date.today()
+    problems = [f for f in report.findings if f.status.is_problem and not f.silenced]
+    silenced = [f for f in report.findings if f.silenced]
+    others = [f for f in report.findings if not f.status.is_problem]
+    out = [
+        f"## {TOOL}: {verdict(report)}",
+        "",
+        f"{counts(report)} · environment: {report.environment or 'unknown'}",
+        "",
+        *_table(["setting", "value", "source"], _settings(report)),
+    ]
+    if problems:
+        rows = [
+            [_LABELS[f.status], _code(f.id), _finding(f, options, today), _fix(f)] for f in problems
+        ]
+        out += ["", "### Problems", "", *_table(["status", "check", "finding", "fix"], rows)]
+    if silenced:
+        rows = [
+            [
+                _LABELS[f.status],
+                _code(f.id),
+                _finding(f, options, today),
+                _text(silence_text(f, today) or ""),
+            ]
+            for f in silenced
+        ]
+        out += ["", "### Silenced", "", *_table(["status", "check", "finding", "silence"], rows)]
+    if others:
+        rows = [[_LABELS[f.status], _code(f.id), _text(f.summary)] for f in others]
+        out += [
+            "",
+            f"<details><summary>Passed and skipped: {len(others)}</summary>",
+            "",
+            *_table(["status", "check", "summary"], rows),
+            "",
+            "</details>",
+        ]
+    if report.warnings:
+        out += ["", "Warnings:", "", *(f"- {_text(w)}" for w in report.warnings)]
+    out += ["", f"<sub>{TOOL} {__version__}</sub>"]
+    return "\n".join(out)
+
+
+def _settings(report: Report) -> list[list[str]]:
+    rows = []
+    for name, view in settings_view(report.settings).items():
+        value = view["value"]
+        shown = _code(str(value)) if value is not None else "(not set)"
+        if "fingerprint" in view:
+            shown += f" ({view['fingerprint']})"
+        rows.append([_code(name), shown, _text(str(view["source"]))])
+    return rows
+
+
+def _finding(finding: Finding, options: RenderOptions, today: date) -> str:
+    parts = [_text(finding.summary)]
+    tail = [_code(finding.code)] if finding.code else []
+    where = place(finding, options)
+    if where:
+        tail.append(_code(where))
+    if tail:
+        parts.append(" · ".join(tail))
+    silence = silence_text(finding, today)
+    if silence and not finding.silenced:  # an expired silence: say so where the problem is
+        parts.append(_text(silence))
+    return "<br>".join(parts)
+
+
+def _fix(finding: Finding) -> str:
+    fix = finding.fix
+    if fix is None:
+        return ""
+    parts = [_code(fix.command)] if fix.command else []
+    if fix.note:
+        parts.append(_text(fix.note))
+    return "<br>".join(parts)
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _text(text: str) -> str:
+    """Plain words in a table cell: no HTML, no cell break, one line. Other Markdown characters
+    are left alone: escaping ``_`` would hide a key from the masker's pattern."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+
+
+def _code(text: str) -> str:
+    """A code span that holds any text: a fence longer than the longest run of backticks in it."""
+    text = text.replace("\r", " ").replace("\n", " ").replace("|", "\\|")
+    longest, run = 0, 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
