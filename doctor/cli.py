@@ -187,21 +187,28 @@ def _run_and_print(
         fail_on=Status(fail_on),
         deadline=deadline,
     )
-    report = app.run(
-        options,
-        environ=environ,
-        cwd=Path.cwd(),
-        sdk=sdk,
-        config=loaded_config,
-        secrets=out.add_secrets,
-    )
+    from .mask import proxy_passwords
+
+    out.add_secrets((), proxy_passwords(environ))
     color = output is None and color_wanted(not no_color, environ)
     width = _width() if output is None else 200
-    text = renderer(fmt)(report, RenderOptions(color=color, verbose=verbose, width=width))
-    if output is None:
-        out.out(text)
-    else:
-        out.to_file(output, text)
+    # Plugins and checks run, and the report is written, with every stray print, log record
+    # and warning masked on stderr.
+    with out.guard():
+        report = app.run(
+            options,
+            environ=environ,
+            cwd=Path.cwd(),
+            sdk=sdk,
+            config=loaded_config,
+            secrets=out.add_secrets,
+        )
+        shown = RenderOptions(color=color, verbose=verbose, width=width, mask=out.mask)
+        text = renderer(fmt)(report, shown)
+        if output is None:
+            out.out(text, styled=color)
+        else:
+            out.to_file(output, text)
     return report.exit_code
 
 
@@ -334,8 +341,10 @@ def list_checks(fmt: str, config: Optional[Path]) -> int:
     from .config import load_config
     from .render.catalog import listing
 
-    specs, failures, _ = app.load_checks(load_config(config, Path.cwd()))
-    click.get_current_context().obj.out(listing(specs, failures, fmt))
+    out: Output = click.get_current_context().obj
+    with out.guard():  # a plugin printing as it is imported cannot break --format json
+        specs, failures, _ = app.load_checks(load_config(config, Path.cwd()))
+    out.out(listing(specs, failures, fmt))
     return 0
 
 
@@ -350,7 +359,8 @@ def explain(check_id: str, config: Optional[Path]) -> int:
     from .config import load_config
 
     cfg = load_config(config, Path.cwd())
-    specs, _, _ = app.load_checks(cfg)
+    with click.get_current_context().obj.guard():
+        specs, _, _ = app.load_checks(cfg)
     app.select(specs, app.RunOptions(only=(check_id,)), cfg)  # the usage error for unknown ids
     from .render.catalog import explanation
 

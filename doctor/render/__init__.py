@@ -7,8 +7,10 @@ Renderers never print; the CLI writes what they return through the masking Outpu
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
+
+from ..mask import Masker
 
 if TYPE_CHECKING:
     from ..report import Report
@@ -22,6 +24,9 @@ class RenderOptions:
     color: bool = False
     verbose: bool = False
     width: int = 200
+    # Applied to every value before it is laid out or serialised (the CLI's Output's masker):
+    # text is cut and wrapped only once it is masked.
+    mask: Masker = field(default_factory=Masker)
 
 
 class Renderer(Protocol):

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from .._version import __version__
+from ..mask import visible
 from ..report import Report, settings_view
 from . import RenderOptions
 
@@ -46,6 +47,10 @@ def document(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    # ensure_ascii=False keeps every secret byte-identical in the text, so the masker sees it.
+    # Values are masked before they are serialised; the Output masks the text once more.
     # allow_nan=False: details are plain (finite) by construction; a slip fails loudly here.
-    return json.dumps(document(report), indent=2, ensure_ascii=False, allow_nan=False, default=str)
+    text = json.dumps(
+        options.mask.data(document(report)), indent=2, ensure_ascii=False, allow_nan=False
+    )
+    # json.dumps leaves DEL, the C1 controls and bidirectional overrides as they are.
+    return visible(text, keep="\n", json_text=True)

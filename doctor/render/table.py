@@ -8,6 +8,7 @@ from typing import Any
 from tabulate import tabulate
 
 from .._version import __version__
+from ..mask import visible
 from ..report import Report, settings_view
 from ..results import Status
 from . import RenderOptions
@@ -22,22 +23,28 @@ _COLORS = {
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    lines = [f"memorysync-doctor {__version__} · environment: {report.environment or 'unknown'}"]
+    def shown(value: Any) -> str:
+        """Masked first, then control characters made visible; cut or wrapped only after."""
+        return visible(str(options.mask.data(value)))
+
+    lines = [
+        f"memorysync-doctor {__version__} · environment: {shown(report.environment or 'unknown')}"
+    ]
     for name, view in settings_view(report.settings).items():
-        value = view["value"] if view["value"] is not None else "(not set)"
+        value = shown(view["value"]) if view["value"] is not None else "(not set)"
         if "fingerprint" in view:
             value = f"{value} ({view['fingerprint']})"
         shadowed = f"  [shadows {len(view['shadowed'])}]" if view["shadowed"] else ""  # type: ignore[arg-type]
-        lines.append(f"  {name:<12} {value}  <- {view['source']}{shadowed}")
-    lines += [f"warning: {w}" for w in report.warnings]
+        lines.append(f"  {name:<12} {value}  <- {shown(view['source'])}{shadowed}")
+    lines += [f"warning: {shown(w)}" for w in report.warnings]
     summary_width = max(30, (options.width - 30) * 5 // 9)
     fix_width = max(24, options.width - 30 - summary_width)
     table = [
         [
             _status(finding.status, options.color),
-            finding.id,
-            _wrap(finding.summary, summary_width),
-            _wrap(str(finding.fix or ""), fix_width),
+            shown(finding.id),
+            _wrap(shown(finding.summary), summary_width),
+            _wrap(shown(finding.fix or ""), fix_width),
         ]
         for finding in report.findings
     ]
@@ -45,9 +52,11 @@ def render(report: Report, options: RenderOptions) -> str:
     if options.verbose:
         lines += ["", "details:"]
         for finding in report.findings:
-            code = f" {finding.code}" if finding.code else ""
-            lines.append(f"  {finding.id}{code} ({finding.duration_ms:.1f} ms)")
-            lines += [f"    {key}: {_short(value)}" for key, value in finding.details.items()]
+            code = f" {shown(finding.code)}" if finding.code else ""
+            lines.append(f"  {shown(finding.id)}{code} ({finding.duration_ms:.1f} ms)")
+            lines += [
+                f"    {shown(key)}: {_short(shown(value))}" for key, value in finding.details.items()
+            ]
     counts = report.summary
     lines += [
         "",
@@ -72,6 +81,6 @@ def _wrap(text: str, width: int) -> str:
     return textwrap.fill(text, width, break_long_words=False, break_on_hyphens=False)
 
 
-def _short(value: Any) -> str:
-    text = str(value)
+def _short(text: str) -> str:
+    """Cut long details (already masked: a cut must never leave a piece of a key unrecognised)."""
     return text if len(text) <= 300 else text[:297] + "..."
