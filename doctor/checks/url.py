@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
 
 from ..context import CheckContext
+from ..probe.loopback import RESOLVE_WAIT, claims_loopback, loopback_addresses
 from ..registry import register
 from ..results import Fix, Result, fail, passed
 from ..settings import ENV_VARS
@@ -19,18 +19,8 @@ NOT_THE_API = {
     "memorysync.io": "the website",
     "www.memorysync.io": "the website",
 }
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 PRODUCTION = "https://api.memorysync.io"
 STAGING = "https://staging.api.memorysync.io"
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES or host.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @register("url.format", title="Base URL format", tags=["offline", "url"])
@@ -109,9 +99,13 @@ def url_format(ctx: CheckContext) -> Result:
             code="not-the-api",
             location=at,
         )
-    if parts.scheme == "http" and not is_loopback(host):
+    # This machine by the addresses the name resolves to, not by its spelling.
+    wait = min(RESOLVE_WAIT, ctx.remaining)
+    if parts.scheme == "http" and loopback_addresses(host, wait=wait) is None:
         return fail(
-            f"base_url uses http:// to {host}: the key would travel in cleartext",
+            f"base_url uses http:// to {host}"
+            + (", which does not resolve to this machine alone" if claims_loopback(host) else "")
+            + ": the key would travel in cleartext",
             assign(setting, f"https://{netloc}"),
             code="cleartext",
             location=at,

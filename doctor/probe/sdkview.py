@@ -35,6 +35,7 @@ __all__ = [
     "ProxyProblem",
     "ProxyRoute",
     "SdkView",
+    "cleartext_through_proxy",
     "mask_url_credentials",
     "requests_ca_bundle",
     "requests_proxy_for",
@@ -86,6 +87,13 @@ class SdkView:
     @property
     def https(self) -> bool:
         return self.url.lower().startswith("https:")
+
+
+def cleartext_through_proxy(url: str, route: ProxyRoute) -> bool:
+    """An http:// URL the SDK would send through a proxy: the request, X-API-Key included,
+    reaches the proxy unencrypted, for it to read and forward (whatever the proxy's own scheme).
+    False when the proxy cannot even be set up: then nothing is sent."""
+    return url.lower().startswith("http:") and route.proxy_url is not None and not route.problem
 
 
 def sdk_view(url: str, environ: Mapping[str, str]) -> SdkView:
