@@ -85,9 +85,11 @@ def _bare(value: str) -> str:
 
 
 def _key_body(value: str) -> str:
-    bare = _bare(value)
-    prefix = next((p for p in KEY_PREFIXES if bare.startswith(p)), "")
-    return bare[len(prefix) :]
+    """The secret part of a key: after any quote, whitespace and prefix before it, and with
+    whatever trails it (a newline stored with the key is shown, escaped, right after it)."""
+    start = value.lstrip().lstrip("'\"").lstrip()
+    prefix = next((p for p in KEY_PREFIXES if start.startswith(p)), "")
+    return start[len(prefix) :]
 
 
 def spellings(value: str) -> set[str]:
@@ -205,6 +207,7 @@ class Masker:
         public: Iterable[str] = (),
         passwords: Iterable[str] = (),
     ) -> None:
+        secrets = list(secrets)
         self._public = frozenset(public)
         forms: Dict[str, str] = {}
         runs: Dict[str, str] = {}
@@ -219,6 +222,12 @@ class Masker:
         # Longest first, so a stripped form never leaves the rest of a raw form behind.
         self._forms: List[Tuple[str, str]] = sorted(forms.items(), key=lambda f: -len(f[0]))
         self._runs = runs
+        self._stubs = [
+            (prefix, body, mask_key(s))
+            for s in secrets
+            for prefix in KEY_PREFIXES
+            if _bare(s).startswith(prefix) and (body := _key_body(s))
+        ]
 
     def __call__(self, text: str) -> str:
         # Runs first: a key cut, escaped or broken over lines becomes one mask, not several.
@@ -226,6 +235,7 @@ class Masker:
         for secret, replacement in self._forms:
             if secret in text:
                 text = text.replace(secret, replacement)
+        text = self._mask_stubs(text)
         text = _KEY_SHAPE.sub(
             lambda m: m.group(0) if m.group(0) in self._public else mask_key(m.group(0)), text
         )
@@ -250,12 +260,34 @@ class Masker:
             return text
         pieces, done = [], 0
         for start, end, replacement in spans:
+            # A separator at either edge (a window may end on the key's newline) stays text.
+            while _KEY_BREAKS.match(text, start) and start < end:
+                start += 1
+            while _KEY_BREAKS.match(text, end - 1) and end > start:
+                end -= 1
             prefix = next((p for p in KEY_PREFIXES if replacement.startswith(p)), "")
             if prefix and text.endswith(prefix, done, start):
                 start -= len(prefix)
             pieces += [text[done:start], replacement]
             done = end
         return "".join(pieces) + text[done:]
+
+    def _mask_stubs(self, text: str) -> str:
+        """A key prefix followed by the first few characters of a known key (text someone else
+        cut short of a full run): the whole stub becomes the key's mask."""
+        for prefix, body, replacement in self._stubs:
+            start = text.find(prefix)
+            while start != -1:
+                end = start + len(prefix)
+                matched = 0
+                while (
+                    matched < len(body) and text[end + matched : end + matched + 1] == body[matched]
+                ):
+                    matched += 1
+                if matched:
+                    text = text[:start] + replacement + text[end + matched :]
+                start = text.find(prefix, start + 1)
+        return text
 
     def data(self, value: Any) -> Any:
         """The same, through dicts, lists and tuples (for structured output, before it is
