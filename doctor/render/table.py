@@ -55,7 +55,8 @@ def render(report: Report, options: RenderOptions) -> str:
             code = f" {shown(finding.code)}" if finding.code else ""
             lines.append(f"  {shown(finding.id)}{code} ({finding.duration_ms:.1f} ms)")
             lines += [
-                f"    {shown(key)}: {_short(shown(value))}" for key, value in finding.details.items()
+                f"    {shown(key)}: {_short(shown(value))}"
+                for key, value in finding.details.items()
             ]
     counts = report.summary
     lines += [
