@@ -108,31 +108,6 @@ def test_url_format_names_the_source(make_context, check) -> None:
 # --- loopback is what the name resolves to, not how it is spelled ---------------------------
 
 
-@pytest.fixture
-def resolver(monkeypatch: pytest.MonkeyPatch):
-    """``resolver({"name": ["127.0.0.1", ...]})``: what getaddrinfo answers for those names
-    (a name mapped to [] does not resolve); IP literals resolve as usual. Returns the names asked."""
-    import socket
-
-    real = socket.getaddrinfo
-    asked: list[str] = []
-
-    def install(answers: dict[str, list[str]]) -> list[str]:
-        def fake(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
-            if host not in answers:
-                return real(host, port, *args, **kwargs)
-            asked.append(host)
-            if not answers[host]:
-                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-            family = lambda a: socket.AF_INET6 if ":" in a else socket.AF_INET  # noqa: E731
-            return [(family(a), socket.SOCK_STREAM, 6, "", (a, port or 0)) for a in answers[host]]
-
-        monkeypatch.setattr(socket, "getaddrinfo", fake)
-        return asked
-
-    return install
-
-
 @pytest.mark.parametrize(
     ("host", "addresses", "status"),
     [

@@ -26,8 +26,8 @@ pytestmark = pytest.mark.slow  # waits on sockets, deadlines or child processes
 
 KEY = "ms_test_5b1d3c0e9f2a4d6b8c7e1f0a2b3c5f60"
 HEADERS = {"X-API-Key": KEY, "X-End-User-ID": "user_1", "Accept": "application/json"}
-# Plain http:// through a proxy is never sent with the key (see test_secrets_flow): the proxy
-# cases over http:// probe without it.
+# Plain http:// through a proxy is never sent with the key (network/test_key_destinations.py):
+# the proxy cases over http:// probe without it.
 NO_KEY = {name: value for name, value in HEADERS.items() if name != "X-API-Key"}
 
 
