@@ -327,7 +327,7 @@ def random_body(seed: int, size: int) -> str:
 ANY_CHAR = st.characters(blacklist_categories=("Cs",)) | st.sampled_from(sorted(INNER.values()))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     prefix=st.sampled_from(["ms_test_", "ms_live_", ""]),
     seed=st.integers(0, 10**6),
