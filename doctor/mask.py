@@ -125,7 +125,9 @@ def _html_escape(text: str, *, quote: bool) -> str:
 def secret_forms(value: str, *, password: bool = False) -> List[str]:
     """The forms of a secret the masker replaces whole, longest first: its spellings and its
     fragments (the pieces between whitespace and control characters, and for a password also
-    between ``#``, ``?``, ``/`` and ``@``) that are long enough to be its own."""
+    between ``#``, ``?``, ``/`` and ``@``) that are long enough to be its own. A password's
+    shorter pieces count when quoted: httpx quotes the piece before an unescaped ``#`` as the
+    port it could not read (``Invalid port: 'pa'``)."""
     forms = {form for form in spellings(value) if len(form) >= _MIN_FORM}
     breaks = _PASSWORD_BREAKS if password else _KEY_BREAKS
     for spelling in {value, unquote(value)} if password else {value}:
@@ -133,6 +135,8 @@ def secret_forms(value: str, *, password: bool = False) -> List[str]:
             body = piece[len(next((p for p in KEY_PREFIXES if piece.startswith(p)), "")) :]
             if len(body) >= _MIN_FORM:
                 forms |= {f for f in spellings(piece) | spellings(body) if len(f) >= _MIN_FORM}
+            elif password and piece:
+                forms |= {f"'{piece}'", f'"{piece}"'}
     return sorted(forms, key=lambda form: (-len(form), form))
 
 

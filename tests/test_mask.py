@@ -386,6 +386,12 @@ def test_proxy_passwords_come_from_every_proxy_variable_but_no_proxy() -> None:
     assert sorted(proxy_passwords(environ)) == ["one1one1", "three3three", "two2two2"]
 
 
+def test_a_short_piece_of_a_password_is_hidden_where_httpx_quotes_it() -> None:
+    masker = Masker(passwords=["pa#ss"])
+    assert masker("Invalid port: 'pa'") == "Invalid port: ***"
+    assert masker("a pass and a paper") == "a pass and a paper"  # not everywhere
+
+
 @pytest.mark.parametrize("password", ["hunter2#hunter2", "hunter2?hunter2", "hunter2/hunter2"])
 def test_a_proxy_password_with_url_delimiters_is_hidden_whole_and_in_pieces(password: str) -> None:
     masker = Masker(passwords=[password])

@@ -226,3 +226,19 @@ def test_a_servers_escape_sequences_reach_the_terminal_as_escapes(tmp_path: Path
     assert "\\x1b[2J\\x1b]0;owned\\x07\\x0aPASS" in result.stdout
     assert not any(c in result.stdout for c in "\x1b\x07\x9b")
     assert not any(line.startswith("PASS      fake.check") for line in result.stdout.splitlines())
+
+
+# --- a proxy password the SDK's own error quotes ---------------------------------------------
+
+
+def test_the_sdks_error_never_quotes_a_piece_of_a_proxy_password(echo: Echo) -> None:
+    """httpx cannot read a password with an unescaped '#': MemorySyncClient(...) raises
+    "Invalid port: 's3cr'", quoting the piece before it."""
+    env = {**ENV, "ALL_PROXY": "http://bob:s3cr#hunter2@127.0.0.1:9"}
+    args = ["check", "--format", "json", "--base-url", echo.url, "--end-user-id", "user_1"]
+    result = cli_runner().invoke(cli, [*args, "--api-key", "ms_test_" + UPPER_BODY], env=env)
+    rows = {row["id"]: row for row in json.loads(result.stdout)["checks"]}
+    assert rows["sdk.roundtrip"]["code"] == "sdk.roundtrip/construct-failed"
+    assert "Invalid port: ***" in rows["sdk.roundtrip"]["summary"]
+    for piece in ("s3cr", "hunter2"):
+        assert piece not in result.stdout + result.stderr
