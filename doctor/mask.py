@@ -226,11 +226,11 @@ class Masker:
         # Longest first, so a stripped form never leaves the rest of a raw form behind.
         self._forms: List[Tuple[str, str]] = sorted(forms.items(), key=lambda f: -len(f[0]))
         self._runs = runs
-        self._stubs = [
-            (prefix, body, mask_key(s))
+        self._stubs = [  # (prefix, body, mask) of each key that has a prefix
+            (prefix, _key_body(s), mask_key(s))
             for s in secrets
             for prefix in KEY_PREFIXES
-            if _bare(s).startswith(prefix) and (body := _key_body(s))
+            if _bare(s).startswith(prefix) and _key_body(s)
         ]
 
     def __call__(self, text: str) -> str:
