@@ -73,17 +73,29 @@ def chain(exc):  # type: ignore[no-untyped-def]
     return seen
 
 
-def exception_facts(exc):  # type: ignore[no-untyped-def]
+def shown(text, scrub):  # type: ignore[no-untyped-def]
+    """``text`` with the key's forms replaced by its mask (the parent sends both with the
+    request), and only then cut: a piece of a cut key would no longer be recognised."""
+    forms = scrub.get("forms") if isinstance(scrub, dict) else None
+    if isinstance(forms, list):
+        for form in forms:
+            if isinstance(form, str) and form:
+                text = text.replace(form, str(scrub.get("mask", "")))
+    return text[:MAX_MESSAGE]
+
+
+def exception_facts(exc, scrub=None):  # type: ignore[no-untyped-def]
     links = chain(exc)[1:]
     cause = links[0] if links else None
+    request_id = getattr(exc, "request_id", None)
     return {
         "classes": [cls.__name__ for cls in type(exc).__mro__],
         "module": type(exc).__module__,
-        "message": str(exc)[:MAX_MESSAGE],
+        "message": shown(str(exc), scrub),
         "status_code": getattr(exc, "status_code", None),
-        "request_id": getattr(exc, "request_id", None),
+        "request_id": shown(request_id, scrub) if isinstance(request_id, str) else None,
         "retry_after": getattr(exc, "retry_after_seconds", None),
-        "cause": (type(cause).__name__ + ": " + str(cause))[:MAX_MESSAGE] if cause else None,
+        "cause": shown(type(cause).__name__ + ": " + str(cause), scrub) if cause else None,
         "cause_classes": [cls.__name__ for link in links for cls in type(link).__mro__],
     }
 
@@ -170,7 +182,7 @@ def roundtrip(request, environ=None):  # type: ignore[no-untyped-def]
     try:
         client = construct(memorysync, request, environ)
     except BaseException as exc:
-        return {"stage": "construct", "error": exception_facts(exc)}
+        return {"stage": "construct", "error": exception_facts(exc, request.get("scrub"))}
     try:
         response = client.export_all()
         return {
@@ -182,7 +194,7 @@ def roundtrip(request, environ=None):  # type: ignore[no-untyped-def]
     except BaseException as exc:
         return {
             "stage": "call",
-            "error": exception_facts(exc),
+            "error": exception_facts(exc, request.get("scrub")),
             "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
         }
     finally:

@@ -16,6 +16,7 @@ from typing import Any, Optional
 import click
 
 from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, ConfigError, DoctorError
+from .mask import proxy_passwords
 from .output import Output
 from .settings import ENV_VARS
 
@@ -30,7 +31,10 @@ class DoctorGroup(click.Group):
         argv = list(sys.argv[1:] if args is None else args)
         # The key is known before anything runs: from the environment and the --api-key flag.
         # Keys found later (env files, config) are added as soon as the settings are resolved.
-        output = Output([os.environ.get(ENV_VARS["api_key"], ""), *_flag_values(argv, "--api-key")])
+        output = Output(
+            [os.environ.get(ENV_VARS["api_key"], ""), *_flag_values(argv, "--api-key")],
+            proxy_passwords(os.environ),
+        )
         extra.setdefault("obj", output)  # commands write through this same Output
         previous_hook = threading.excepthook
         threading.excepthook = lambda hook: _thread_crash(output, hook)

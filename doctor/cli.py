@@ -321,11 +321,14 @@ def report(
     }
     options = _run_options(flags, env_files, config, {**opts, "python": python})
     environ = dict(os.environ)
-    try:
-        result = app.run(options, environ=environ, cwd=Path.cwd(), sdk=sdk, secrets=out.add_secrets)
-    finally:
-        sdk.close()
-    written = bundle.write(out, result, environ, Path(base), anonymize=anonymize, as_zip=as_zip)
+    with out.guard():
+        try:
+            result = app.run(
+                options, environ=environ, cwd=Path.cwd(), sdk=sdk, secrets=out.add_secrets
+            )
+        finally:
+            sdk.close()
+        written = bundle.write(out, result, environ, Path(base), anonymize=anonymize, as_zip=as_zip)
     out.out(
         f"Wrote {' and '.join(written)}: safe to paste (keys and secrets masked"
         + (", personal data pseudonymised" if anonymize else "")
@@ -598,8 +601,10 @@ def list_checks(fmt: str, config: Optional[Path]) -> int:
     from .config import load_config
     from .render.catalog import listing
 
-    specs, failures, _ = app.load_checks(load_config(config, Path.cwd()))
-    click.get_current_context().obj.out(listing(specs, failures, fmt))
+    out: Output = click.get_current_context().obj
+    with out.guard():  # a plugin printing as it is imported cannot break --format json
+        specs, failures, _ = app.load_checks(load_config(config, Path.cwd()))
+    out.out(listing(specs, failures, fmt))
     return 0
 
 
@@ -614,7 +619,8 @@ def explain(check_id: str, config: Optional[Path]) -> int:
     from .config import load_config
 
     cfg = load_config(config, Path.cwd())
-    specs, _, _ = app.load_checks(cfg)
+    with click.get_current_context().obj.guard():
+        specs, _, _ = app.load_checks(cfg)
     app.select(specs, app.RunOptions(only=(check_id,)), cfg)  # the usage error for unknown ids
     from .render.catalog import explanation
 

@@ -1,45 +1,66 @@
-"""Where text leaves the doctor: stdout, stderr and --output files, all through one Masker."""
+"""Where text leaves the doctor: stdout, stderr and --output files, all through one Masker.
+
+While checks and plugins run (:meth:`Output.guard`), whatever else writes to ``sys.stdout`` or
+``sys.stderr``, logs or warns goes through the same masker to stderr: stdout holds the report
+alone (exactly one JSON document with ``--format json``).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import sys
+import threading
+import warnings
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import IO, Any, Iterable, Iterator, Optional, TextIO, Union
 
 from .errors import DoctorError
-from .mask import Masker
+from .mask import Masker, visible
 
 
 class Output:
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str] = (), passwords: Iterable[str] = ()) -> None:
         self._secrets = list(secrets)
+        self._passwords = list(passwords)
         self._public: tuple[str, ...] = ()
-        self.mask = Masker(self._secrets)
+        self._streams: Optional[tuple[TextIO, TextIO]] = None  # the real ones, while guarded
+        self.mask = Masker(self._secrets, self._public, self._passwords)
 
-    def add_secrets(self, secrets: Iterable[str]) -> None:
+    def add_secrets(self, secrets: Iterable[str], passwords: Iterable[str] = ()) -> None:
+        """API keys (and proxy passwords) found after the start, e.g. in env files."""
         self._secrets.extend(secrets)
-        self.mask = Masker(self._secrets, self._public)
+        self._passwords.extend(passwords)
+        self.mask = Masker(self._secrets, self._public, self._passwords)
 
     def allow_public(self, values: Iterable[str]) -> None:
         """Published test data (the sandbox's demo keys) that may be shown in full."""
         self._public += tuple(values)
-        self.mask = Masker(self._secrets, self._public)
+        self.mask = Masker(self._secrets, self._public, self._passwords)
 
-    def out(self, text: str, *, nl: bool = True) -> None:
+    def out(self, text: str, *, nl: bool = True, styled: bool = False) -> None:
+        """Masked, with control characters shown as escapes (newlines and tabs kept); ``styled``
+        text carries the doctor's own colour codes, its values already made visible."""
         import click
 
-        click.echo(self.mask(text), nl=nl)
+        text = self.mask(text)
+        stream = self._streams[0] if self._streams else None
+        click.echo(text if styled else visible(text, keep="\n\t"), nl=nl, file=stream)
 
     def err(self, text: str) -> None:
         import click
 
-        click.echo(self.mask(text), err=True)
+        stream = self._streams[1] if self._streams else None
+        click.echo(visible(self.mask(text), keep="\n\t"), err=True, file=stream)
 
     def transient(self, text: str) -> None:
         """Replace the current terminal line on stderr (a live status; empty text clears it)."""
         import click
 
-        click.echo("\r\x1b[2K" + self.mask(text), err=True, nl=False)
+        stream = self._streams[1] if self._streams else None
+        text = visible(self.mask(text))
+        click.echo("\r\x1b[2K" + text, err=True, nl=False, file=stream)
 
     def to_file(self, path: Path, text: str, *, append: bool = False) -> None:
         try:
@@ -48,13 +69,125 @@ class Output:
         except OSError as exc:
             raise DoctorError(f"cannot write {path}: {exc.strerror or exc}") from None
 
-
     def to_bytes_file(self, path: Path, data: bytes) -> None:
         """Bytes made from masked text (a zip of reports)."""
         try:
             path.write_bytes(data)
         except OSError as exc:
             raise DoctorError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[None]:
+        """Route every other writer through the masker to stderr while the block runs: prints
+        to ``sys.stdout`` and ``sys.stderr`` (line by line, so a key split over two writes is
+        still whole when it is masked), logging records and warnings. ``out`` and ``err`` keep
+        writing to the real streams."""
+        real_out, real_err = sys.stdout, sys.stderr
+        stray = _MaskedLines(self, real_err)
+        factory = logging.getLogRecordFactory()
+        showwarning = warnings.showwarning
+
+        def masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = factory(*args, **kwargs)
+            _mask_record(record, self)
+            return record
+
+        def show(
+            message: Union[Warning, str],
+            category: type[Warning],
+            filename: str,
+            lineno: int,
+            file: Optional[TextIO] = None,
+            line: Optional[str] = None,
+        ) -> None:
+            stray.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+        self._streams = (real_out, real_err)
+        sys.stdout = sys.stderr = stray
+        logging.setLogRecordFactory(masked_record)
+        warnings.showwarning = show
+        try:
+            yield
+        finally:
+            if warnings.showwarning is show:
+                warnings.showwarning = showwarning
+            if logging.getLogRecordFactory() is masked_record:
+                logging.setLogRecordFactory(factory)
+            if sys.stdout is stray:
+                sys.stdout = real_out
+            if sys.stderr is stray:
+                sys.stderr = real_err
+            self._streams = None
+            stray.drain()
+
+
+def _mask_record(record: logging.LogRecord, output: Output) -> None:
+    """Format the message (and any traceback) now and keep only its masked text."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a bad format string: logging would report it; show the raw parts
+        message = f"{record.msg!s} {record.args!r}"
+    record.msg, record.args = output.mask(message), None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = output.mask(logging.Formatter().formatException(record.exc_info))
+    if record.stack_info:
+        record.stack_info = output.mask(record.stack_info)
+
+
+class _MaskedLines(io.TextIOBase):
+    """A text stream that masks whole lines and writes them to ``target``. It stays usable after
+    the guard ends (a logging handler may hold it): it then still masks what it forwards."""
+
+    _MAX_PENDING = 1 << 16  # a writer that never ends a line is still shown, in pieces
+
+    def __init__(self, output: Output, target: IO[str]) -> None:
+        super().__init__()
+        self._output = output
+        self._target = target
+        self._lock = threading.Lock()
+        self._pending = ""
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        with self._lock:
+            self._pending += text
+            if "\n" in text:
+                cut = self._pending.rfind("\n") + 1
+            elif len(self._pending) > self._MAX_PENDING:
+                cut = len(self._pending)
+            else:
+                return len(text)
+            ready, self._pending = self._pending[:cut], self._pending[cut:]
+            self._emit(ready)
+        return len(text)
+
+    def flush(self) -> None:
+        pass  # a partial line waits for its end: it may hold the first half of a key
+
+    def drain(self) -> None:
+        """Write out a last line that never ended."""
+        with self._lock:
+            rest, self._pending = self._pending, ""
+            self._emit(rest)
+
+    def _emit(self, text: str) -> None:
+        if text:
+            try:
+                self._target.write(visible(self._output.mask(text), keep="\n\t"))
+                self._target.flush()
+            except (OSError, ValueError):
+                pass  # the real stream is gone: stray output is not worth a crash
 
 
 def color_wanted(flag: Optional[bool], environ: dict[str, str], stream: object = None) -> bool:

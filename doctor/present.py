@@ -78,36 +78,39 @@ def run_and_print(
 
     for name in {shown.fmt, *(f for f, _ in shown.reports)}:
         preload(name)
-    drawn = shown.options(out, environ)
     live = None
     if shown.fmt == "table" and shown.output is None and sys.stdout.isatty():
         from .live import Live
 
-        live = Live(out, drawn, status_line=sys.stderr.isatty())
-    try:
-        report = app.run(
-            options,
-            environ=environ,
-            cwd=Path.cwd(),
-            sdk=sdk,
-            config=config,
-            secrets=out.add_secrets,
-            progress=live,
-        )
-    finally:
-        if live is not None:
-            live.close()
-    if live is not None:  # the rows are on screen already: the problems and the verdict
-        from .render.table import tail
+        live = Live(out, shown.options(out, environ), status_line=sys.stderr.isatty())
+    # Plugins and checks run, and the report is written, with every stray print, log record
+    # and warning masked on stderr.
+    with out.guard():
+        try:
+            report = app.run(
+                options,
+                environ=environ,
+                cwd=Path.cwd(),
+                sdk=sdk,
+                config=config,
+                secrets=out.add_secrets,
+                progress=live,
+            )
+        finally:
+            if live is not None:
+                live.close()
+        drawn = shown.options(out, environ)  # the masker now knows the keys of env files
+        if live is not None:  # the rows are on screen already: the problems and the verdict
+            from .render.table import tail
 
-        out.out("\n".join(tail(report, drawn)))
-    else:
-        _write(out, shown.output, renderer(shown.fmt)(report, drawn))
-    for name, path in shown.reports:
-        out.to_file(path, renderer(name)(report, shown.for_files(out)))
-    from .ci import github_extras
+            out.out("\n".join(tail(report, drawn)), styled=drawn.color)
+        else:
+            _write(out, shown.output, renderer(shown.fmt)(report, drawn), drawn.color)
+        for name, path in shown.reports:
+            out.to_file(path, renderer(name)(report, shown.for_files(out)))
+        from .ci import github_extras
 
-    github_extras(report, shown.fmt, environ, out, shown.for_files(out))
+        github_extras(report, shown.fmt, environ, out, shown.for_files(out))
     return report.exit_code
 
 
@@ -125,12 +128,14 @@ def profiles_and_print(
 
     for name in {shown.fmt, *(f for f, _ in shown.reports)}:
         _many(name)  # refuse a format without a many-profile layout before the run
-    reports = app.run_profiles(
-        options, profiles, environ=environ, cwd=Path.cwd(), sdk=sdk, secrets=out.add_secrets
-    )
-    _write(out, shown.output, _many(shown.fmt)(reports, shown.options(out, environ)))
-    for name, path in shown.reports:
-        out.to_file(path, _many(name)(reports, shown.for_files(out)))
+    with out.guard():
+        reports = app.run_profiles(
+            options, profiles, environ=environ, cwd=Path.cwd(), sdk=sdk, secrets=out.add_secrets
+        )
+        drawn = shown.options(out, environ)
+        _write(out, shown.output, _many(shown.fmt)(reports, drawn), drawn.color)
+        for name, path in shown.reports:
+            out.to_file(path, _many(name)(reports, shown.for_files(out)))
     return overall_exit_code(reports)
 
 
@@ -150,9 +155,9 @@ def _many(fmt: str) -> Any:
     return render_many
 
 
-def _write(out: Output, path: Optional[Path], text: str) -> None:
+def _write(out: Output, path: Optional[Path], text: str, styled: bool = False) -> None:
     if path is None:
-        out.out(text)
+        out.out(text, styled=styled)
     else:
         out.to_file(path, text)
 

@@ -20,6 +20,7 @@ class Stage(str, enum.Enum):
     CONSTRUCT = "construct"  # MemorySyncClient(...) raised
     CALL = "call"  # export_all() raised
     DEADLINE = "deadline"  # no answer before the run's deadline
+    REFUSED = "refused"  # not run: the key would travel in cleartext (never sent by the child)
 
 
 def _str(value: Any) -> Optional[str]:

@@ -185,3 +185,30 @@ def run_checks(check_ids: list[str], entry: Entry, *, deadline: float = 10.0) ->
 def fix_text(result: Any) -> Optional[str]:
     """A result's fix as one line of text (note, then command), or None."""
     return str(result.fix) if result.fix is not None else None
+
+
+@pytest.fixture
+def resolver(monkeypatch: pytest.MonkeyPatch) -> Callable[..., list[str]]:
+    """``resolver({"name": ["127.0.0.1", ...]})``: what getaddrinfo answers for those names (a
+    name mapped to [] does not resolve; a callable is asked each time); other names resolve as
+    usual. Returns the list of the names asked, in order."""
+    import socket
+
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def install(answers: dict[str, Any]) -> list[str]:
+        def fake(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+            if host not in answers:
+                return real(host, port, *args, **kwargs)
+            asked.append(host)
+            found = answers[host]() if callable(answers[host]) else answers[host]
+            if not found:
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            family = {True: socket.AF_INET6, False: socket.AF_INET}
+            return [(family[":" in a], socket.SOCK_STREAM, 6, "", (a, port or 0)) for a in found]
+
+        monkeypatch.setattr(socket, "getaddrinfo", fake)
+        return asked
+
+    return install

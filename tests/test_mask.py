@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
@@ -181,3 +182,242 @@ def test_a_token_as_the_user_part_of_a_url_is_hidden() -> None:
     assert Masker()("via http://abcdef0123456789@proxy:3128 and http://bob@proxy") == (
         "via http://***@proxy:3128 and http://***@proxy"
     )
+
+
+# --- masking works on values: every spelling, every piece ----------------------------------
+
+import html  # noqa: E402
+import json  # noqa: E402
+import textwrap  # noqa: E402
+from urllib.parse import quote, quote_plus  # noqa: E402
+
+from doctor.mask import proxy_passwords, url_password, visible  # noqa: E402
+
+# Uppercase letters and digits only, so a 4-character piece of it can only come from the key
+# (everything around it in these tests is lowercase or punctuation).
+UPPER_BODY = "QZ7XK2WM9VBR4TNH8PJC3LFD6GYS5A0E"
+TAIL = UPPER_BODY[-4:]
+INNER = {
+    "newline": "\n",
+    "crlf": "\r\n",
+    "tab": "\t",
+    "vertical-tab": "\x0b",
+    "nul": "\x00",
+    "space": " ",
+    "double-quote": '"',
+    "backslash": "\\",
+    "single-quote": "'",
+    "escape": "\x1b[2J",
+    "latin1": "é",
+    "percent": "%",
+    "hash": "#",
+}
+# How a value comes back in text: quoted by a server, escaped by a serialiser, reshaped by a
+# terminal layout. Each takes the whole key and gives what the text holds.
+SHOWN_AS = {
+    "raw": lambda k: k,
+    "json": json.dumps,
+    "json-unicode": lambda k: json.dumps(k, ensure_ascii=False),
+    "repr": repr,
+    "repr-bytes": lambda k: repr(k.encode("utf-8")),
+    "visible": visible,
+    "tab-as-space": lambda k: k.replace("\t", " "),
+    "whitespace-collapsed": lambda k: " ".join(k.split()),
+    "wrapped": lambda k: textwrap.fill(k, 20),
+    "url-encoded": lambda k: quote(k, safe=""),
+    "form-encoded": quote_plus,
+    "html": html.escape,
+}
+
+
+def runs8(body: str) -> set[str]:
+    """The 8-character runs of ``body`` that count as a leak (README: at least four letters or
+    digits, and four different characters), in every spelling a reader could recognise."""
+    found = set()
+    for name, spell in SHOWN_AS.items():
+        if name == "wrapped":
+            continue  # the line breaks it inserts are not the key's: its pieces are checked raw
+        shown = spell(body)
+        if shown[:2] in ("b'", 'b"'):
+            shown = shown[2:-1]  # the quotes a serialiser adds are not the key's
+        elif shown[:1] in ("'", '"') and shown[-1:] == shown[:1]:
+            shown = shown[1:-1]
+        for i in range(len(shown) - 7):
+            run = shown[i : i + 8]
+            if sum(c.isascii() and c.isalnum() for c in run) >= 4 and len(set(run)) >= 4:
+                found.add(run)
+    return found
+
+
+def leaked(text: str, body: str) -> list[str]:
+    """Runs of ``body`` in ``text``, apart from the masks (which show the last four)."""
+    text = text.replace("…" + mask_key(body).rpartition("…")[2], "…")
+    return sorted(run for run in runs8(body) if run in text)
+
+
+def inner_pieces(text: str) -> set[str]:
+    """4-character pieces of UPPER_BODY shown, other than its last four."""
+    return {UPPER_BODY[i : i + 4] for i in range(len(UPPER_BODY) - 4)} & {
+        text[i : i + 4] for i in range(len(text) - 3)
+    }
+
+
+@pytest.mark.parametrize("shown_as", sorted(SHOWN_AS))
+@pytest.mark.parametrize("inner", sorted(INNER))
+def test_a_key_with_any_inner_character_is_hidden_however_it_is_shown(
+    inner: str, shown_as: str
+) -> None:
+    body = UPPER_BODY[:12] + INNER[inner] + UPPER_BODY[12:]
+    key = "ms_test_" + body
+    out = Masker([key])("the server said: " + SHOWN_AS[shown_as](key) + " (401)")
+    assert leaked(out, body) == [], out
+    assert inner_pieces(out) == set(), out
+    assert "ms_test_…" in out
+
+
+@pytest.mark.parametrize("inner", sorted(INNER))
+def test_a_cut_key_shows_no_piece_of_itself(inner: str) -> None:
+    """Text cut anywhere through a key (a message limit, a column): what is left of the key is
+    masked whole, and the mask shows no character from inside it."""
+    key = "ms_test_" + UPPER_BODY[:12] + INNER[inner] + UPPER_BODY[12:]
+    masker = Masker([key])
+    for shown in (key, repr(key.encode("utf-8")), json.dumps(key)):
+        for cut in range(len(shown) + 1):
+            out = masker("message: " + shown[:cut])
+            assert inner_pieces(out) == set(), out
+            assert TAIL not in out.replace("ms_test_…" + TAIL, ""), out
+
+
+def test_a_masked_piece_shows_the_keys_own_tail_not_its_own() -> None:
+    key = "ms_test_" + UPPER_BODY
+    assert Masker([key])(f"key {key[:24]}… rejected") == f"key ms_test_…{TAIL}… rejected"
+
+
+def test_a_key_broken_over_lines_is_hidden_in_each_piece() -> None:
+    key = "ms_test_" + UPPER_BODY[:12] + "\n" + UPPER_BODY[12:]
+    first, second = key.split("\n")
+    out = Masker([key])(f"line one: {first}\nline two: {second}")
+    assert leaked(out, key[8:]) == [] and inner_pieces(out) == set(), out
+    assert out == f"line one: ms_test_…{TAIL}\nline two: ms_test_…{TAIL}"
+
+
+def test_repeated_characters_are_not_mistaken_for_a_key() -> None:
+    # A placeholder key of zeros must not eat every run of zeros (numbers, JSON) in the report.
+    masker = Masker(["ms_test_" + "0" * 32])
+    assert masker('{"elapsed_ms": 0.30000000000000004}') == '{"elapsed_ms": 0.30000000000000004}'
+
+
+def test_mask_key_never_shows_a_control_character_as_its_tail() -> None:
+    assert mask_key("ms_test_" + UPPER_BODY + "\x1b") == "ms_test_…"
+    assert mask_key("ms_test_" + UPPER_BODY + "\x07A") == "ms_test_…"
+    assert mask_key("ms_test_" + UPPER_BODY[:-5] + "\t" + TAIL) == "ms_test_…" + TAIL
+
+
+# --- property: keys with arbitrary inner characters, shown any way, cut anywhere -------------
+
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def random_body(seed: int, size: int) -> str:
+    """A key body as random as a real one, whatever the seed (hypothesis shrinks seeds to 0)."""
+    digest = hashlib.sha512(str(seed).encode()).digest()
+    return "".join(_ALPHABET[b % 62] for b in digest[:size])
+
+
+ANY_CHAR = st.characters(blacklist_categories=("Cs",)) | st.sampled_from(sorted(INNER.values()))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    prefix=st.sampled_from(["ms_test_", "ms_live_", ""]),
+    seed=st.integers(0, 10**6),
+    size=st.integers(20, 48),
+    inserts=st.lists(st.tuples(st.integers(0, 48), ANY_CHAR), max_size=4),
+    shown_as=st.sampled_from(sorted(SHOWN_AS)),
+    cut=st.integers(0, 200),
+    stored=st.sampled_from(["{k}", '"{k}"', "{k}\n", " '{k}' "]),
+)
+def test_no_8_character_run_of_a_key_with_any_inner_characters_survives(
+    prefix: str,
+    seed: int,
+    size: int,
+    inserts: list[tuple[int, str]],
+    shown_as: str,
+    cut: int,
+    stored: str,
+) -> None:
+    body = random_body(seed, size)
+    for position, char in sorted(inserts, reverse=True):
+        body = body[:position] + char + body[position:]
+    key = prefix + body
+    shown = "error: " + SHOWN_AS[shown_as](key) + " end"
+    for text in (shown, shown[:cut], shown[cut:]):
+        out = Masker([stored.format(k=key)])(text)
+        assert leaked(out, body) == [], (out, text)
+
+
+# --- proxy passwords ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "password"),
+    [
+        ("http://user:s3cret@proxy:3128", "s3cret"),
+        ("http://user:pa#ss?wo/rd@proxy:3128", "pa#ss?wo/rd"),  # not percent-encoded
+        ("http://user:p@ss@proxy:3128", "p@ss"),  # httpx reads up to the last @
+        ("user:hunter2@proxy:3128", "hunter2"),
+        ("http://t0ken123@proxy:3128", "t0ken123"),  # a user part alone: a token
+        ("http://proxy:3128", None),
+        ("http://user:@proxy:3128", None),
+    ],
+)
+def test_url_password_is_read_as_httpx_reads_it(url: str, password: object) -> None:
+    assert url_password(url) == password
+
+
+def test_proxy_passwords_come_from_every_proxy_variable_but_no_proxy() -> None:
+    environ = {
+        "HTTPS_PROXY": "http://u:one1one1@p:1",
+        "all_proxy": "socks5://u:two2two2@p:2",
+        "FTP_PROXY": "http://three3three@p:3",
+        "NO_PROXY": "u:four@example.com",
+        "PATH": "a:b@c",
+    }
+    assert sorted(proxy_passwords(environ)) == ["one1one1", "three3three", "two2two2"]
+
+
+def test_a_short_piece_of_a_password_is_hidden_where_httpx_quotes_it() -> None:
+    masker = Masker(passwords=["pa#ss"])
+    assert masker("Invalid port: 'pa'") == "Invalid port: ***"
+    assert masker("a pass and a paper") == "a pass and a paper"  # not everywhere
+
+
+@pytest.mark.parametrize("password", ["hunter2#hunter2", "hunter2?hunter2", "hunter2/hunter2"])
+def test_a_proxy_password_with_url_delimiters_is_hidden_whole_and_in_pieces(password: str) -> None:
+    masker = Masker(passwords=[password])
+    url = f"http://user:{password}@proxy:3128"
+    for text in (url, f"invalid port: '{password[:7]}'", f"proxy {url} failed"):
+        assert "hunter2" not in masker(text), masker(text)
+    assert masker(url) == "http://user:***@proxy:3128"
+
+
+# --- control characters -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("\x1b[2J\x1b]0;pwned\x07", "\\x1b[2J\\x1b]0;pwned\\x07"),
+        ("a\nb\tc", "a\\x0ab\\x09c"),
+        ("del\x7f csi\x9b", "del\\x7f csi\\x9b"),
+        ("evil\u202etxt.exe", "evil\\u202etxt.exe"),
+        ("plain ✓ text é", "plain ✓ text é"),
+    ],
+)
+def test_visible_shows_control_characters_as_escapes(text: str, shown: str) -> None:
+    assert visible(text) == shown
+
+
+def test_visible_keeps_what_it_is_told_to_keep() -> None:
+    assert visible("one\ntwo\t\x1b", keep="\n\t") == "one\ntwo\t\\x1b"
+    assert visible("\x1b\x9b", json_text=True) == "\\u001b\\u009b"

@@ -224,6 +224,9 @@ def _phase_fix(kind: Kind, ctx: CheckContext, proxy_variable: Optional[str] = No
         Kind.DEADLINE_EXCEEDED: "the server is hanging or trickling its answer; raise --deadline only if it is just slow",
         Kind.CA_BUNDLE_PROBLEM: "point SSL_CERT_FILE at a readable PEM bundle, or unset it (see tls.trust_env)",
         Kind.PROXY_CONFIG: "fix the proxy variables (see proxy.env)",
+        Kind.CLEARTEXT_PROXY: f"use https:// in {var}, or add its host to NO_PROXY so the SDK "
+        "connects directly (see proxy.env)",
+        Kind.CLEARTEXT: f"use https:// in {var} (see url.format)",
     }
     if kind is Kind.TLS_UNTRUSTED:
         return Fix(

@@ -62,6 +62,11 @@ def sdk_roundtrip(ctx: CheckContext) -> Result:
         )
     if outcome.stage is Stage.IMPORT:
         return skip("the SDK cannot be imported (see sdk.version)")
+    if outcome.stage is Stage.REFUSED:
+        return skip(
+            "not run: the SDK would send the key in cleartext to the proxy (see url.reachable)",
+            code="cleartext-proxy",
+        )
     if outcome.stage is Stage.DEADLINE:
         cause = _root_cause(ctx, outcome)
         return fail(

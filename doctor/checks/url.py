@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 from urllib.parse import urlsplit
 
 from ..context import CheckContext
+from ..probe.loopback import RESOLVE_WAIT, claims_loopback, loopback_addresses, spelled_loopback
 from ..registry import register
 from ..results import Fix, Result, fail, passed
 from ..settings import ENV_VARS
@@ -20,7 +20,6 @@ NOT_THE_API = {
     "memorysync.io": "the website",
     "www.memorysync.io": "the website",
 }
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 PRODUCTION = "https://api.memorysync.io"
 STAGING = "https://staging.api.memorysync.io"
 
@@ -37,15 +36,6 @@ def _intended(ctx: CheckContext, url: str) -> str:
     key = ctx.settings.api_key.value or ""
     owner = next((e for e in ctx.config.environments.values() if key.startswith(e.key_prefix)), None)
     return owner.base_url if owner else PRODUCTION
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES or host.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @register("url.format", title="Base URL format", tags=["offline", "url"])
@@ -97,7 +87,7 @@ def url_format(ctx: CheckContext) -> Result:
     netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")  # [IPv6]
     origin = f"{parts.scheme}://{netloc}"
     # What a fix suggests: never a cleartext URL to another machine, which would fail again.
-    safe = origin if parts.scheme == "https" or is_loopback(host) else f"https://{netloc}"
+    safe = origin if parts.scheme == "https" or spelled_loopback(host) else f"https://{netloc}"
     if parts.username is not None or parts.password is not None:
         return fail(
             f"base_url from {source} carries user:password credentials",
@@ -127,9 +117,13 @@ def url_format(ctx: CheckContext) -> Result:
             code="not-the-api",
             location=at,
         )
-    if parts.scheme == "http" and not is_loopback(host):
+    # This machine by the addresses the name resolves to, not by its spelling.
+    wait = min(RESOLVE_WAIT, ctx.remaining)
+    if parts.scheme == "http" and loopback_addresses(host, wait=wait) is None:
         return fail(
-            f"base_url uses http:// to {host}: the key would travel in cleartext",
+            f"base_url uses http:// to {host}"
+            + (", which does not resolve to this machine alone" if claims_loopback(host) else "")
+            + ": the key would travel in cleartext",
             assign(setting, f"https://{netloc}"),
             code="cleartext",
             location=at,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 import urllib3
 from requests.adapters import HTTPAdapter
@@ -61,10 +61,13 @@ def _shutdown(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RDWR)
 
 
-def _pool_classes(tracker: SocketTracker) -> Dict[str, Any]:
+def _pool_classes(tracker: SocketTracker, pinned: Optional[Tuple[str, ...]]) -> Dict[str, Any]:
     class TrackedHTTPConnection(HTTPConnection):
         def _new_conn(self) -> socket.socket:
-            sock = super()._new_conn()
+            if pinned:
+                sock = _connect_pinned(self, pinned, super()._new_conn)
+            else:
+                sock = super()._new_conn()
             tracker.add(sock)
             return sock
 
@@ -83,11 +86,37 @@ def _pool_classes(tracker: SocketTracker) -> Dict[str, Any]:
     return {"http": TrackedHTTPPool, "https": TrackedHTTPSPool}
 
 
+def _connect_pinned(
+    conn: HTTPConnection, addresses: Tuple[str, ...], connect: Callable[[], socket.socket]
+) -> socket.socket:
+    """Connect to each of ``addresses`` in turn, as to a resolver's answer, and to no other:
+    the name is not looked up again. (urllib3 1.26 and 2.x both connect to ``_dns_host``; the
+    Host header keeps the name.)"""
+    name = conn._dns_host
+    last: Optional[Exception] = None
+    try:
+        for address in addresses:
+            conn._dns_host = address
+            try:
+                return connect()
+            except Exception as exc:  # urllib3's NewConnectionError, ConnectTimeoutError
+                last = exc
+    finally:
+        conn._dns_host = name
+    assert last is not None
+    raise last
+
+
 class SDKLikeAdapter(HTTPAdapter):
-    """HTTPAdapter using a given SSLContext (also through proxies) and a SocketTracker."""
+    """HTTPAdapter using a given SSLContext (also through proxies) and a SocketTracker; with
+    ``pinned``, plain-http connections go only to those addresses."""
 
     def __init__(
-        self, *, ssl_context: Optional[ssl.SSLContext], tracker: Optional[SocketTracker]
+        self,
+        *,
+        ssl_context: Optional[ssl.SSLContext],
+        tracker: Optional[SocketTracker],
+        pinned: Optional[Tuple[str, ...]] = None,
     ) -> None:
         if ssl_context is not None and _URLLIB3_MAJOR < 2:
             # urllib3 1.x wraps IP hosts without server_hostname and matches names itself, as
@@ -96,14 +125,17 @@ class SDKLikeAdapter(HTTPAdapter):
         # HTTPAdapter.__init__ calls init_poolmanager, which needs these.
         self._sdk_ssl_context = ssl_context
         self.tracker = tracker
+        self.pinned = pinned
         super().__init__(max_retries=0)
 
     def _customise(self, manager: Any) -> Any:
         # SOCKS managers use their own connection classes: those are not tracked and rely on
         # the worker thread being a daemon.
         classes = getattr(manager, "pool_classes_by_scheme", {})
-        if self.tracker is not None and classes.get("http") is HTTPConnectionPool:
-            manager.pool_classes_by_scheme = _pool_classes(self.tracker)
+        wanted = self.tracker is not None or self.pinned
+        if wanted and classes.get("http") is HTTPConnectionPool:
+            tracker = self.tracker or SocketTracker()
+            manager.pool_classes_by_scheme = _pool_classes(tracker, self.pinned)
         return manager
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:

@@ -39,6 +39,8 @@ class Kind(str, enum.Enum):
     CA_BUNDLE_PROBLEM = "ca_bundle_problem"
     PROXY_CONFIG = "proxy_config"
     PROBE_UNSUPPORTED = "probe_unsupported"
+    CLEARTEXT_PROXY = "cleartext_proxy"  # http:// through a proxy: the key would be readable there
+    CLEARTEXT = "cleartext"  # http:// to a host that is not (only) this machine
     # dns
     DNS_NOT_RESOLVED = "dns_not_resolved"
     DNS_TIMEOUT = "dns_timeout"

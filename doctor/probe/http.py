@@ -15,15 +15,17 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from doctor.headers import first_refused
+from doctor.mask import mask_url_credentials
 from doctor.probe import httpx_url
 from doctor.probe.adapter import SDKLikeAdapter, SocketTracker
 from doctor.probe.cabundle import CABundle, requests_ca_bundle, sdk_ca_bundle, sdk_ssl_context
 from doctor.probe.classify import classify, url_place
 from doctor.probe.failures import Failure, Kind, Phase, deadline_failure
-from doctor.probe.sdkview import ProxyRoute, sdk_proxy_for
+from doctor.probe.loopback import loopback_addresses
+from doctor.probe.sdkview import ProxyRoute, cleartext_through_proxy, sdk_proxy_for
 
 if TYPE_CHECKING:
     import requests
@@ -32,6 +34,8 @@ __all__ = ["Exchange", "build_session", "exchange"]
 
 _CHUNK = 16384
 _JOIN_AFTER_CUT = 0.2  # seconds granted to the worker to unwind once its sockets are shut
+# Headers that carry a credential: never sent in cleartext except to this machine.
+_SECRET_HEADERS = ("x-api-key", "authorization")
 
 
 @dataclass(frozen=True)
@@ -68,10 +72,12 @@ def build_session(
     proxy: ProxyRoute,
     tracker: Optional[SocketTracker] = None,
     tls: bool = True,
+    pinned: Optional[Tuple[str, ...]] = None,
 ) -> requests.Session:
     """A Session that uses only what it is given: no env proxies, no REQUESTS_CA_BUNDLE, no netrc.
 
-    ``proxy`` is the route computed for the one URL this session will request.
+    ``proxy`` is the route computed for the one URL this session will request; ``pinned``, the
+    only addresses its plain-http connections may go to.
     """
     import requests
 
@@ -90,7 +96,7 @@ def build_session(
             context = sdk_ssl_context(ca_bundle)
         except OSError:
             context = None  # requests then loads ca_bundle.path itself and fails the same way
-    adapter = SDKLikeAdapter(ssl_context=context, tracker=tracker)
+    adapter = SDKLikeAdapter(ssl_context=context, tracker=tracker, pinned=pinned)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
@@ -115,6 +121,9 @@ def exchange(
     route = route or sdk_proxy_for(url, environ)
     attempt = _Attempt(url, route, bundle, max_body)
     refusal = _refusal(url, headers, bundle, route)
+    pinned: Optional[Tuple[str, ...]] = None
+    if refusal is None:
+        pinned, refusal = _cleartext(url, headers, route, min(timeout, deadline - time.monotonic()))
     if refusal is not None:
         return attempt.snapshot(refusal)
     remaining = deadline - time.monotonic()
@@ -123,7 +132,7 @@ def exchange(
     step = min(timeout, remaining)
     tracker = SocketTracker()
     tls = url.lower().startswith("https:") or (route.proxy_url or "").lower().startswith("https:")
-    session = build_session(ca_bundle=bundle, proxy=route, tracker=tracker, tls=tls)
+    session = build_session(ca_bundle=bundle, proxy=route, tracker=tracker, tls=tls, pinned=pinned)
     worker = threading.Thread(
         target=attempt.run,
         args=(session, tracker, dict(headers), step, _tls_hint(environ, bundle)),
@@ -185,6 +194,35 @@ def _refusal(
             "PySocks (pip install 'requests[socks]')",
         )
     return None
+
+
+def _cleartext(
+    url: str, headers: Mapping[str, str], route: ProxyRoute, wait: float
+) -> Tuple[Optional[Tuple[str, ...]], Optional[Failure]]:
+    """Where a key sent over plain http:// may go: the loopback addresses to connect to (and
+    only those, whatever the name resolves to later), or why nothing may be sent."""
+    if not url.lower().startswith("http:") or not any(
+        name.lower() in _SECRET_HEADERS and value for name, value in headers.items()
+    ):
+        return None, None
+    if cleartext_through_proxy(url, route):
+        proxy = f"{mask_url_credentials(route.proxy_url or '')} ({route.variable})"
+        return None, Failure(
+            Phase.CONFIG,
+            Kind.CLEARTEXT_PROXY,
+            f"base_url is http:// and the SDK would send it through the proxy {proxy}: the "
+            "key would reach the proxy in cleartext, so the doctor sent nothing",
+        )
+    host = httpx_url.parse(url).host
+    addresses = loopback_addresses(host, wait=wait)
+    if addresses is None:
+        return None, Failure(
+            Phase.CONFIG,
+            Kind.CLEARTEXT,
+            f"{host} does not resolve to this machine alone: the key would travel in cleartext "
+            "over http://, so the doctor sent nothing",
+        )
+    return addresses, None
 
 
 def _usable_dir(bundle: CABundle) -> bool:

@@ -13,7 +13,7 @@ from fnmatch import fnmatch
 from typing import List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
-from doctor.mask import mask_url_credentials
+from doctor.mask import mask_url_credentials, url_password
 from doctor.probe import httpx_url
 from doctor.probe.cabundle import (
     CABundle,
@@ -35,6 +35,7 @@ __all__ = [
     "ProxyProblem",
     "ProxyRoute",
     "SdkView",
+    "cleartext_through_proxy",
     "mask_url_credentials",
     "requests_ca_bundle",
     "requests_proxy_for",
@@ -86,6 +87,13 @@ class SdkView:
     @property
     def https(self) -> bool:
         return self.url.lower().startswith("https:")
+
+
+def cleartext_through_proxy(url: str, route: ProxyRoute) -> bool:
+    """An http:// URL the SDK would send through a proxy: the request, X-API-Key included,
+    reaches the proxy unencrypted, for it to read and forward (whatever the proxy's own scheme).
+    False when the proxy cannot even be set up: then nothing is sent."""
+    return url.lower().startswith("http:") and route.proxy_url is not None and not route.problem
 
 
 def sdk_view(url: str, environ: Mapping[str, str]) -> SdkView:
@@ -157,6 +165,13 @@ def _httpx_proxy_problem(proxy: str, socks_ok: bool) -> Optional[Tuple[ProxyProb
     try:
         scheme = httpx_url.parse(proxy).scheme
     except httpx_url.InvalidURL as exc:
+        password = url_password(proxy)
+        if password and any(c in password for c in "#?/"):
+            # httpx's own message quotes the piece of the password before that character.
+            return ProxyProblem.INVALID_PROXY_URL, (
+                "httpx cannot parse this proxy URL: a '#', '?' or '/' in its password must be "
+                "percent-encoded (%23, %3F, %2F)"
+            )
         return ProxyProblem.INVALID_PROXY_URL, f"httpx cannot parse this proxy URL ({exc})"
     if scheme == "socks4" or scheme == "socks4a":
         return ProxyProblem.SOCKS4, f"httpx refuses {scheme}:// proxies (use socks5://)"

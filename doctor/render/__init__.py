@@ -7,8 +7,10 @@ Renderers never print; the CLI writes what they return through the masking Outpu
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Optional, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Optional, Protocol
+
+from ..mask import Masker
 
 if TYPE_CHECKING:
     from ..report import Report
@@ -30,9 +32,10 @@ class RenderOptions:
     verbose: bool = False
     width: int = 200
     cwd: str = "."  # where the run was started: file locations are relative to it
-    # The Output's masker: text is masked before a renderer cuts it to a width, so a cut never
-    # leaves a fragment of a key the masker would no longer recognise.
-    mask: Callable[[str], str] = str
+    # The Output's masker, applied to every value before it is laid out or serialised: text is
+    # cut and wrapped only once it is masked, so a cut never leaves a piece of a key the masker
+    # would no longer recognise.
+    mask: Masker = field(default_factory=Masker)
     # The git repository's root, when the run is in one: GitHub annotations and SARIF name files
     # relative to it. None: the same as cwd.
     root: Optional[str] = None

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any, Sequence
 
 from .._version import __version__
+from ..mask import visible
 from ..report import Report, settings_view
 from . import RenderOptions
 
@@ -53,11 +54,9 @@ def document_of(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    # ensure_ascii=False keeps every secret byte-identical in the text, so the masker sees it.
+    # Values are masked before they are serialised; the Output masks the text once more.
     # allow_nan=False: details are plain (finite) by construction; a slip fails loudly here.
-    return json.dumps(
-        document_of(report), indent=2, ensure_ascii=False, allow_nan=False, default=str
-    )
+    return _dumps(document_of(report), options)
 
 
 def render_many(reports: Sequence[Report], options: RenderOptions) -> str:
@@ -80,4 +79,12 @@ def render_many(reports: Sequence[Report], options: RenderOptions) -> str:
         "profiles": [document_of(report) for report in reports],
         "exit_code": overall_exit_code(reports),
     }
-    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False, default=str)
+    return _dumps(document, options)
+
+
+def _dumps(document: dict[str, Any], options: RenderOptions) -> str:
+    text = json.dumps(
+        options.mask.data(document), indent=2, ensure_ascii=False, allow_nan=False, default=str
+    )
+    # json.dumps leaves DEL, the C1 controls and bidirectional overrides as they are.
+    return visible(text, keep="\n", json_text=True)

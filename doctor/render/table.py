@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any, Iterable, Optional, Sequence
 
 from .._version import __version__
+from ..mask import visible
 from ..report import Report, settings_view
 from ..results import Finding, Status
 from . import RenderOptions
@@ -32,7 +33,7 @@ _INDENT = "      "
 def _text(text: str, options: RenderOptions) -> str:
     """Masked first (a cut must not leave a key fragment), then in plain ASCII punctuation, so
     widths hold on any terminal and in any encoding."""
-    return options.mask(text).replace("…", "...")
+    return visible(options.mask(text)).replace("…", "...")
 
 
 def render(report: Report, options: RenderOptions) -> str:
@@ -48,7 +49,7 @@ def head(report: Report, options: RenderOptions) -> list[str]:
         value = _text(str(view["value"]), options) if view["value"] is not None else "(not set)"
         if "fingerprint" in view:
             value = f"{value} ({view['fingerprint']})"
-        where = f"from {view['source']}" if view["source"] != "unset" else ""
+        where = _text(f"from {view['source']}", options) if view["source"] != "unset" else ""
         shadowed: Any = view["shadowed"]
         if shadowed:
             where += " (overrides " + ", ".join(str(s["source"]) for s in shadowed) + ")"

@@ -22,6 +22,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, Dict, List, Optional, Set, Tuple
 
+from ..mask import visible
 from .api import (
     HeaderDict,
     ReceivedRequest,
@@ -299,4 +300,5 @@ class SandboxHandler(BaseHTTPRequestHandler):
             client = self.client_address[0] if self.client_address else "?"
             command = getattr(self, "command", None) or "?"
             path = getattr(self, "path", "?")
-            log(f"{client} {command} {path} -> {outcome}")
+            # The request line is the client's: a terminal must show its escapes, not obey them.
+            log(visible(f"{client} {command} {path} -> {outcome}"))

@@ -30,7 +30,6 @@ URLS = [
     pytest.param("http://127.0.0.1:9000", PASS, "http://127.0.0.1:9000", None, id="http-127.0.0.1"),
     pytest.param("http://127.8.9.10", PASS, "http://127.8.9.10", None, id="http-127/8"),
     pytest.param("http://[::1]:8080", PASS, "http://[::1]:8080", None, id="http-ipv6-loopback"),
-    pytest.param("http://sandbox.localhost", PASS, "http://sandbox.localhost", None, id="http-dot-localhost"),
     pytest.param(
         None, FAIL, "base_url is not set",
         "export MEMORYSYNC_BASE_URL=https://staging.api.memorysync.io  "
@@ -107,3 +106,41 @@ def test_url_format_names_the_source(make_context, check) -> None:
     assert result.summary == "base_url from flag:--base-url has whitespace around it"
     assert fix_text(result) == "remove the whitespace around the URL from the --base-url value"
     assert result.location.source == "flag:--base-url"
+
+
+# --- loopback is what the name resolves to, not how it is spelled ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "addresses", "status"),
+    [
+        ("sandbox.localhost", ["127.0.0.1"], PASS),
+        ("localhost", ["::1", "127.0.0.1"], PASS),
+        ("localhost.localdomain", ["127.0.1.1"], PASS),
+        ("sandbox.localhost", [], FAIL),  # not resolvable here: remote
+        ("localhost.localdomain", [], FAIL),
+        ("x.localhost", ["127.0.0.1", "203.0.113.7"], FAIL),  # one address elsewhere
+        ("localhost", ["203.0.113.7"], FAIL),  # a hostile hosts file or resolver
+    ],
+)
+def test_http_is_allowed_only_to_names_resolving_to_this_machine_alone(
+    make_context, check, resolver, host: str, addresses: list[str], status: Status
+) -> None:
+    asked = resolver({host: addresses})
+    result = check("url.format", make_context(**with_url(f"http://{host}:8080")))
+    assert result.status is status, result.summary
+    assert asked == [host]
+    if status is FAIL:
+        assert result.code == "url.format/cleartext"
+        assert result.summary == (
+            f"base_url uses http:// to {host}, which does not resolve to this machine alone: "
+            "the key would travel in cleartext"
+        )
+        assert fix_text(result) == f"export MEMORYSYNC_BASE_URL=https://{host}:8080"
+
+
+def test_other_names_and_https_are_never_looked_up(make_context, check, resolver) -> None:
+    asked = resolver({"devbox": ["127.0.0.1"], "x.localhost": ["203.0.113.7"]})
+    assert check("url.format", make_context(**with_url("http://devbox"))).status is FAIL
+    assert check("url.format", make_context(**with_url("https://x.localhost"))).status is PASS
+    assert asked == []

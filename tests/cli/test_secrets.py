@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -83,3 +85,80 @@ def test_planted_key_never_appears(tmp_path: Path, form: str, run: str, source: 
         else ""
     )
     assert_no_leak(result.output + written)
+
+
+# --- stray output, proxy passwords, control characters (the Hardening issue, part A) -------
+
+LEAKY_PLUGIN = '''
+import logging, sys, warnings
+from doctor import register, passed
+
+print("importing; the key is in the environment")
+
+@register("{check_id}", title="Leaky plugin", tags=["offline"])
+def leaky(ctx):
+    """Prints what it should not."""
+    key = ctx.settings.api_key.value
+    print("debug:", key)
+    sys.stderr.write("stderr: " + key[:12])
+    sys.stderr.write(key[12:] + "\\n")
+    logging.getLogger("leaky").error("logged %s", key)
+    warnings.warn("warned " + key)
+    return passed("fine")
+'''
+
+
+@pytest.mark.parametrize("fmt", ["json", "table"])
+@pytest.mark.usefixtures("fake_sdk")
+def test_a_plugins_prints_logs_and_warnings_are_masked_and_kept_off_stdout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    module = f"leaky_{uuid.uuid4().hex[:8]}"
+    check_id = f"leaky.{module}"
+    (tmp_path / f"{module}.py").write_text(LEAKY_PLUGIN.replace("{check_id}", check_id))
+    (tmp_path / "checks.yaml").write_text(f"version: 1\nplugins: [{module}]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    key = f"ms_test_{BODY}"
+    env = {"MEMORYSYNC_API_KEY": key, "MEMORYSYNC_BASE_URL": "https://staging.api.memorysync.io"}
+    result = cli_runner().invoke(cli, ["check", "--offline", "--format", fmt], env=env)
+    assert_no_leak(result.stdout + result.stderr)
+    if fmt == "json":
+        document = json.loads(result.stdout)  # exactly one JSON document, nothing else
+        assert {c["id"]: c["status"] for c in document["checks"]}[check_id] == "pass"
+    assert "importing; the key is in the environment" in result.stderr
+    for line in ("debug: ", "stderr: ", "warned "):  # (pytest itself takes the log records)
+        assert f"{line}ms_test_…NTED" in result.stderr
+    assert "debug:" not in result.stdout
+
+
+@pytest.mark.parametrize("password", ["hunter2#hunter2", "hunter2?hunter2", "hunter2/hunter2"])
+@pytest.mark.parametrize("args", [["-v"], ["--format", "json"]])
+@pytest.mark.usefixtures("fake_sdk")
+def test_a_proxy_password_with_unescaped_delimiters_never_shows(
+    password: str, args: list[str]
+) -> None:
+    env = {
+        "MEMORYSYNC_API_KEY": f"ms_test_{BODY}",
+        "MEMORYSYNC_BASE_URL": "https://staging.api.memorysync.io",
+        "HTTPS_PROXY": f"http://user:{password}@127.0.0.1:9",
+    }
+    result = cli_runner().invoke(cli, ["check", "--offline", *args], env=env)
+    assert "hunter2" not in result.stdout + result.stderr, result.stdout
+    assert "user:***@127.0.0.1:9" in result.stdout
+    assert "must be percent-encoded (%23, %3F, %2F)" in " ".join(result.stdout.split())
+
+
+@pytest.mark.usefixtures("fake_sdk")
+def test_env_file_values_reach_the_terminal_as_escapes(tmp_path: Path) -> None:
+    (tmp_path / "x.env").write_bytes(
+        b"MEMORYSYNC_API_KEY=ms_test_" + BODY.encode() + b"\n"
+        b"MEMORYSYNC_BASE_URL=https://staging.api.memorysync.io\n"
+        b"MEMORYSYNC_END_USER_ID='u\x1b[2J\x1b]0;owned\x07\nPASS      fake.check'\n"
+    )
+    result = cli_runner().invoke(
+        cli, ["check", "--offline", "--env-file", "x.env", "-v"], color=True
+    )
+    shown = result.stdout.replace("\x1b[", "ESC[")  # the doctor's own colour codes
+    assert "u\\x1b[2J\\x1b]0;owned\\x07\\x0aPASS" in result.stdout
+    assert not any(c in shown for c in "\x1b\x07\r")
+    assert not any(line.startswith("PASS      fake.check") for line in shown.splitlines())
