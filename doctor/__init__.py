@@ -7,9 +7,12 @@ Names are loaded on first use (PEP 562), so starting the CLI does not pay for th
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
 from ._version import __version__
+
+TYPE_CHECKING = False  # typing is not imported: Ctrl+C is not yet handled this early (launch.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 _EXPORTS = {
     "register": "registry",

@@ -15,13 +15,20 @@ from .demo import BREAKS
 from .errors import DoctorError
 from .output import Output, color_wanted
 from .render import FORMATS
-from .settings import ENV_VARS
+from .settings import ENV_VARS, Found
+from .watchdog import MAX_DEADLINE
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 def _csv(_: click.Context, __: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(part.strip() for item in value for part in item.split(",") if part.strip())
+
+
+def _finite(_: click.Context, __: click.Parameter, value: Optional[float]) -> Optional[float]:
+    if value is not None and value != value:  # nan passes every range test
+        raise click.BadParameter("nan is not a number of seconds")
+    return value
 
 
 def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -70,8 +77,10 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--deadline",
-            type=click.FloatRange(min=0.5),
-            help="Wall-clock limit for the whole run, in seconds [default: 2 x timeout + 5, at most 300].",
+            type=click.FloatRange(min=0.5, max=MAX_DEADLINE),
+            callback=_finite,
+            help=f"Wall-clock limit for the whole run, in seconds (0.5 to {MAX_DEADLINE:g}) "
+            f"[default: 2 x timeout + 5, at most {MAX_DEADLINE:g}].",
         ),
         click.option("--verbose", "-v", is_flag=True, help="Show each check's details and timing."),
         click.option("--no-color", is_flag=True, help="No colour (also: NO_COLOR=1)."),
@@ -88,7 +97,19 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--api-key", metavar="KEY", help=f"API key [env {ENV_VARS['api_key']}].")
+@click.option(
+    "--api-key",
+    metavar="KEY",
+    help=f"API key [env {ENV_VARS['api_key']}]. On the command line it is visible to every "
+    "local user (ps): prefer the environment, --api-key-file, or --api-key - to read it from "
+    "stdin.",
+)
+@click.option(
+    "--api-key-file",
+    metavar="PATH",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read the API key from the first line of PATH (its line ending is not part of the key).",
+)
 @click.option("--base-url", metavar="URL", help=f"API base URL [env {ENV_VARS['base_url']}].")
 @click.option(
     "--end-user-id",
@@ -118,6 +139,7 @@ def cli() -> None:
 @run_options
 def check(
     api_key: Optional[str],
+    api_key_file: Optional[Path],
     base_url: Optional[str],
     end_user_id: Optional[str],
     project_id: Optional[str],
@@ -133,6 +155,7 @@ def check(
     (or warned, with --fail-on warn); 2: usage or configuration error; 3: internal error.
     """
     from . import sdkproc
+    from .keyinput import key_input
 
     # Started first (or already, by doctor.launch) so the child's start-up overlaps ours.
     sdk = sdkproc.take_early() or sdkproc.SdkProcess(environ=os.environ, cwd=os.getcwd())
@@ -144,7 +167,10 @@ def check(
         "timeout": timeout,
     }
     try:
-        return _run_and_print(flags, env_files, config, sdk=sdk, **opts)
+        given = key_input(api_key, api_key_file)
+        if given is not None:
+            flags["api_key"] = None
+        return _run_and_print(flags, env_files, config, sdk=sdk, given=given, **opts)
     finally:
         sdk.close()
 
@@ -167,6 +193,7 @@ def _run_and_print(
     sdk: Any = None,
     environ: Optional[dict[str, str]] = None,
     loaded_config: Any = None,
+    given: Optional[Found] = None,
 ) -> int:
     from . import app
     from .render import RenderOptions, preload, renderer
@@ -186,6 +213,7 @@ def _run_and_print(
         offline=offline,
         fail_on=Status(fail_on),
         deadline=deadline,
+        api_key=given,
     )
     report = app.run(
         options,
@@ -195,6 +223,8 @@ def _run_and_print(
         config=loaded_config,
         secrets=out.add_secrets,
     )
+    if sdk is not None:
+        sdk.close()  # the run is over: the child must not wait on a slow reader of the report
     color = output is None and color_wanted(not no_color, environ)
     width = _width() if output is None else 200
     text = renderer(fmt)(report, RenderOptions(color=color, verbose=verbose, width=width))
@@ -208,7 +238,8 @@ def _run_and_print(
 def _width() -> int:
     import shutil
 
-    return max(80, shutil.get_terminal_size((200, 24)).columns) if sys.stdout.isatty() else 200
+    terminal = sys.stdout is not None and sys.stdout.isatty()  # None: closed (`>&-`)
+    return max(80, shutil.get_terminal_size((200, 24)).columns) if terminal else 200
 
 
 @cli.command()
@@ -334,8 +365,11 @@ def list_checks(fmt: str, config: Optional[Path]) -> int:
     from .config import load_config
     from .render.catalog import listing
 
-    specs, failures, _ = app.load_checks(load_config(config, Path.cwd()))
-    click.get_current_context().obj.out(listing(specs, failures, fmt))
+    out: Output = click.get_current_context().obj
+    specs, failures, warnings = app.load_checks(load_config(config, Path.cwd()))
+    for warning in warnings:
+        out.err(f"Warning: {warning}")
+    out.out(listing(specs, failures, fmt))
     return 0
 
 

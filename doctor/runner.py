@@ -303,8 +303,11 @@ class Scheduler:
                 profile = self.profiles[task.profile]
                 waiting = [f.title for f in task.item.facts if not profile.slots[f].done]
                 why = f" while {waiting[0]} was still running" if waiting else ""
-                profile.results[task.item.id] = skip_result(
-                    f"not started: the run's deadline was reached{why}", code="deadline"
+                # An error, not a skip: a CI gate must not pass on checks that never ran.
+                profile.results[task.item.id] = error_result(
+                    f"not started: the run's deadline was reached{why}",
+                    "raise --deadline (-v shows how long each check took)",
+                    code="deadline",
                 )
 
     def _findings(self, profile: _Profile) -> tuple[Finding, ...]:

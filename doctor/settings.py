@@ -90,9 +90,17 @@ def resolve(
     environ: Mapping[str, str],
     env_files: Sequence[Path] = (),
     config: Optional[Config] = None,
+    given: Mapping[str, Found] = {},
 ) -> Settings:
+    """``given``: values the command line pointed at, with their own source (the key from
+    ``--api-key-file`` or stdin); they rank with the flags."""
     layers: list[dict[str, Found]] = []  # highest precedence first
-    layers.append({n: Found(v, f"flag:{FLAGS[n]}") for n, v in flags.items() if v is not None})
+    layers.append(
+        {
+            **{n: Found(v, f"flag:{FLAGS[n]}") for n, v in flags.items() if v is not None},
+            **given,
+        }
+    )
     layers.append(
         {n: Found(environ[var], f"env:{var}") for n, var in ENV_VARS.items() if var in environ}
     )
