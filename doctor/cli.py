@@ -46,7 +46,7 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--output",
             "-o",
             type=click.Path(dir_okay=False, path_type=Path),
-            help="Write the report to FILE instead of stdout.",
+            help="Write the report to FILE instead of stdout (replaced at once, mode 0600).",
         ),
         click.option(
             "--only",

@@ -27,7 +27,7 @@ class FileRefused(Exception):
     """The path cannot be used; the message says why, in words that follow "PATH is/has"."""
 
 
-def kind(mode: int) -> str:
+def _kind(mode: int) -> str:
     return next((words for test, words in _KINDS if test(mode)), "not a regular file")
 
 
@@ -42,7 +42,7 @@ def read_bounded(path: PathLike, limit: int) -> bytes:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise FileRefused(f"is {kind(mode)}, not a regular file")
+            raise FileRefused(f"is {_kind(mode)}, not a regular file")
         chunks, size = [], 0
         while size <= limit:
             chunk = os.read(fd, min(1 << 16, limit + 1 - size))
@@ -69,7 +69,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     except FileNotFoundError:
         mode = None
     if mode is not None and not stat.S_ISREG(mode):
-        raise FileRefused(f"is {kind(mode)}, not a regular file")
+        raise FileRefused(f"is {_kind(mode)}, not a regular file")
     import tempfile
 
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
