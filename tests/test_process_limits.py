@@ -82,6 +82,19 @@ def dead(pid: int) -> bool:
     return state(pid) in ("Z", "X")
 
 
+def watch(proc: subprocess.Popen[bytes], seen: List[int], seconds: float = 30) -> None:
+    """Note every child of ``proc`` in ``seen`` until it exits (or ``seconds`` pass)."""
+    until = time.monotonic() + seconds
+    while proc.poll() is None and time.monotonic() < until:
+        seen.extend(pid for pid in children(proc.pid) if pid not in seen)
+        time.sleep(0.01)
+
+
+def all_end(pids: List[int]) -> None:
+    assert pids, "the SDK child was never seen"
+    assert wait_for(lambda: all(dead(pid) for pid in pids), 5), [state(p) for p in pids]
+
+
 def kill_all(*pids: int) -> None:
     for pid in pids:
         with contextlib.suppress(OSError):
@@ -126,9 +139,7 @@ def test_a_check_holding_the_gil_is_cut_off_after_the_deadline_and_no_child_surv
     seen: List[int] = []
     try:
         started = time.monotonic()
-        while proc.poll() is None and time.monotonic() - started < 30:
-            seen += [pid for pid in children(proc.pid) if pid not in seen]
-            time.sleep(0.05)
+        watch(proc, seen)
         elapsed = time.monotonic() - started
         assert proc.poll() is not None, "the run never ended"
         _, err = proc.communicate(timeout=5)
@@ -138,8 +149,7 @@ def test_a_check_holding_the_gil_is_cut_off_after_the_deadline_and_no_child_surv
         text = err.decode()
         assert text.startswith("Timeout (") and "gilhog.py" in text, text
         assert GOOD_KEY[8:] not in text
-        assert seen, "the SDK child was never seen"
-        assert wait_for(lambda: all(dead(pid) for pid in seen), 5), [state(p) for p in seen]
+        all_end(seen)
     finally:
         kill_all(proc.pid, *seen)
         proc.wait(5)
@@ -192,13 +202,9 @@ def test_the_sdk_child_ends_with_an_offline_run(tmp_path: Path) -> None:
     proc = start(["check", "--offline"], environ(), tmp_path, stdout=subprocess.DEVNULL)
     seen: List[int] = []
     try:
-        until = time.monotonic() + 30
-        while proc.poll() is None and time.monotonic() < until:
-            seen += [pid for pid in children(proc.pid) if pid not in seen]
-            time.sleep(0.01)
+        watch(proc, seen)
         assert proc.wait(5) == 0
-        assert seen, "the SDK child was never seen"
-        assert wait_for(lambda: all(dead(pid) for pid in seen), 5), [state(p) for p in seen]
+        all_end(seen)
     finally:
         kill_all(proc.pid, *seen)
         proc.wait(5)
@@ -214,7 +220,7 @@ def test_sigterm_ends_the_doctor_and_its_sdk_child(tmp_path: Path, plugin_dir: P
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=5)
         assert proc.returncode == -signal.SIGTERM  # 143 in a shell
-        assert wait_for(lambda: all(dead(pid) for pid in kids), 5), [state(p) for p in kids]
+        all_end(kids)
     finally:
         kill_all(proc.pid, *kids)
         proc.wait(5)
@@ -235,7 +241,7 @@ def test_the_sdk_child_dies_with_its_parent_even_when_it_cannot_notice(
             os.kill(pid, signal.SIGSTOP)
         proc.kill()
         proc.communicate(timeout=5)
-        assert wait_for(lambda: all(dead(pid) for pid in kids), 5), [state(p) for p in kids]
+        all_end(kids)
     finally:
         kill_all(proc.pid, *kids)
         proc.wait(5)
