@@ -11,11 +11,13 @@ first use (PEP 562), so starting the CLI (``--version``, ``--help``) does not pa
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 
+TYPE_CHECKING = False  # typing is not imported: Ctrl+C is not yet handled this early (launch.py)
 if TYPE_CHECKING:
+    from typing import Any
+
     from .context import CheckContext
     from .facts import Fact, FactContext, FactFailed, FactUnavailable
     from .registry import register, registry

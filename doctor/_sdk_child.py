@@ -14,7 +14,9 @@ module that prints or reads while being imported cannot break it):
   the setup's environment differs from the child's own; the child answers each with
   ``{"id": N, "roundtrip": {...}}``.
 End of input (the parent closed the pipe, or died) ends the child at once, whatever it is doing;
-so does the deadline the parent sent.
+so does the deadline the parent sent, and the child's own lifetime (argv[1], in seconds). With
+argv[2] "die-with-parent", the child asks Linux to kill it when its parent dies
+(PR_SET_PDEATHSIG): that works even if this interpreter is stuck holding its GIL.
 """
 
 import sys
@@ -35,6 +37,11 @@ try:
     import resource
 except ImportError:  # not on Windows
     resource = None  # type: ignore[assignment]
+if sys.platform.startswith("linux"):
+    import ctypes
+    import signal
+else:
+    ctypes = None  # type: ignore[assignment]
 
 MEMORY_LIMIT = 1 << 30
 MAX_MESSAGE = 2000
@@ -221,7 +228,26 @@ def serve(line, proto_out):  # type: ignore[no-untyped-def]
     emit(proto_out, {"id": message.get("id"), "roundtrip": result})
 
 
+def bound_by_parent(argv):  # type: ignore[no-untyped-def]
+    """The child's own limits: a lifetime, and the parent-death signal where there is one."""
+    try:
+        lifetime = float(argv[1])
+    except (IndexError, ValueError):
+        lifetime = 0
+    if lifetime > 0:
+        timer = threading.Timer(lifetime, os._exit, args=(0,))
+        timer.daemon = True
+        timer.start()
+    if ctypes is not None and argv[2:3] == ["die-with-parent"]:
+        # A parent that died before this call closed our input: that ends us all the same.
+        try:  # noqa: SIM105
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+        except Exception:
+            pass  # not available: end of input and the deadlines still end us
+
+
 def main():  # type: ignore[no-untyped-def]
+    bound_by_parent(sys.argv)
     proto_in, proto_out = private_streams()
     threading.stack_size(THREAD_STACK)
     if resource is not None:

@@ -11,16 +11,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, Protocol, Sequence, Tuple
 
-from . import policy
+from . import policy, watchdog
 from .config import Config, load_config
 from .errors import RegistrationError, UsageError
 from .facts import SDK_INSTALL
-from .registry import CheckRegistry, CheckSpec, PluginFailure, entry_point_plugins, registry
+from .registry import (
+    PLUGIN_IMPORT_TIMEOUT,
+    CheckRegistry,
+    CheckSpec,
+    PluginFailure,
+    entry_point_plugins,
+    registry,
+)
 from .report import Report
 from .results import Finding, Status
 from .results import error as error_result
 from .session import Entry, Session, plan
-from .settings import DEFAULT_TIMEOUT, resolve
+from .settings import DEFAULT_TIMEOUT, Found, resolve
 from .system import describe
 
 if TYPE_CHECKING:
@@ -43,27 +50,35 @@ class RunOptions:
     environment: Optional[str] = None  # what this deployment is meant to be (--environment)
     retries: int = 0  # retries of a request the service failed (5xx, reset), within the deadline
     python: Optional[str] = None  # the application's interpreter (--python); None: this one
+    api_key: Optional[Found] = None  # from --api-key-file or stdin (keyinput)
 
 
 def default_deadline(timeout: Optional[float]) -> float:
     """Long enough for the SDK to use its whole timeout once, and then some; never unbounded."""
-    return min(max(2 * (timeout or DEFAULT_TIMEOUT) + 5, 10.0), 300.0)
+    return min(max(2 * (timeout or DEFAULT_TIMEOUT) + 5, 10.0), watchdog.MAX_DEADLINE)
 
 
 def load_checks(
-    config: Config, reg: CheckRegistry = registry
+    config: Config, reg: CheckRegistry = registry, deadline: Optional[float] = None
 ) -> Tuple[list[CheckSpec], list[PluginFailure], Tuple[str, ...]]:
     """Built-in checks, then plugins (entry points, then checks.yaml plugins:), validated.
 
-    A plugin check that names an unknown check or closes a cycle is dropped and reported as
-    its plugin's failure; the same mistake in a built-in check is a bug (RegistrationError).
+    Plugin imports end by ``deadline`` (a time.monotonic() value); without one (list, explain)
+    they get PLUGIN_IMPORT_TIMEOUT in all, and the watchdog holds them to it. A plugin check
+    that names an unknown check or closes a cycle is dropped and reported as its plugin's
+    failure; the same mistake in a built-in check is a bug (RegistrationError). Installed
+    distributions whose metadata cannot be read are skipped with a warning.
     """
     from . import checks  # noqa: F401  (registers the built-in checks)
 
+    if deadline is None:
+        deadline = time.monotonic() + PLUGIN_IMPORT_TIMEOUT
+        watchdog.arm(deadline)
     failures, modules = [], []
-    plugins = entry_point_plugins() + [(m, f"{config.source} plugins:") for m in config.plugins]
+    installed, unreadable = entry_point_plugins()
+    plugins = installed + [(m, f"{config.source} plugins:") for m in config.plugins]
     for module, origin in plugins:
-        failure = reg.load_plugin(module, origin)
+        failure = reg.load_plugin(module, origin, timeout=max(0.0, deadline - time.monotonic()))
         if failure:
             failures.append(failure)
         else:
@@ -83,7 +98,7 @@ def load_checks(
                 failures.append(PluginFailure(spec.id, spec.origin, message))
         specs = [spec for spec in specs if spec.id not in bad]
     warnings = config.validate_options({spec.id: spec.options for spec in specs})
-    return specs, failures, warnings
+    return specs, failures, unreadable + warnings
 
 
 def select(
@@ -136,15 +151,20 @@ def run(
 ) -> Report:
     """``secrets`` is told every key value as soon as the settings are resolved, before any
     check runs (the CLI's masking Output); ``progress`` is shown the run as it goes."""
+    started = time.monotonic()
     config = config or load_config(options.config, cwd)
-    specs, failures, warnings = load_checks(config)
     settings = resolve(
-        flags=options.flags, environ=environ, env_files=options.env_files, config=config
+        flags=options.flags,
+        environ=environ,
+        env_files=options.env_files,
+        config=config,
+        given={"api_key": options.api_key} if options.api_key else {},
     )
     secrets(settings.secrets)
+    deadline, imports_end = _deadlines(started, options.deadline, settings.timeout_seconds)
+    specs, failures, warnings = load_checks(config, deadline=imports_end)
     chosen, excluded = select(specs, options, config)
     _known_environment(options.environment, config, "--environment")
-    deadline = options.deadline or default_deadline(settings.timeout_seconds)
     entry = Entry(
         settings,
         config,
@@ -169,7 +189,7 @@ def run(
     session = Session(
         [entry],
         plan(specs, chosen),
-        deadline=time.monotonic() + deadline,
+        deadline=deadline,
         offline=options.offline,
         jobs=options.jobs,
         retries=options.retries,
@@ -198,9 +218,8 @@ def run_profiles(
     """Every profile checked in one session: one pool of workers, one deadline, one SDK child
     per interpreter. ``sdk`` (started early, for this interpreter) serves the profiles without
     their own ``python``."""
+    started = time.monotonic()
     config = config or load_config(options.config, cwd)
-    specs, failures, warnings = load_checks(config)
-    chosen, excluded = select(specs, options, config)
     _known_environment(options.environment, config, "--environment")
     entries = []
     for profile in profiles:
@@ -227,10 +246,13 @@ def run_profiles(
             )
         )
     longest = max((e.settings.timeout_seconds or DEFAULT_TIMEOUT for e in entries), default=None)
+    deadline, imports_end = _deadlines(started, options.deadline, longest)
+    specs, failures, warnings = load_checks(config, deadline=imports_end)
+    chosen, excluded = select(specs, options, config)
     session = Session(
         entries,
         plan(specs, chosen),
-        deadline=time.monotonic() + (options.deadline or default_deadline(longest)),
+        deadline=deadline,
         offline=options.offline,
         jobs=options.jobs,
         retries=options.retries,
@@ -254,6 +276,18 @@ def run_profiles(
             )
         )
     return reports
+
+
+def _deadlines(
+    started: float, given: Optional[float], timeout: Optional[float]
+) -> Tuple[float, float]:
+    """The run's deadline and the end of plugin imports, both time.monotonic() values.
+
+    Everything counts against the deadline, plugin imports too (at most half of it, so the
+    checks keep the rest); the watchdog holds the run to it even when the GIL is held."""
+    seconds = given or default_deadline(timeout)
+    watchdog.arm(started + seconds)
+    return started + seconds, started + min(PLUGIN_IMPORT_TIMEOUT, seconds / 2)
 
 
 def _known_environment(name: Optional[str], config: Config, where: str) -> None:

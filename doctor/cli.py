@@ -15,6 +15,7 @@ from .errors import DoctorError
 from .output import Output
 from .render import FORMATS
 from .settings import ENV_VARS, FLAGS
+from .watchdog import MAX_DEADLINE
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -40,6 +41,12 @@ def _reports(
             )
         reports.append((fmt, Path(path)))
     return tuple(reports)
+
+
+def _finite(_: click.Context, __: click.Parameter, value: Optional[float]) -> Optional[float]:
+    if value is not None and value != value:  # nan passes every range test
+        raise click.BadParameter("nan is not a number of seconds")
+    return value
 
 
 def _apply(func: Callable[..., Any], options: list[Callable[..., Any]]) -> Callable[..., Any]:
@@ -101,8 +108,10 @@ def selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
             ),
             click.option(
                 "--deadline",
-                type=click.FloatRange(min=0.5),
-                help="Wall-clock limit for the whole run, in seconds [default: 2 x timeout + 5, at most 300].",
+                type=click.FloatRange(min=0.5, max=MAX_DEADLINE),
+                callback=_finite,
+                help=f"Wall-clock limit for the whole run, in seconds (0.5 to {MAX_DEADLINE:g}) "
+                f"[default: 2 x timeout + 5, at most {MAX_DEADLINE:g}].",
             ),
         ],
     )
@@ -126,7 +135,7 @@ def display_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 "--output",
                 "-o",
                 type=click.Path(dir_okay=False, path_type=Path),
-                help="Write the report to FILE instead of stdout.",
+                help="Write the report to FILE instead of stdout (replaced at once, mode 0600).",
             ),
             click.option(
                 "--report",
@@ -150,7 +159,20 @@ def settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return _apply(
         func,
         [
-            click.option("--api-key", metavar="KEY", help=f"API key [env {ENV_VARS['api_key']}]."),
+            click.option(
+                "--api-key",
+                metavar="KEY",
+                help=f"API key [env {ENV_VARS['api_key']}]. On the command line it is visible to "
+                "every local user (ps): prefer the environment, --api-key-file, or --api-key - to "
+                "read it from stdin.",
+            ),
+            click.option(
+                "--api-key-file",
+                metavar="PATH",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Read the API key from the first line of PATH (its line ending is not part of "
+                "the key).",
+            ),
             click.option(
                 "--base-url", metavar="URL", help=f"API base URL [env {ENV_VARS['base_url']}]."
             ),
@@ -241,6 +263,7 @@ def check(
     if profiles_path is not None:
         given = [FLAGS[name] for name, value in flags.items() if value is not None]
         given += ["--env-file"] if env_files else []
+        given += ["--api-key-file"] if opts["api_key_file"] else []
         if given:
             raise click.UsageError(
                 f"{', '.join(given)} cannot be used with --profiles: each profile holds its own settings"
@@ -250,12 +273,12 @@ def check(
         profiles = load_profiles(profiles_path)
     if python is not None:
         python = _interpreter(python)
+    options = _run_options(flags, env_files, config, {**opts, "python": python})
     # Started first (or already, by doctor.launch) so the child's start-up overlaps ours.
     sdk = sdkproc.take_early() or sdkproc.SdkProcess(
         python=python, environ=os.environ, cwd=os.getcwd()
     )
     out: Output = click.get_current_context().obj
-    options = _run_options(flags, env_files, config, {**opts, "python": python})
     try:
         return _run_and_print(
             out, options, profiles=profiles, environ=dict(os.environ), sdk=sdk, **_shown(opts)
@@ -380,9 +403,15 @@ def _run_options(
     config: Optional[Path],
     opts: dict[str, Any],
 ) -> Any:
-    """app.RunOptions from the shared options; what is left in ``opts`` is how to show it."""
+    """app.RunOptions from the shared options; what is left in ``opts`` is how to show it.
+    ``--api-key -`` and ``--api-key-file`` are read here, and take the key flag's place."""
     from . import app
+    from .keyinput import key_input
     from .results import Status
+
+    key = key_input(flags.get("api_key"), opts.pop("api_key_file", None))
+    if key is not None:
+        flags = {**flags, "api_key": None}
 
     fail_on = opts.pop("fail_on")
     return app.RunOptions(
@@ -398,6 +427,7 @@ def _run_options(
         environment=opts.pop("environment"),
         retries=opts.pop("retries"),
         python=opts.pop("python", None),
+        api_key=key,
     )
 
 
@@ -603,7 +633,9 @@ def list_checks(fmt: str, config: Optional[Path]) -> int:
 
     out: Output = click.get_current_context().obj
     with out.guard():  # a plugin printing as it is imported cannot break --format json
-        specs, failures, _ = app.load_checks(load_config(config, Path.cwd()))
+        specs, failures, warnings = app.load_checks(load_config(config, Path.cwd()))
+    for warning in warnings:
+        out.err(f"Warning: {warning}")
     out.out(listing(specs, failures, fmt))
     return 0
 

@@ -29,6 +29,11 @@ def _packaged() -> Path:
 
 PACKAGED = _packaged()
 MAX_BYTES = 1 << 20
+# A checks.yaml is four levels deep; PyYAML builds nodes recursively (RecursionError far below a
+# megabyte of brackets) and int() refuses over 4,300 digits: both are refused with a line first.
+MAX_DEPTH = 32
+MAX_NUMBER = 64
+_INT_TAG = "tag:yaml.org,2002:int"
 SETTING_NAMES = ("api_key", "base_url", "end_user_id", "project_id", "timeout")
 _ROOT_KEYS = ("version", "environments", "checks", "plugins", "settings", "silence")
 # Options every check takes, besides the ones it declares.
@@ -104,8 +109,7 @@ class Config:
                     )
                 elif not _is_type(value, declared[name]):
                     raise self.error(
-                        f"expected {_TYPE_WORDS.get(declared[name], declared[name].__name__)}, "
-                        f"got {value!r}",
+                        f"expected {_type_words(declared[name])}, got {value!r}",
                         ("checks", check_id, name),
                     )
         return tuple(warnings)
@@ -118,7 +122,7 @@ def load_config(path: Optional[Path] = None, cwd: Optional[Path] = None) -> Conf
     tool's is ignored, with a note), else the packaged default alone."""
     default = _parse(PACKAGED, "packaged default checks.yaml")
     if path is not None:
-        if not path.is_file():
+        if not path.exists():
             raise ConfigError(
                 "file not found",
                 file=str(path),
@@ -136,14 +140,14 @@ def load_config(path: Optional[Path] = None, cwd: Optional[Path] = None) -> Conf
         return _merge(default, replace(_parse(path, str(path)), path=str(path)))
     here = cwd or Path.cwd()
     pyproject = here / "pyproject.toml"
-    if pyproject.is_file():
+    if pyproject.exists():
         table = _pyproject_table(pyproject, "pyproject.toml")
         if table is not None:
             return _merge(
                 default, replace(_validate(table, "pyproject.toml", {}), path="pyproject.toml")
             )
     local = here / "checks.yaml"
-    if not local.is_file():
+    if not local.exists():
         return default
     if not _is_ours(local):
         note = (
@@ -160,10 +164,11 @@ _VERSION_LINE = re.compile(rb"^version\s*:", re.MULTILINE)
 
 def _is_ours(path: Path) -> bool:
     """A checks.yaml is memorysync-doctor's when it says which version of ours it is."""
+    from .files import FileRefused, read_bounded
+
     try:
-        with path.open("rb") as handle:
-            head = handle.read(MAX_BYTES)
-    except OSError:
+        head = read_bounded(path, MAX_BYTES)
+    except (OSError, FileRefused):
         return True  # let the full read report the problem
     return bool(_VERSION_LINE.search(head))
 
@@ -176,13 +181,14 @@ def _pyproject_table(path: Path, label: str) -> Optional[dict[str, Any]]:
     else:  # pragma: no cover - exercised on Python 3.9/3.10
         import tomli as tomllib
 
+    from .files import FileRefused, read_bounded
+
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
+        raw = read_bounded(path, MAX_BYTES)
+    except FileRefused as exc:
+        raise ConfigError(f"the file {exc}", file=label) from None
     except OSError as exc:
         raise ConfigError(f"cannot read it ({exc.strerror})", file=label) from None
-    if len(raw) > MAX_BYTES:
-        raise ConfigError(f"larger than {MAX_BYTES // 1024} KiB", file=label)
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -198,24 +204,29 @@ def _pyproject_table(path: Path, label: str) -> Optional[dict[str, Any]]:
 def _parse(path: Path, label: str) -> Config:
     import yaml
 
+    from .files import FileRefused, read_bounded
+
     try:
-        raw = path.read_bytes()[: MAX_BYTES + 1]
+        raw = read_bounded(path, MAX_BYTES)
+    except FileRefused as exc:
+        raise ConfigError(
+            f"the file {exc}", file=label, fix="give --config a checks.yaml file (at most 1 MiB)"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read it ({exc.strerror})", file=label) from None
-    if len(raw) > MAX_BYTES:
-        raise ConfigError(
-            f"larger than {MAX_BYTES // 1024} KiB; is this really a checks.yaml?", file=label
-        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError(f"not UTF-8 text (byte {exc.start})", file=label, line=line) from None
+    lines: dict[KeyPath, int] = {}
     try:
-        _refuse_aliases(text, label)
+        _screen(text, label)
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
+            if node is not None:
+                _index_lines(node, (), lines, label)
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
@@ -228,16 +239,22 @@ def _parse(path: Path, label: str) -> Config:
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"not valid YAML: {exc}", file=label) from None
-    lines: dict[KeyPath, int] = {}
-    if node is not None:
-        _index_lines(node, (), lines, label)
     return _validate(data if data is not None else {}, label, lines)
 
 
-def _refuse_aliases(text: str, label: str) -> None:
-    """Anchors and aliases are how YAML bombs are built; a config never needs them."""
+def _screen(text: str, label: str) -> None:
+    """Refuse, with the line, what a config never needs: anchors and aliases (how YAML bombs
+    are built) and nesting deeper than MAX_DEPTH (checked on tokens, before anything recurses)."""
     import yaml
 
+    opening = (
+        yaml.BlockMappingStartToken,
+        yaml.BlockSequenceStartToken,
+        yaml.FlowMappingStartToken,
+        yaml.FlowSequenceStartToken,
+    )
+    closing = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+    depth = 0
     for token in yaml.scan(text, Loader=yaml.SafeLoader):
         if isinstance(token, (yaml.AliasToken, yaml.AnchorToken)):
             raise ConfigError(
@@ -246,16 +263,29 @@ def _refuse_aliases(text: str, label: str) -> None:
                 line=token.start_mark.line + 1,
                 fix="write the values out in full",
             )
+        if isinstance(token, opening):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ConfigError(
+                    f"nested more than {MAX_DEPTH} levels deep; a checks.yaml needs four",
+                    file=label,
+                    line=token.start_mark.line + 1,
+                )
+        elif isinstance(token, closing):
+            depth -= 1
 
 
 def _index_lines(node: Any, path: KeyPath, lines: dict[KeyPath, int], label: str) -> None:
     import yaml
 
     lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
+    if isinstance(node, yaml.ScalarNode):
+        _refuse_long_number(node, path, label)
+    elif isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
             key = str(key_node.value)
+            _refuse_long_number(key_node, path + (key,), label)
             if key in seen:
                 raise ConfigError(
                     "duplicate key",
@@ -269,6 +299,17 @@ def _index_lines(node: Any, path: KeyPath, lines: dict[KeyPath, int], label: str
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _index_lines(item, path + (str(index),), lines, label)
+
+
+def _refuse_long_number(node: Any, path: KeyPath, label: str) -> None:
+    if node.tag == _INT_TAG and len(node.value) > MAX_NUMBER:
+        raise ConfigError(
+            f"a number {len(node.value)} characters long (at most {MAX_NUMBER})",
+            file=label,
+            line=node.start_mark.line + 1,
+            keys=path,
+            fix="quote it if it is text",
+        )
 
 
 def _validate(data: Any, label: str, lines: Mapping[KeyPath, int]) -> Config:
@@ -504,11 +545,23 @@ _TYPE_WORDS = {
 
 
 def _is_type(value: Any, expected: type) -> bool:
+    """Plain types by isinstance; any other declared type is a validating constructor (e.g.
+    checks.sdk.VersionRange), so a bad value is found when the config loads, not mid-run."""
     if isinstance(value, bool):
         return expected is bool
     if expected is float:
         return isinstance(value, (int, float)) and math.isfinite(value)
-    return isinstance(value, expected)
+    if expected in _TYPE_WORDS:
+        return isinstance(value, expected)
+    try:
+        expected(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _type_words(expected: type) -> str:
+    return _TYPE_WORDS.get(expected) or str(getattr(expected, "expected", expected.__name__))
 
 
 def _kind(value: Any) -> str:

@@ -1,14 +1,23 @@
 """The console entry point: starts the SDK child process before anything heavy is imported.
 
 The child's interpreter start-up and SDK import then overlap the doctor's own imports, which is
-most of what an offline run costs.
+most of what an offline run costs. Before that, the process is made safe to run: Ctrl+C ends it
+at once (exit 130, no traceback, whatever is being imported), closed standard streams are
+reopened on the null device (so no pipe of ours can take their numbers), its memory is capped, and
+the GIL-free watchdog (doctor.watchdog) bounds every command but the foreground sandbox.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+import time
+
+# The doctor holds small, bounded data (capped reads, a 1 MiB probe body): a plugin or a library
+# that runs away gets a MemoryError (an error row) long before the machine swaps.
+MEMORY_LIMIT = 1 << 30
 
 
 def _python(args: list[str]) -> str | None:
@@ -25,13 +34,24 @@ def _python(args: list[str]) -> str | None:
 
 
 def main() -> None:
+    signal.signal(signal.SIGINT, _interrupted)
+    _reopen_closed_streams()
+    _limit_memory()
     args = sys.argv[1:]
     if args[:1] == ["check"] and not {"-h", "--help"} & set(args):
         from . import sdkproc
 
         sdkproc.start_early(environ=os.environ, cwd=os.getcwd(), python=_python(args))
+    from . import watchdog
+
+    serving = args[:1] == ["sandbox"]  # runs until Ctrl+C: no deadline
+    if not serving:  # armed for the longest run; commands re-arm with their own bound
+        watchdog.enable()
+        watchdog.arm(time.monotonic() + watchdog.MAX_DEADLINE)
     from .cli import main as cli_main
 
+    if serving:  # the sandbox says "Sandbox stopped." on Ctrl+C and exits 0
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     code = 0
     try:
         cli_main()
@@ -40,6 +60,43 @@ def main() -> None:
     # Everything is written and closed by now; skipping the interpreter's teardown (module
     # clean-up, daemon threads still parked on the child's pipe) saves ~20 ms a run.
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`| head`)
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # `| head`, or closed
             stream.flush()
     os._exit(code)
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    """Ctrl+C: end now. Raising KeyboardInterrupt instead would print a traceback when it lands
+    in an import, and could leave an import lock held for a thread to wait on for ever. The SDK
+    child ends when its input closes."""
+    with contextlib.suppress(OSError):
+        os.write(2, b"Interrupted.\n")
+    os._exit(130)  # errors.EXIT_INTERRUPTED, not imported: this must not import anything
+
+
+def _reopen_closed_streams() -> None:
+    """`doctor >&-`: with fd 1 free, the first pipe to the SDK child would get number 1, and
+    anything written to "stdout" would go to the child. The null device takes it instead;
+    sys.stdout stays None, which the Output reads as "stdout is closed"."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+
+
+def _limit_memory() -> None:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        limit = MEMORY_LIMIT if hard == resource.RLIM_INFINITY else min(MEMORY_LIMIT, hard)
+        if soft == resource.RLIM_INFINITY or soft > limit:
+            resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+    except (OSError, ValueError):  # not allowed here: bounded reads still bound it
+        pass

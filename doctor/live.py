@@ -32,7 +32,9 @@ class Live:
     def start(self, head: Report) -> None:
         from .render.table import head as head_lines
 
-        self.out.out("\n".join(head_lines(head, self.options)) + "\n", styled=self.options.color)
+        self.out.out(
+            "\n".join(head_lines(head, self.options)) + "\n", styled=self.options.color, final=False
+        )
         if self.status_line:
             self._ticker = threading.Thread(target=self._tick, daemon=True, name="live-status")
             self._ticker.start()
@@ -44,7 +46,7 @@ class Live:
             if self._stop.is_set():
                 return  # the run is over (Ctrl+C): what finishes later is not shown
             self._clear()
-            self.out.out(row(finding, self.options), styled=self.options.color)
+            self.out.out(row(finding, self.options), styled=self.options.color, final=False)
             self._draw()
 
     def waiting(self, titles: Sequence[str], deadline: float) -> None:

@@ -19,11 +19,15 @@ from typing import IO, Any, Iterable, Iterator, Optional, TextIO, Union
 from .errors import DoctorError
 from .mask import Masker, visible
 
+# What the doctor itself prints outside ASCII, for a stream that cannot encode it (latin-1, cp437).
+_ASCII = str.maketrans({"…": "...", "·": "-", "→": "->", "←": "<-", "—": "-", "×": "x"})
+
 
 class Output:
     def __init__(self, secrets: Iterable[str] = (), passwords: Iterable[str] = ()) -> None:
         self._secrets = list(secrets)
         self._passwords = list(passwords)
+        self._reader_gone = False  # stdout's reader closed the pipe
         self._public: tuple[str, ...] = ()
         self._streams: Optional[tuple[TextIO, TextIO]] = None  # the real ones, while guarded
         self.mask = Masker(self._secrets, self._public, self._passwords)
@@ -39,40 +43,77 @@ class Output:
         self._public += tuple(values)
         self.mask = Masker(self._secrets, self._public, self._passwords)
 
-    def out(self, text: str, *, nl: bool = True, styled: bool = False) -> None:
-        """Masked, with control characters shown as escapes (newlines and tabs kept); ``styled``
-        text carries the doctor's own colour codes, its values already made visible."""
+    def out(self, text: str, *, nl: bool = True, styled: bool = False, final: bool = True) -> None:
+        """Write to stdout: masked, with control characters shown as escapes (newlines and tabs
+        kept); ``styled`` text carries the doctor's own colour codes, its values already made
+        visible. ``final=False``: a row shown while the run goes on (the deadline still holds).
+
+        A closed or failing stdout is an error (exit 2): a CI gate must not pass on a report
+        nobody got. A reader that stopped reading (`| head`) chose to: the rest is dropped and
+        the run keeps its exit code."""
         import click
 
+        from . import watchdog
+
+        if final:
+            watchdog.disarm()  # the result is out: a slow reader (`| less`) is not a hung run
+        stream = self._streams[0] if self._streams else sys.stdout
+        if stream is None:
+            raise DoctorError("cannot write to stdout: it is closed (give --output FILE instead)")
+        if self._reader_gone:
+            return
         text = self.mask(text)
-        stream = self._streams[0] if self._streams else None
-        click.echo(text if styled else visible(text, keep="\n\t"), nl=nl, file=stream)
+        try:
+            click.echo(_encodable(text if styled else visible(text, keep="\n\t"), stream), nl=nl, file=stream)
+        except BrokenPipeError:
+            self._reader_gone = True
+        except OSError as exc:
+            raise DoctorError(f"cannot write to stdout: {exc.strerror or exc}") from None
 
     def err(self, text: str) -> None:
+        """Write to stderr; when that cannot be done there is nowhere to say so (the exit code
+        still does)."""
         import click
 
-        stream = self._streams[1] if self._streams else None
-        click.echo(visible(self.mask(text), keep="\n\t"), err=True, file=stream)
+        stream = self._streams[1] if self._streams else sys.stderr
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                text = visible(self.mask(text), keep="\n\t")
+                click.echo(_encodable(text, stream), err=True, file=stream)
 
     def transient(self, text: str) -> None:
         """Replace the current terminal line on stderr (a live status; empty text clears it)."""
         import click
 
-        stream = self._streams[1] if self._streams else None
-        text = visible(self.mask(text))
-        click.echo("\r\x1b[2K" + text, err=True, nl=False, file=stream)
+        stream = self._streams[1] if self._streams else sys.stderr
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                text = _encodable(visible(self.mask(text)), stream)
+                click.echo("\r\x1b[2K" + text, err=True, nl=False, file=stream)
 
     def to_file(self, path: Path, text: str, *, append: bool = False) -> None:
-        try:
-            with path.open("a" if append else "w", encoding="utf-8") as handle:
-                handle.write(self.mask(text) + ("" if text.endswith("\n") else "\n"))
-        except OSError as exc:
-            raise DoctorError(f"cannot write {path}: {exc.strerror or exc}") from None
+        """Replace ``path`` atomically with a file only its owner can read (see write_atomic);
+        ``append``: add to the end of a file another program keeps (GitHub's job summary)."""
+        data = self.mask(text) + ("" if text.endswith("\n") else "\n")
+        if append:
+            try:
+                with path.open("a", encoding="utf-8") as handle:
+                    handle.write(data)
+            except OSError as exc:
+                raise DoctorError(f"cannot write {path}: {exc.strerror or exc}") from None
+            return
+        self.to_bytes_file(path, data.encode("utf-8", "replace"))
 
     def to_bytes_file(self, path: Path, data: bytes) -> None:
-        """Bytes made from masked text (a zip of reports)."""
+        """Bytes made from masked text (a report, a zip of reports), written atomically."""
+        from .files import FileRefused, write_atomic
+
         try:
-            path.write_bytes(data)
+            write_atomic(path, data)
+        except FileRefused as exc:
+            raise DoctorError(
+                f"cannot write {path}: it {exc} (give --output a file path)"
+            ) from None
         except OSError as exc:
             raise DoctorError(f"cannot write {path}: {exc.strerror or exc}") from None
 
@@ -188,6 +229,19 @@ class _MaskedLines(io.TextIOBase):
                 self._target.flush()
             except (OSError, ValueError):
                 pass  # the real stream is gone: stray output is not worth a crash
+
+
+def _encodable(text: str, stream: Any) -> str:
+    """``text`` as ``stream`` can encode it: ASCII stand-ins for the doctor's own symbols, "?"
+    for anything else, rather than a UnicodeEncodeError halfway through a report."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return text.translate(_ASCII).encode(encoding, "replace").decode(encoding)
+    except LookupError:  # an encoding Python does not know: leave it to the stream
+        pass
+    return text
 
 
 def color_wanted(flag: Optional[bool], environ: dict[str, str], stream: object = None) -> bool:

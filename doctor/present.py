@@ -79,10 +79,10 @@ def run_and_print(
     for name in {shown.fmt, *(f for f, _ in shown.reports)}:
         preload(name)
     live = None
-    if shown.fmt == "table" and shown.output is None and sys.stdout.isatty():
+    if shown.fmt == "table" and shown.output is None and _on_terminal(sys.stdout):
         from .live import Live
 
-        live = Live(out, shown.options(out, environ), status_line=sys.stderr.isatty())
+        live = Live(out, shown.options(out, environ), status_line=_on_terminal(sys.stderr))
     # Plugins and checks run, and the report is written, with every stray print, log record
     # and warning masked on stderr.
     with out.guard():
@@ -99,6 +99,8 @@ def run_and_print(
         finally:
             if live is not None:
                 live.close()
+            if sdk is not None:
+                sdk.close()  # the run is over: the child must not wait on a slow reader
         drawn = shown.options(out, environ)  # the masker now knows the keys of env files
         if live is not None:  # the rows are on screen already: the problems and the verdict
             from .render.table import tail
@@ -129,9 +131,13 @@ def profiles_and_print(
     for name in {shown.fmt, *(f for f, _ in shown.reports)}:
         _many(name)  # refuse a format without a many-profile layout before the run
     with out.guard():
-        reports = app.run_profiles(
-            options, profiles, environ=environ, cwd=Path.cwd(), sdk=sdk, secrets=out.add_secrets
-        )
+        try:
+            reports = app.run_profiles(
+                options, profiles, environ=environ, cwd=Path.cwd(), sdk=sdk, secrets=out.add_secrets
+            )
+        finally:
+            if sdk is not None:
+                sdk.close()  # the run is over: the child must not wait on a slow reader
         drawn = shown.options(out, environ)
         _write(out, shown.output, _many(shown.fmt)(reports, drawn), drawn.color)
         for name, path in shown.reports:
@@ -162,11 +168,15 @@ def _write(out: Output, path: Optional[Path], text: str, styled: bool = False) -
         out.to_file(path, text)
 
 
+def _on_terminal(stream: Any) -> bool:
+    return stream is not None and stream.isatty()  # None: closed (`>&-`)
+
+
 def terminal_width() -> int:
     """The terminal's width, else COLUMNS, else 100 (a log file or a pipe)."""
     import shutil
 
-    if sys.stdout.isatty():
+    if _on_terminal(sys.stdout):
         return max(40, shutil.get_terminal_size((100, 24)).columns)
     try:
         return max(40, int(os.environ.get("COLUMNS", "")))

@@ -251,7 +251,7 @@ class CheckRegistry:
         finally:
             self._origin = None
         if worker.is_alive():
-            return PluginFailure(module, origin, f"import did not finish within {timeout:g} s")
+            return PluginFailure(module, origin, f"import did not finish within {timeout:.1f} s")
         if outcome:
             exc = outcome[0]
             return PluginFailure(module, origin, f"{type(exc).__name__}: {exc}")
@@ -290,20 +290,35 @@ def _validate_signature(check_id: str, func: Any) -> None:
         )
 
 
-def entry_point_plugins() -> list[tuple[str, str]]:
-    """(module, origin) for every installed plugin in the ``memorysync_doctor.checks`` group."""
+def entry_point_plugins() -> Tuple[list[tuple[str, str]], Tuple[str, ...]]:
+    """(module, origin) for every installed plugin in the ``memorysync_doctor.checks`` group, and
+    a warning for each distribution whose metadata cannot be read (a broken entry_points.txt, a
+    METADATA that is not UTF-8): one broken install must not stop the doctor."""
     from importlib import metadata
 
     found: dict[str, tuple[str, str]] = {}
+    warnings = []
     for dist in metadata.distributions():  # the same on 3.9, where EntryPoint has no .dist
-        for ep in dist.entry_points:
-            if ep.group == ENTRY_POINT_GROUP:
-                name = dist.metadata["Name"] or "unknown distribution"
-                found.setdefault(
-                    f"{name}:{ep.name}",
-                    (ep.value.split(":")[0].strip(), f"{name} (entry point {ep.name})"),
-                )
-    return list(found.values())
+        try:
+            for ep in dist.entry_points:
+                if ep.group == ENTRY_POINT_GROUP:
+                    name = dist.metadata["Name"] or "unknown distribution"
+                    found.setdefault(
+                        f"{name}:{ep.name}",
+                        (ep.value.split(":")[0].strip(), f"{name} (entry point {ep.name})"),
+                    )
+        except Exception as exc:  # whatever a malformed file makes importlib.metadata raise
+            warnings.append(
+                f"skipped the installed distribution at {_dist_place(dist)}: its metadata cannot "
+                f"be read ({type(exc).__name__}: {exc}); reinstall or remove it"
+            )
+    return list(found.values()), tuple(warnings)
+
+
+def _dist_place(dist: Any) -> str:
+    # PathDistribution keeps its directory in _path; there is no public name for it, and the
+    # name itself may be what cannot be read.
+    return str(getattr(dist, "_path", None) or dist)
 
 
 registry = CheckRegistry()

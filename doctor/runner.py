@@ -11,11 +11,23 @@ the same code, for deterministic tests.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Protocol, Sequence, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Iterator,
+    Mapping,
+    Optional,
+    Protocol,
+    Sequence,
+    Union,
+)
 
 from .context import CheckContext, UndeclaredRead
 from .facts import Fact, FactContext, FactFailed, FactUnavailable
@@ -139,7 +151,7 @@ class Scheduler:
     def run(self) -> list[tuple[Finding, ...]]:
         """Every profile's findings, by the deadline. Ctrl+C ends the run early: the findings
         so far, with ``interrupted`` set."""
-        with self._cond:
+        with _interrupts_raise(), self._cond:
             try:
                 self._settle(self._initial)
                 while self._unfinished:
@@ -377,11 +389,15 @@ class Scheduler:
                 profile = self.profiles[task.profile]
                 waiting = [f.title for f in task.item.facts if not profile.slots[f].done]
                 why = f" while {waiting[0]} was still running" if waiting else ""
+                # An error, not a skip, at the deadline: a CI gate must not pass on checks that
+                # never ran. Ctrl+C is the user's own choice: those are skipped.
                 profile.results[task.item.id] = (
                     skip_result("not started: interrupted", code="interrupted")
                     if self.interrupted
-                    else skip_result(
-                        f"not started: the run's deadline was reached{why}", code="deadline"
+                    else error_result(
+                        f"not started: the run's deadline was reached{why}",
+                        "raise --deadline (-v shows how long each check took)",
+                        code="deadline",
                     )
                 )
 
@@ -451,3 +467,18 @@ def checked(spec: CheckSpec, value: Any) -> Result:
     )
     code = value.code if isinstance(value.code, str) or value.code is None else str(value.code)
     return replace(value, status=status, fix=fix, code=code, details=plain(value.details))
+
+
+@contextlib.contextmanager
+def _interrupts_raise() -> Iterator[None]:
+    """While checks run, Ctrl+C raises KeyboardInterrupt in the scheduler's loop, which ends the
+    run with the findings so far; outside it the launcher's handler ends the process at once
+    (launch._interrupted), since an interrupt in an import could leave a lock held."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)

@@ -2,8 +2,11 @@
 
 Started first thing, so the interpreter start-up and the SDK import overlap the doctor's own
 imports. One child serves every round trip of a run (each request carries an id). It cannot
-outlive the run: it exits when its input pipe closes (the doctor closed it, or died) and at the
-deadline each request carries; its memory is capped.
+outlive the run: it exits when its input pipe closes (the doctor closed it, or died), at the
+deadline each request carries, at the end of its own lifetime (MAX_DEADLINE and then some, for a
+parent that is stopped rather than dead) and, on Linux, with its parent (PR_SET_PDEATHSIG, when
+it was started from the main thread: the signal follows the thread, not the process). Its
+memory is capped.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ from pathlib import Path
 from typing import IO, Any, Mapping, Optional
 
 from .sdkinfo import SdkInstall, SdkRoundtrip, Stage
+from .watchdog import MAX_DEADLINE
 
 _SOURCE = Path(__file__).with_name("_sdk_child.py")
 _MAX_LINE = 1 << 20
 # The child exits on its own this long after the run's deadline, if nothing else ended it.
 _CHILD_GRACE_S = 1.0
+_CHILD_LIFETIME_S = MAX_DEADLINE + 10
 
 
 _early: Optional[SdkProcess] = None
@@ -69,10 +74,18 @@ class SdkProcess:
         self._write = threading.Lock()
         self._ended = False  # the child's output ended: no more answers will come
         self._busy = 0  # round trips under way: close() kills instead of letting it finish
+        self._closed = False
         self.start_error: Optional[str] = None
+        main_thread = threading.current_thread() is threading.main_thread()
         try:
             self._proc: Optional[subprocess.Popen[str]] = subprocess.Popen(
-                [self.python, "-c", _SOURCE.read_text(encoding="utf-8")],
+                [
+                    self.python,
+                    "-c",
+                    _SOURCE.read_text(encoding="utf-8"),
+                    str(_CHILD_LIFETIME_S),
+                    "die-with-parent" if main_thread else "",
+                ],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -109,7 +122,7 @@ class SdkProcess:
     def _take(self, line: str) -> None:
         try:
             message = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             return
         if not isinstance(message, dict):
             return
@@ -201,11 +214,14 @@ class SdkProcess:
     def close(self) -> None:
         """Let the child go: closing its input ends it (a busy one is killed outright).
 
-        No waiting here: the doctor's exit must not wait on the child's.
+        No waiting here: the doctor's exit must not wait on the child's. A thread reaps it, so
+        the Popen object is not collected while the child runs (a ResourceWarning, an error
+        under PYTHONWARNINGS=error).
         """
         proc = self._proc
-        if proc is None:
+        if proc is None or self._closed:
             return
+        self._closed = True
         if self._busy:
             self.kill()
         try:
@@ -213,3 +229,5 @@ class SdkProcess:
                 proc.stdin.close()
         except (OSError, ValueError):
             self.kill()
+        if proc.returncode is None:
+            threading.Thread(target=proc.wait, daemon=True, name="sdk-child-reaper").start()

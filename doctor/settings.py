@@ -112,7 +112,8 @@ def resolve(
     config: Optional[Config] = None,
     given: Mapping[str, Found] = {},
 ) -> Settings:
-    """``given``: values with their own provenance, above everything (a profile's settings)."""
+    """``given``: values with their own provenance, above everything: a profile's settings, or
+    the key the command line pointed at (``--api-key-file`` or stdin, when --api-key is unset)."""
     names = variable_names(config)
     layers: list[dict[str, Found]] = [dict(given)]  # highest precedence first
     layers.append({n: Found(v, f"flag:{FLAGS[n]}") for n, v in flags.items() if v is not None})

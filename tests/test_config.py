@@ -226,7 +226,7 @@ def test_file_larger_than_one_mebibyte(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert info.value.file == str(path)
-    assert "larger than 1024 KiB" in str(info.value)
+    assert "the file is larger than 1 MiB" in str(info.value)
 
 
 def test_file_of_exactly_one_mebibyte_is_read(tmp_path: Path) -> None:
@@ -298,7 +298,8 @@ def test_validate_options_rejects_a_wrongly_typed_option(tmp_path: Path) -> None
     [
         ("timeout.sane: {max: .inf}", "expected a number, got inf"),
         ("timeout.sane: {max: true}", "expected a number, got True"),
-        ("sdk.version: {require: 1.0}", "expected a string, got 1.0"),
+        ("sdk.version: {require: 1.0}", 'expected a version range such as ">=1.0,<2.0", got 1.0'),
+        ("sdk.version: {require: =>1.0}", "expected a version range such as \">=1.0,<2.0\", got '=>1.0'"),
     ],
 )
 def test_validate_options_other_type_errors(tmp_path: Path, options: str, expected: str) -> None:

@@ -322,7 +322,7 @@ class _Attempt:
         if status is not None and failure is None and not truncated and final:
             try:
                 parsed, valid = jsonlib.loads(body), True
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested too deep to be an answer
                 parsed, valid = None, False
         redirect = status is not None and 300 <= status < 400
         return Exchange(

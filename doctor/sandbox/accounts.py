@@ -26,6 +26,7 @@ ENVIRONMENTS: Tuple[str, ...] = ("test", "live")
 KEY_PREFIXES: Dict[str, str] = {"test": "ms_test_", "live": "ms_live_"}
 
 _ENTRY_FIELDS = ("key", "end_users", "projects", "revoked")
+MAX_BYTES = 1 << 20  # thousands of keys; read no further
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,14 @@ class Accounts:
 
         Every problem is a ValueError naming the file, and the entry for per-key problems.
         """
+        from ..files import FileRefused, read_bounded
+
         where = os.fspath(path)
         try:
             # utf-8-sig: files saved by Windows editors often start with a byte-order mark.
-            with open(where, encoding="utf-8-sig") as handle:
-                data = json.load(handle)
+            data = json.loads(read_bounded(where, MAX_BYTES).decode("utf-8-sig"))
+        except FileRefused as exc:
+            raise ValueError(f"accounts file {where} {exc}") from None
         except OSError as exc:
             raise ValueError(f"cannot read accounts file {where}: {exc.strerror or exc}") from None
         except UnicodeDecodeError:
@@ -91,6 +95,8 @@ class Accounts:
                 f"accounts file {where} is not valid JSON: {exc.msg} "
                 f"(line {exc.lineno}, column {exc.colno})"
             ) from None
+        except (RecursionError, ValueError) as exc:  # nested too deep, a number too long
+            raise ValueError(f"accounts file {where} cannot be read as JSON: {exc}") from None
         entries = data.get("keys") if isinstance(data, dict) else None
         if not isinstance(entries, list) or not entries:
             raise ValueError(

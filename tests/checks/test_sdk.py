@@ -153,11 +153,17 @@ def test_sdk_version_require_from_the_config(make_context, check, tmp_path: Path
     assert fix_text(result) == "/usr/bin/python3 -m pip install 'memorysync>=1.11'"
 
 
-def test_sdk_version_bad_require(make_context, check, tmp_path: Path) -> None:
+def test_sdk_version_bad_require_is_a_config_error_when_the_checks_load(tmp_path: Path) -> None:
+    from doctor.app import load_checks
+    from doctor.errors import ConfigError
+
     cfg = _with_checks(tmp_path, 'checks:\n  sdk.version: {require: "one or two"}\n')
-    result = check("sdk.version", make_context(cfg=cfg))
-    assert result.status is ERROR
-    assert "'one or two' is not a version range" in result.summary
+    with pytest.raises(ConfigError) as info:
+        load_checks(cfg)
+    assert str(info.value) == (
+        f"invalid configuration in {tmp_path / 'checks.yaml'}:2, at key checks > sdk.version > "
+        """require: expected a version range such as ">=1.0,<2.0", got 'one or two'"""
+    )
 
 
 def test_sdk_version_errors_when_the_interpreter_cannot_say(make_context, check) -> None:
