@@ -41,6 +41,25 @@ def _strings(value: Any) -> Tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class SdkRuntime:
+    """The interpreter the SDK runs on and its httpx version (the child's first message)."""
+
+    python: Tuple[int, ...] = ()
+    httpx: Optional[str] = None
+    error: Optional[str] = None  # set when the child could not say
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SdkRuntime:
+        python = data.get("python")
+        return cls(
+            python=tuple(v for v in python if _int(v) is not None)
+            if isinstance(python, list)
+            else (),
+            httpx=_str(data.get("httpx")),
+        )
+
+
+@dataclass(frozen=True)
 class SdkInstall:
     """What the target interpreter knows of the SDK. ``error`` is set when it could not say."""
 
@@ -101,6 +120,13 @@ class SdkError:
     retry_after: Optional[float] = None
     cause: Optional[str] = None  # "ConnectError: [Errno 111] Connection refused"
     cause_classes: Tuple[str, ...] = ()  # class names along the __cause__/__context__ chain
+    # From the first link of the chain that carries them (an ssl.SSLCertVerificationError, an
+    # OSError): the evidence the SDK's failure is classified by (doctor.probe.sdkerror).
+    verify_code: Optional[int] = None
+    verify_message: Optional[str] = None
+    errno: Optional[int] = None
+    filename: Optional[str] = None
+    ssl_reason: Optional[str] = None  # e.g. "WRONG_VERSION_NUMBER"
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SdkError:
@@ -113,6 +139,11 @@ class SdkError:
             retry_after=_float(data.get("retry_after")),
             cause=_str(data.get("cause")),
             cause_classes=_strings(data.get("cause_classes")),
+            verify_code=_int(data.get("verify_code")),
+            verify_message=_str(data.get("verify_message")),
+            errno=_int(data.get("errno")),
+            filename=_str(data.get("filename")),
+            ssl_reason=_str(data.get("ssl_reason")),
         )
 
     @property

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import IO, Any, Mapping, Optional
 
-from .sdkinfo import SdkInstall, SdkRoundtrip, Stage
+from .sdkinfo import SdkInstall, SdkRoundtrip, SdkRuntime, Stage
 
 _SOURCE = Path(__file__).with_name("_sdk_child.py")
 _MAX_LINE = 1 << 20
@@ -53,6 +53,7 @@ class SdkProcess:
         # The environment the child started with (None: this process's own).
         self.environ = dict(environ) if environ is not None else None
         self._install: Optional[SdkInstall] = None
+        self._runtime: Optional[SdkRuntime] = None
         self._answers: dict[int, Any] = {}
         self._ids = itertools.count(1)
         self._changed = threading.Condition()
@@ -103,7 +104,10 @@ class SdkProcess:
         if not isinstance(message, dict):
             return
         with self._changed:
-            if "install" in message and self._install is None:
+            if "runtime" in message and self._runtime is None:
+                runtime = message["runtime"]
+                self._runtime = SdkRuntime.from_json(runtime if isinstance(runtime, dict) else {})
+            elif "install" in message and self._install is None:
                 install = message["install"]
                 self._install = SdkInstall.from_json(install if isinstance(install, dict) else {})
             elif isinstance(message.get("id"), int) and isinstance(message.get("roundtrip"), dict):
@@ -118,6 +122,15 @@ class SdkProcess:
                     return bool(ready())
                 self._changed.wait(remaining)
             return True
+
+    def runtime(self, deadline: float) -> SdkRuntime:
+        """The target interpreter's version and httpx version (``error`` set if it could not say)."""
+        if self._proc is None:
+            return SdkRuntime(error=self.start_error or "the interpreter could not be started")
+        if self._wait(lambda: self._runtime is not None, deadline):
+            assert self._runtime is not None
+            return self._runtime
+        return SdkRuntime(error=f"{self.python} did not report its httpx version in time")
 
     def install(self, deadline: float) -> SdkInstall:
         """What the target interpreter knows of the SDK (``error`` set if it could not say)."""

@@ -110,8 +110,9 @@ def proxy_env(ctx: CheckContext) -> Result:
         }
         return fail(
             f"the SDK's client cannot be created: {route.problem}",
-            fixes.get(route.problem_kind) if route.problem_kind else None
-            or Fix(note="fix the proxy variable named in the row"),
+            fixes.get(route.problem_kind)
+            if route.problem_kind
+            else None or Fix(note="fix the proxy variable named in the row"),
             code=(route.problem_kind or ProxyProblem.INVALID_PROXY_URL).value.replace("_", "-"),
             **details,
         )

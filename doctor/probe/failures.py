@@ -37,6 +37,7 @@ class Kind(str, enum.Enum):
     INVALID_URL = "invalid_url"
     INVALID_HEADER = "invalid_header"
     CA_BUNDLE_PROBLEM = "ca_bundle_problem"
+    KEYLOG_PROBLEM = "keylog_problem"  # SSLKEYLOGFILE cannot be opened: no client at all
     PROXY_CONFIG = "proxy_config"
     PROBE_UNSUPPORTED = "probe_unsupported"
     # dns

@@ -24,9 +24,12 @@ from doctor.probe.cabundle import CABundle, requests_ca_bundle, sdk_ca_bundle, s
 from doctor.probe.classify import classify, url_place
 from doctor.probe.failures import Failure, Kind, Phase, deadline_failure
 from doctor.probe.sdkview import ProxyRoute, sdk_proxy_for
+from doctor.probe.tlscontext import keylog_problem
 
 if TYPE_CHECKING:
     import requests
+
+    from doctor.probe.httpx_model import HttpxModel
 
 __all__ = ["Exchange", "build_session", "exchange"]
 
@@ -67,6 +70,7 @@ def build_session(
     proxy: ProxyRoute,
     tracker: Optional[SocketTracker] = None,
     tls: bool = True,
+    model: Optional[HttpxModel] = None,
 ) -> requests.Session:
     """A Session that uses only what it is given: no env proxies, no REQUESTS_CA_BUNDLE, no netrc.
 
@@ -86,7 +90,7 @@ def build_session(
     # Loading the bundle costs tens of milliseconds; plain http to a plain proxy never needs it.
     if tls and (not ca_bundle.problem or ca_bundle.source == "SSL_CERT_DIR"):
         try:
-            context = sdk_ssl_context(ca_bundle)
+            context = sdk_ssl_context(ca_bundle, model)
         except OSError:
             context = None  # requests then loads ca_bundle.path itself and fails the same way
     adapter = SDKLikeAdapter(ssl_context=context, tracker=tracker)
@@ -105,15 +109,17 @@ def exchange(
     max_body: int = 1 << 20,
     bundle: Optional[CABundle] = None,
     route: Optional[ProxyRoute] = None,
+    model: Optional[HttpxModel] = None,
 ) -> Exchange:
     """GET ``url`` once as the SDK would; returns by ``deadline`` (a time.monotonic() value).
 
-    ``bundle`` and ``route`` default to what the SDK would use with ``environ``.
+    ``bundle`` and ``route`` default to what the SDK (the httpx ``model``) would use with
+    ``environ``.
     """
-    bundle = bundle or sdk_ca_bundle(environ)
-    route = route or sdk_proxy_for(url, environ)
+    bundle = bundle or sdk_ca_bundle(environ, model)
+    route = route or sdk_proxy_for(url, environ, model=model)
     attempt = _Attempt(url, route, bundle, max_body)
-    refusal = _refusal(url, headers, bundle, route)
+    refusal = _refusal(url, headers, bundle, route, keylog_problem(environ))
     if refusal is not None:
         return attempt.snapshot(refusal)
     remaining = deadline - time.monotonic()
@@ -122,7 +128,7 @@ def exchange(
     step = min(timeout, remaining)
     tracker = SocketTracker()
     tls = url.lower().startswith("https:") or (route.proxy_url or "").lower().startswith("https:")
-    session = build_session(ca_bundle=bundle, proxy=route, tracker=tracker, tls=tls)
+    session = build_session(ca_bundle=bundle, proxy=route, tracker=tracker, tls=tls, model=model)
     worker = threading.Thread(
         target=attempt.run,
         args=(session, tracker, dict(headers), step, _tls_hint(environ, bundle)),
@@ -144,9 +150,20 @@ def exchange(
 
 
 def _refusal(
-    url: str, headers: Mapping[str, str], bundle: CABundle, route: ProxyRoute
+    url: str,
+    headers: Mapping[str, str],
+    bundle: CABundle,
+    route: ProxyRoute,
+    keylog: Optional[str] = None,
 ) -> Optional[Failure]:
     """Reasons to send nothing: the SDK could not send this request either."""
+    if keylog is not None:
+        return Failure(
+            Phase.CONFIG,
+            Kind.KEYLOG_PROBLEM,
+            f"SSLKEYLOGFILE: {keylog}; Python's ssl opens it when the SDK's client is created, "
+            "so no request can be made",
+        )
     try:
         scheme = httpx_url.parse(url).scheme
     except httpx_url.InvalidURL as exc:
