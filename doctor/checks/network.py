@@ -63,6 +63,13 @@ def url_reachable(ctx: CheckContext) -> Result:
     pre = ctx.preflight
     if pre is not None and pre.failure is not None:
         summary, fix = _phase_summary(pre.failure), _phase_fix(pre.failure.kind, ctx)
+        cert = pre.failure.cert
+        extra: dict[str, Any] = {}
+        if cert is not None:
+            from .certfix import cert_fix
+
+            fix = cert_fix(cert, pre.host)
+            extra = {"cert_cause": cert.cause.value, "chain": [c.subject for c in cert.chain]}
         clock = ctx.clock
         if clock is not None:
             summary = f"{summary}; {clock.describe()}"
@@ -77,6 +84,7 @@ def url_reachable(ctx: CheckContext) -> Result:
             code=pre.failure.kind.value.replace("_", "-"),
             phase=pre.failure.phase,
             kind=pre.failure.kind,
+            **extra,
         )
     exchange = ctx.exchange
     details = _timing_details(ctx, exchange)

@@ -53,6 +53,14 @@ def tls_trust_env(ctx: CheckContext) -> Result:
             code="bad-ca-file" if sdk_bundle.source != "SSL_CERT_DIR" else "bad-ca-dir",
             **details,
         )
+    if view.keylog_problem is not None:
+        return fail(
+            f"SSLKEYLOGFILE={ctx.environ.get('SSLKEYLOGFILE')}: {view.keylog_problem}; Python's ssl "
+            "opens this file when the SDK's client is created, so MemorySyncClient(...) raises",
+            Fix(command="unset SSLKEYLOGFILE", note="or point it at a writable file"),
+            code="bad-keylog-file",
+            **details,
+        )
     try:
         alternative_trusts = ctx.fact(TRUST_ALTERNATIVE)
     except FactUnavailable:
@@ -71,6 +79,16 @@ def tls_trust_env(ctx: CheckContext) -> Result:
             f"{other.describe()}: {other.problem}; the SDK is unaffected, but requests-based tools fail",
             Fix(note=f"fix or unset {other.source}"),
             code="bad-requests-bundle",
+            **details,
+        )
+    if sdk_bundle.ignored:
+        skipped = "; ".join(sdk_bundle.ignored)
+        return warn(
+            f"{view.model.name} ignores {skipped} without a word and verifies with "
+            f"{sdk_bundle.describe()}; httpx 0.28 would refuse to start with it",
+            Fix(note="point the variable at a real file (directory), or unset it"),
+            code="ignored-ca-variable",
+            ignored=list(sdk_bundle.ignored),
             **details,
         )
     return passed(f"the SDK verifies with {sdk_bundle.describe()}", **details)

@@ -71,6 +71,7 @@ def _preflight(ctx: FactContext) -> Optional[Preflight]:
         ssl_context=context,
         deadline=ctx.deadline,
         ca_bundle=view.bundle,
+        model=view.model,
     )
 
 

@@ -140,7 +140,10 @@ CASES: Dict[str, Answer] = {
     "407-transparent-proxy": Answer(
         407,
         b"",
-        expect={"url.reachable": ("fail", "transparent proxy"), "api.auth": ("skip", "needs url.reachable")},
+        expect={
+            "url.reachable": ("fail", "transparent proxy"),
+            "api.auth": ("skip", "needs url.reachable"),
+        },
     ),
     "200-html-captive-portal": Answer(
         200,
@@ -217,11 +220,15 @@ def test_each_answer_fails_the_check_that_names_it(
         **GOOD_ENV,
     )
     results = {check_id: check(check_id, ctx) for check_id in NETWORK_CHECKS}
-    shown = "\n".join(f"  {i}: {r.status.value} {r.summary} || {fix_text(r)}" for i, r in results.items())
+    shown = "\n".join(
+        f"  {i}: {r.status.value} {r.summary} || {fix_text(r)}" for i, r in results.items()
+    )
 
     for check_id, result in results.items():
         if check_id not in answer.expect and result.status is Status.SKIP:
-            assert result.summary.startswith(("needs ", "the key was not checked")), f"{check_id}\n{shown}"
+            assert result.summary.startswith(("needs ", "the key was not checked")), (
+                f"{check_id}\n{shown}"
+            )
             continue
         status, fragment = answer.expect.get(check_id, ("pass", ""))
         assert result.status.value == status, f"{check_id}\n{shown}"

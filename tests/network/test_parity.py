@@ -14,18 +14,28 @@ environ for the duration of the call).
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
+import sys
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 import pytest
+from packaging.specifiers import SpecifierSet
 
 from doctor.demo import BREAKS, demo_config
 from doctor.report import Report
 from doctor.results import Status
 from doctor.sandbox import DEMO_END_USER, DEMO_KEY, DEMO_PROJECT, Sandbox
+from tests.network.certs import (
+    chain_context,
+    cn_only_context,
+    der_file,
+    no_aki_context,
+    self_signed_context,
+)
 from tests.network.conftest import ContextFactory
 from tests.network.helpers import (
     BREAK_CAUSES,
@@ -41,6 +51,7 @@ from tests.network.helpers import (
     table,
     text,
 )
+from tests.network.venvs import httpx_python, matrix_versions
 from tests.probe.servers import free_port
 
 pytestmark = pytest.mark.slow  # waits on sockets, deadlines or child processes
@@ -75,6 +86,28 @@ class Setup:
     settings: Mapping[str, Optional[str]] = field(default_factory=dict)
     others: Mapping[str, str] = field(default_factory=dict)  # more rows and their status
     construct: bool = False  # the SDK fails in MemorySyncClient(...), before any request
+    proxied: bool = True  # with {proxy}: the SDK, the probe and the child all go through it
+    # A server certificate trustme does not make (tests/network/certs.py): "cn-only",
+    # "no-aki", "leaf-only" (issued by an intermediate, sent alone), "full-chain",
+    # "self-signed"; its names are tls[0].
+    server: str = ""
+    # Where httpx releases differ: {"<0.28": {"expect": ..., ...}} replaces those fields for the
+    # installed httpx versions in that range; "py>=3.13 >=0.28" adds a condition on the
+    # interpreter (docs/httpx-versions.md).
+    httpx: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def for_httpx(self, version: str, python: str) -> Setup:
+        setup = self
+        for key, changes in self.httpx.items():
+            conditions = key.split()
+            if all(
+                SpecifierSet(c[2:]).contains(python)
+                if c.startswith("py")
+                else SpecifierSet(c).contains(version)
+                for c in conditions
+            ):
+                setup = replace(setup, **changes)
+        return setup
 
 
 TLS = ("127.0.0.1",)
@@ -116,6 +149,15 @@ SETUPS: Dict[str, Setup] = {
     ),
     "http-with-missing-ssl-cert-dir": Setup(
         None, environ={"SSL_CERT_DIR": "{missing}"}, others={"tls.trust_env": "warn"}
+    ),
+    # before 0.28 httpx skips a CA variable that is not a file (directory) and uses certifi
+    "https-with-ssl-cert-file-a-directory": Setup(
+        "tls.trust_env",
+        "is a directory",
+        tls=TLS,
+        environ={"SSL_CERT_FILE": "{empty_dir}", "SSL_CERT_DIR": "{ca_dir}"},
+        construct=True,
+        httpx={"<0.28": {"expect": None, "construct": False, "others": {"tls.trust_env": "warn"}}},
     ),
     "no-proxy-exact-ip": Setup(None, environ={"HTTP_PROXY": "{refused}", "NO_PROXY": "127.0.0.1"}),
     "no-proxy-star": Setup(None, environ={"HTTP_PROXY": "{refused}", "NO_PROXY": "*"}),
@@ -201,6 +243,14 @@ SETUPS: Dict[str, Setup] = {
         tls=TLS,
         environ={"SSL_CERT_FILE": "{missing}"},
         construct=True,
+        httpx={
+            "<0.28": {
+                "expect": "url.reachable",
+                "cause": "untrusted certificate",
+                "construct": False,
+                "others": {"tls.trust_env": "warn"},
+            }
+        },
     ),
     # httpx loads SSL_CERT_FILE when the client is built, even for an http:// base_url
     "http-with-ssl-cert-file-not-pem": Setup(
@@ -275,11 +325,82 @@ SETUPS: Dict[str, Setup] = {
     "key-trailing-space": Setup(
         "key.format", "trailing whitespace", settings={"api_key": DEMO_KEY + " "}
     ),
-    "end-user-latin1": Setup(
-        "end_user.present", "U+00E9", settings={"end_user_id": "us\u00e9r_1"}
+    # --- httpx releases differ (docs/httpx-versions.md) ----------------------------------------
+    "tls-cn-only-certificate": Setup(
+        None,
+        tls=("localhost",),
+        server="cn-only",
+        environ={"SSL_CERT_FILE": "{ca}"},
+        settings=HTTPS_LOCALHOST,
+        httpx={"<0.28": {"expect": "url.reachable", "cause": "only in its subject CN"}},
     ),
+    "tls-intermediate-only-bundle": Setup(
+        "url.reachable",
+        "untrusted certificate",
+        tls=TLS,
+        server="full-chain",
+        environ={"SSL_CERT_FILE": "{inter}"},
+        httpx={"py>=3.13 >=0.28": {"expect": None}},
+    ),
+    "tls-no-authority-key-identifier": Setup(
+        None,
+        tls=TLS,
+        server="no-aki",
+        environ={"SSL_CERT_FILE": "{ca}"},
+        httpx={"py>=3.13 >=0.28": {"expect": "url.reachable", "cause": "strict X.509"}},
+    ),
+    "socks5h-even-for-no-proxy-host": Setup(
+        "proxy.env",
+        "socksio",
+        environ={"ALL_PROXY": "socks5h://127.0.0.1:1080", "NO_PROXY": "127.0.0.1"},
+        construct=True,
+        httpx={"<0.28": {"cause": "refuses socks5h://"}},
+    ),
+    "no-proxy-url-entry": Setup(
+        None,
+        environ={"HTTP_PROXY": "{refused}", "NO_PROXY": "http://127.0.0.1:{port}"},
+        httpx={"<0.26": {"expect": "url.reachable", "cause": "connection refused by proxy"}},
+    ),
+    "proxy-password-with-raw-at": Setup(
+        None,
+        environ={"HTTP_PROXY": "http://user:p@ss@127.0.0.1:{proxy_port}"},
+        proxied=False,
+        httpx={"<0.26": {"expect": "url.reachable", "cause": "first '@'"}},
+    ),
+    "proxy-password-partly-encoded": Setup(
+        None,
+        environ={"HTTP_PROXY": "http://user:p%40s^s@127.0.0.1:{basic_proxy_port}"},
+        httpx={"<0.26": {"expect": "url.reachable", "cause": "different password"}},
+    ),
+    # --- certificates: what exactly is wrong --------------------------------------------------
+    "tls-missing-intermediate": Setup(
+        "url.reachable",
+        "without the intermediate certificate",
+        tls=TLS,
+        server="leaf-only",
+        environ={"SSL_CERT_FILE": "{ca}"},
+    ),
+    "tls-untrusted-root-named": Setup(
+        "url.reachable", "chain ends at 'trustme", tls=TLS, server="full-chain"
+    ),
+    "tls-inspection-self-signed": Setup(
+        "url.reachable", "Zscaler, a TLS-inspection product", tls=TLS, server="self-signed"
+    ),
+    "tls-der-bundle": Setup(
+        "tls.trust_env", "DER (binary)", tls=TLS, environ={"SSL_CERT_FILE": "{der}"}, construct=True
+    ),
+    "tls-ssl-cert-dir-not-hashed-named": Setup(
+        "url.reachable", "openssl rehash", tls=TLS, environ={"SSL_CERT_DIR": "{empty_dir}"}
+    ),
+    # --- environment Python's ssl reads when a context is built -------------------------------
+    "ssl-keylog-file-in-missing-folder": Setup(
+        "tls.trust_env",
+        "SSLKEYLOGFILE",
+        environ={"SSLKEYLOGFILE": "{missing}/keys/tls.log"},
+        construct=True,
+    ),
+    "end-user-latin1": Setup("end_user.present", "U+00E9", settings={"end_user_id": "us\u00e9r_1"}),
 }
-
 
 
 MARKS = {
@@ -288,6 +409,42 @@ MARKS = {
     ),
 }
 PARAMS = [pytest.param(s, id=n, marks=MARKS.get(n, ())) for n, s in SETUPS.items()]
+HTTPX_VERSIONS = [pytest.param(v, id=f"httpx{v}" if v else "here") for v in matrix_versions()]
+_pythons: Dict[str, str] = {}
+
+
+@pytest.fixture(params=HTTPX_VERSIONS)
+def httpx(request: pytest.FixtureRequest) -> Tuple[str, Optional[str]]:
+    """(installed httpx version, the interpreter holding it; None: this process's own)."""
+    version: Optional[str] = request.param
+    if version is None:
+        return importlib.metadata.version("httpx"), None
+    if version not in _pythons:
+        _pythons[version] = httpx_python(version)
+    return version, _pythons[version]
+
+
+@pytest.fixture(scope="session")
+def intermediate(ca: Any) -> Any:
+    return ca.create_child_ca()
+
+
+@pytest.fixture(scope="session")
+def intermediate_pem(intermediate: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("intermediate") / "intermediate.pem"
+    intermediate.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+def server_certificate(kind: str, host: str, ca: Any, intermediate: Any) -> Any:
+    makers = {
+        "cn-only": lambda: cn_only_context(ca, host),
+        "no-aki": lambda: no_aki_context(ca, host),
+        "leaf-only": lambda: chain_context(intermediate, host, send_intermediate=False),
+        "full-chain": lambda: chain_context(intermediate, host, send_intermediate=True),
+        "self-signed": lambda: self_signed_context(host, "Zscaler Inc."),
+    }
+    return makers[kind]()
 
 
 def _values(
@@ -306,9 +463,11 @@ def _values(
         "empty_dir": str(empty),
         "refused": f"http://127.0.0.1:{free_port()}",
     }
-    if "{proxy}" in used:
+    if "{proxy}" in used or "{proxy_port}" in used:
         proxy = stack.enter_context(Proxy())
-        values.update(proxy=proxy.address, proxy_seen=proxy.seen)
+        values.update(proxy=proxy.address, proxy_port=proxy.port, proxy_seen=proxy.seen)
+    if "{basic_proxy_port}" in used:
+        values["basic_proxy_port"] = stack.enter_context(Proxy(mode="basic")).port
     if "{auth_proxy}" in used:
         values["auth_proxy"] = stack.enter_context(Proxy(mode="auth")).address
     if "{target}" in used:
@@ -338,21 +497,40 @@ def assert_parity(
     if roundtrip.status is not Status.SKIP:  # skipped behind url.format for a path in base_url
         assert roundtrip.status is Status.FAIL, rows
         # The doctor's SDK child met the same exception as the SDK in this process.
-        assert roundtrip.result.details["exception"] == type(outcome.error).__name__, rows
+        assert roundtrip.result.details["exception"] == outcome.exception, rows
         assert roundtrip.result.details["stage"] == outcome.stage, rows
 
 
 @pytest.mark.parametrize("setup", PARAMS)
 def test_doctor_fails_exactly_when_the_sdk_fails(
     setup: Setup,
+    httpx: Tuple[str, Optional[str]],
     tmp_path: Path,
+    ca: Any,
     ca_pem: str,
     ca_dir: str,
+    intermediate: Any,
+    intermediate_pem: str,
     server_context: ContextFactory,
 ) -> None:
+    version, python = httpx
+    setup = setup.for_httpx(version, ".".join(map(str, sys.version_info[:3])))
     with ExitStack() as stack:
-        values = _values(stack, setup, tmp_path, {"ca": ca_pem, "ca_dir": ca_dir})
-        context = server_context(*setup.tls, **setup.cert) if setup.tls else None
+        values = _values(
+            stack,
+            setup,
+            tmp_path,
+            {
+                "ca": ca_pem,
+                "ca_dir": ca_dir,
+                "inter": intermediate_pem,
+                "der": der_file(ca, tmp_path / "ca.der"),
+            },
+        )
+        if setup.server:
+            context = server_certificate(setup.server, setup.tls[0], ca, intermediate)
+        else:
+            context = server_context(*setup.tls, **setup.cert) if setup.tls else None
         faults = [_fill(f, values) or "" for f in setup.faults]
         sandbox = stack.enter_context(Sandbox(faults=faults, ssl_context=context))
         values.update(url=sandbox.url, port=sandbox.port)
@@ -368,13 +546,13 @@ def test_doctor_fails_exactly_when_the_sdk_fails(
         config = sandbox_config((filled["base_url"] or "").rstrip("/"), filled)
         environ = minimal_environ(**{k: v.format(**values) for k, v in setup.environ.items()})
 
-        outcome = sdk_outcome(environ, sdk_arguments(config, environ))
-        report = run_doctor(config, environ, tmp_path)
+        outcome = sdk_outcome(environ, sdk_arguments(config, environ), python)
+        report = run_doctor(config, environ, tmp_path, python=python)
 
     assert sandbox.handler_errors == []
     assert_parity(report, outcome, setup.expect, setup.cause.format(**values))
     assert (outcome.stage == "construct") is setup.construct, str(outcome)
-    if "proxy_seen" in values:
+    if "proxy_seen" in values and setup.proxied:
         # The SDK here, the doctor's probe and its SDK child all went through the proxy: the
         # setup passes or fails because of the proxy, not because of a bypass.
         assert len(values["proxy_seen"]) >= 3, values["proxy_seen"]
