@@ -100,8 +100,9 @@ def url_reachable(ctx: CheckContext) -> Result:
                 f"reached {pre.connected_address} (HTTP not tried: a header value cannot be sent; see key.format)",
                 **details,
             )
+        misread = f"; {exchange.proxy.misread}" if exchange.proxy.misread else ""
         return fail(
-            _phase_summary(failure),
+            _phase_summary(failure) + misread,
             _phase_fix(failure.kind, ctx, exchange.proxy.variable),
             code=failure.kind.value.replace("_", "-"),
             phase=failure.phase,
@@ -113,6 +114,8 @@ def url_reachable(ctx: CheckContext) -> Result:
         # Through a forward proxy (plain-http URLs) the proxy's 407 arrives as the response, and
         # the SDK raises MemorySyncError("Unexpected status 407"): it is the proxy, not the key.
         summary, words = _proxy_auth(exchange)
+        if exchange.proxy.misread:
+            summary = f"{summary}; {exchange.proxy.misread}"
         return fail(summary, words, code="proxy-auth-required", **details)
     if exchange.is_redirect:
         return fail(

@@ -52,8 +52,16 @@ def sdk_roundtrip(ctx: CheckContext) -> Result:
     outcome = ctx.sdk_roundtrip
     details = outcome.as_details()
     if outcome.ok:
+        wrong = _first_failing(ctx, "url.reachable", "tls.trust_env", "proxy.env")
+        note = (
+            f"; {wrong} failed although the SDK works: the doctor's model of "
+            f"{ctx.sdk_view.model.name} was wrong for this setup (please report it with -v output)"
+            if wrong
+            else ""
+        )
         return passed(
-            f"export_all() returned user_id {outcome.user_id} in {outcome.elapsed_ms or 0:.0f} ms",
+            f"export_all() returned user_id {outcome.user_id} in {outcome.elapsed_ms or 0:.0f} ms"
+            + note,
             **details,
         )
     if outcome.stage is Stage.IMPORT:
@@ -68,10 +76,11 @@ def sdk_roundtrip(ctx: CheckContext) -> Result:
     error = outcome.error
     raised = f"{error.name}: {error.message}" if error else "an unknown error"
     if outcome.stage is Stage.CONSTRUCT:
+        cause = _root_cause(ctx, outcome)
         return fail(
             f"MemorySyncClient(...) raised {raised}",
-            _root_cause(ctx, outcome) or "see the other failing rows",
-            code="construct-failed",
+            cause or _disagreement(ctx, outcome) or "see the other failing rows",
+            code="construct-failed" if cause else "disagreement",
             **details,
         )
     if error is not None and error.is_a("RateLimitError"):
@@ -82,9 +91,32 @@ def sdk_roundtrip(ctx: CheckContext) -> Result:
             **details,
         )
     cause = _root_cause(ctx, outcome)
-    if cause is None:
-        cause = "the doctor's own probe got a good answer; please report this disagreement with -v output"
-    return fail(f"export_all() raised {raised}", cause, code="call-failed", **details)
+    if cause is not None:
+        return fail(f"export_all() raised {raised}", cause, code="call-failed", **details)
+    return fail(
+        f"export_all() raised {raised}",
+        _disagreement(ctx, outcome)
+        or "the doctor's own probe got a good answer; please report this disagreement with -v output",
+        code="disagreement",
+        **details,
+    )
+
+
+def _disagreement(ctx: CheckContext, outcome: SdkRoundtrip) -> Optional[str]:
+    """The SDK failed where the doctor's probe got through: name the cause the SDK's own error
+    shows, and the model it proves wrong (the probe modelled the installed httpx)."""
+    from ..probe.sdkerror import TOPICS, WORDS, classify, phase
+
+    kind = classify(outcome.error, outcome.stage, ctx.environ)
+    if kind is None:
+        return None
+    label = phase(kind).value.upper() if phase(kind).value in ("dns", "tls") else phase(kind).value
+    model = ctx.sdk_view.model
+    return (
+        f"the SDK's own error shows {label}: {WORDS.get(kind, kind.value)}, while the doctor's "
+        f"probe, modelling {model.name}, did not fail there: the doctor's model behind "
+        f"{TOPICS.get(kind, 'url.reachable')} was wrong for this setup (please report it with -v output)"
+    )
 
 
 def _root_cause(ctx: CheckContext, outcome: SdkRoundtrip) -> Optional[str]:
@@ -97,7 +129,7 @@ def _root_cause(ctx: CheckContext, outcome: SdkRoundtrip) -> Optional[str]:
             return _root(check_id)  # the SDK fails before sending anything
     view = ctx.sdk_view
     if outcome.stage is Stage.CONSTRUCT:
-        if view.bundle.fatal:
+        if view.bundle.fatal or view.keylog_problem:
             return _root("tls.trust_env")
         if view.route.problem:
             return _root("proxy.env")

@@ -134,6 +134,13 @@ def proxy_env(ctx: CheckContext) -> Result:
             code=(route.problem_kind or ProxyProblem.INVALID_PROXY_URL).value.replace("_", "-"),
             **details,
         )
+    if route.misread:
+        return warn(
+            f"{view.model.name} reads {route.variable} other than it is written: {route.misread}",
+            Fix(note=f"percent-encode the special characters of the password in {route.variable}"),
+            code="proxy-url-misread",
+            **details,
+        )
     if route.proxy_url != other.proxy_url:
         return warn(
             f"the SDK goes {_via(shown)} ({route.reason}), but requests and curl go {_via(details['requests'])}",
