@@ -124,13 +124,33 @@ class SdkProcess:
             return True
 
     def runtime(self, deadline: float) -> SdkRuntime:
-        """The target interpreter's version and httpx version (``error`` set if it could not say)."""
+        """The target interpreter's version and httpx version (``error`` set if it could not say).
+
+        For this very interpreter with the same PYTHONPATH the answer is read here at once (from
+        metadata; httpx is not imported), so the network facts need not wait for the child.
+        """
+        if self._same_interpreter():
+            from importlib.metadata import PackageNotFoundError, version
+
+            try:
+                httpx: Optional[str] = version("httpx")
+            except PackageNotFoundError:
+                httpx = None
+            return SdkRuntime(python=tuple(sys.version_info[:3]), httpx=httpx)
         if self._proc is None:
             return SdkRuntime(error=self.start_error or "the interpreter could not be started")
         if self._wait(lambda: self._runtime is not None, deadline):
             assert self._runtime is not None
             return self._runtime
         return SdkRuntime(error=f"{self.python} did not report its httpx version in time")
+
+    def _same_interpreter(self) -> bool:
+        import os
+
+        environ = self.environ if self.environ is not None else os.environ
+        return self.python == sys.executable and environ.get("PYTHONPATH") == os.environ.get(
+            "PYTHONPATH"
+        )
 
     def install(self, deadline: float) -> SdkInstall:
         """What the target interpreter knows of the SDK (``error`` set if it could not say)."""
