@@ -129,15 +129,7 @@ def url_reachable(ctx: CheckContext) -> Result:
         )
     large = _large_json(exchange)
     if 200 <= status < 300 and not exchange.is_json_object and not large:
-        what = "an HTML page" if _html(exchange) else "a body that is not a JSON object"
-        return fail(
-            f"{exchange.url} answered {status} with {what}: a captive portal, proxy or other "
-            "service, not the MemorySync API",
-            "log in to the network's portal, or check base_url and the proxy settings (proxy.env)",
-            code="not-the-api",
-            content_type=exchange.headers.get("content-type"),
-            **details,
-        )
+        return _not_a_json_object(exchange, status, details)
     if pre is not None and pre.cert_days_left is not None and pre.cert_days_left < CERT_WARN_DAYS:
         return warn(
             f"reachable, but the server's certificate expires in {pre.cert_days_left:.0f} days",
@@ -153,6 +145,43 @@ def url_reachable(ctx: CheckContext) -> Result:
     )
     return passed(
         f"HTTP {status} from {where} in {exchange.elapsed_ms or 0:.0f} ms{note}", **details
+    )
+
+
+def _not_a_json_object(exchange: Exchange, status: int, details: dict[str, Any]) -> Result:
+    """A 2xx the SDK cannot use: say what is wrong with the body and who sent it."""
+    from ..probe.answer import Answerer, BodyProblem, describe_body, who_answered
+
+    answer = who_answered(exchange)
+    problem = answer.body or BodyProblem.NOT_OBJECT
+    what = describe_body(problem, answer.detail)
+    if problem is BodyProblem.WRONG_CHARSET:
+        summary = (
+            f"{exchange.url} answered {status} with {what}; the SDK reads JSON as UTF-8 and "
+            "reports 'export response was not a JSON object'"
+        )
+        fix = "the server (or a proxy re-encoding its answers) must send UTF-8 JSON"
+    elif answer.answerer is Answerer.API:
+        summary = f"{exchange.url} answered {status} with {what}"
+        fix = "the API's answer is broken: retry, then tell the API operator with the request id"
+    else:
+        sender = (
+            answer.label
+            if answer.answerer is not Answerer.UNKNOWN
+            else "a captive portal, proxy or other service"
+        )
+        summary = (
+            f"{exchange.url} answered {status} with {what} from {sender}, not the MemorySync API"
+        )
+        fix = "log in to the network's portal, or check base_url and the proxy settings (proxy.env)"
+    return fail(
+        summary,
+        fix,
+        code="not-the-api" if problem is not BodyProblem.WRONG_CHARSET else "wrong-charset",
+        content_type=exchange.headers.get("content-type"),
+        answered_by=answer.answerer.value,
+        body_problem=problem.value,
+        **details,
     )
 
 
@@ -256,6 +285,13 @@ def api_auth(ctx: CheckContext) -> Result:
     code, message = _code(exchange)
     request_id = exchange.request_id
     details: dict[str, Any] = {"status": status, "error_code": code, "request_id": request_id}
+    if status in (401, 403, 404) or status >= 500:
+        from ..probe.answer import Answerer, who_answered
+
+        answer = who_answered(exchange)
+        details["answered_by"] = answer.answerer.value
+        if answer.answerer is not Answerer.API:
+            return _not_the_api(ctx, exchange, status, answer, details)
     if status in (401, 403) and code not in PROJECT_CODES and not _is_end_user(code):
         fix = "create a key in the dashboard (Settings → API Keys) and set MEMORYSYNC_API_KEY"
         finding = "rejected"
@@ -314,6 +350,33 @@ def api_auth(ctx: CheckContext) -> Result:
             f"{status} {code}: {message}", "see the server's message", code="refused", **details
         )
     return passed(f"key accepted ({status})", **details)
+
+
+def _not_the_api(
+    ctx: CheckContext, exchange: Exchange, status: int, answer: Any, details: dict[str, Any]
+) -> Result:
+    """An error status that did not come from the API: it says nothing about the key or route."""
+    from ..probe.answer import Answerer
+
+    sender = answer.label
+    if answer.answerer is Answerer.GATEWAY:
+        fix = (
+            "this network's gateway wants its own sign-in before any request reaches the API: ask "
+            "its operators for a service token or to let the API host through"
+        )
+    elif answer.answerer is Answerer.PROXY:
+        fix = "the proxy refused the request: check the proxy settings (proxy.env) with the network team"
+    else:
+        fix = f"check the host and port in {ENV_VARS['base_url']}: they do not lead to the MemorySync API"
+    return fail(
+        f"{status} from {sender}, not from the MemorySync API (no API error envelope"
+        + (f"; {answer.product}" if answer.product and answer.product not in sender else "")
+        + f"): the key was not checked, and {exchange.url} is not known to be missing",
+        fix,
+        code="not-the-api",
+        location=ctx.settings.base_url.location,
+        **details,
+    )
 
 
 def _retry_after(body: Any) -> Optional[float]:

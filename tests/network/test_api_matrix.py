@@ -149,14 +149,12 @@ CASES: Dict[str, Answer] = {
         200,
         PORTAL,
         {"Content-Type": "text/html; charset=utf-8"},
-        expect={"url.reachable": ("fail", "an HTML page: a captive portal")},
+        expect={"url.reachable": ("fail", "an HTML page from a captive portal")},
     ),
     "200-json-list": Answer(
-        200, [], expect={"url.reachable": ("fail", "a body that is not a JSON object")}
+        200, [], expect={"url.reachable": ("fail", "JSON that is a list, not an object")}
     ),
-    "204-no-content": Answer(
-        204, b"", expect={"url.reachable": ("fail", "a body that is not a JSON object")}
-    ),
+    "204-no-content": Answer(204, b"", expect={"url.reachable": ("fail", "an empty body")}),
 }
 
 

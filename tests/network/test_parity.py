@@ -52,7 +52,7 @@ from tests.network.helpers import (
     text,
 )
 from tests.network.venvs import httpx_python, matrix_versions
-from tests.probe.servers import free_port
+from tests.probe.servers import HTTPServer, free_port, send
 
 pytestmark = pytest.mark.slow  # waits on sockets, deadlines or child processes
 
@@ -91,6 +91,8 @@ class Setup:
     # "no-aki", "leaf-only" (issued by an intermediate, sent alone), "full-chain",
     # "self-signed"; its names are tls[0].
     server: str = ""
+    # A canned answer instead of the sandbox (CANNED): its base URL is {canned}.
+    canned: str = ""
     # Where httpx releases differ: {"<0.28": {"expect": ..., ...}} replaces those fields for the
     # installed httpx versions in that range; "py>=3.13 >=0.28" adds a condition on the
     # interpreter (docs/httpx-versions.md).
@@ -392,6 +394,25 @@ SETUPS: Dict[str, Setup] = {
     "tls-ssl-cert-dir-not-hashed-named": Setup(
         "url.reachable", "openssl rehash", tls=TLS, environ={"SSL_CERT_DIR": "{empty_dir}"}
     ),
+    # --- answers that did not come from the API --------------------------------------------
+    "gateway-sign-in-401": Setup(
+        "api.auth",
+        "401 from Cloudflare Access (a zero-trust gateway)",
+        canned="gateway-401",
+        settings={"base_url": "{canned}"},
+    ),
+    "web-server-404-page": Setup(
+        "api.auth",
+        "404 from nginx (a web server)",
+        canned="nginx-404",
+        settings={"base_url": "{canned}"},
+    ),
+    "api-json-in-latin1": Setup(
+        "url.reachable",
+        "byte 0xE9 at offset",
+        canned="latin1-json",
+        settings={"base_url": "{canned}"},
+    ),
     # --- environment Python's ssl reads when a context is built -------------------------------
     "ssl-keylog-file-in-missing-folder": Setup(
         "tls.trust_env",
@@ -447,6 +468,28 @@ def server_certificate(kind: str, host: str, ca: Any, intermediate: Any) -> Any:
     return makers[kind]()
 
 
+_NGINX_404 = (
+    b"<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n"
+    b"<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+CANNED = {
+    "gateway-401": (
+        401,
+        {"Content-Type": "text/html", "Server": "cloudflare", "CF-RAY": "8a1b2c3d4e5f-FRA"},
+        b"<!DOCTYPE html><html><head><title>Sign in \xc2\xb7 Cloudflare Access</title></head>"
+        b"<body>Sign in with your identity provider</body></html>",
+    ),
+    "nginx-404": (404, {"Content-Type": "text/html", "Server": "nginx/1.25.3"}, _NGINX_404),
+    "latin1-json": (
+        200,
+        {"Content-Type": "application/json", "X-Request-Id": "req_latin1"},
+        '{"user_id": 1, "memories": [{"text": "caf\u00e9"}], "generated_at": "2026-01-01"}'.encode(
+            "latin-1"
+        ),
+    ),
+}
+
+
 def _values(
     stack: ExitStack, setup: Setup, tmp_path: Path, paths: Mapping[str, str]
 ) -> Dict[str, Any]:
@@ -470,6 +513,12 @@ def _values(
         values["basic_proxy_port"] = stack.enter_context(Proxy(mode="basic")).port
     if "{auth_proxy}" in used:
         values["auth_proxy"] = stack.enter_context(Proxy(mode="auth")).address
+    if setup.canned:
+        status, headers, body = CANNED[setup.canned]
+        server = stack.enter_context(
+            HTTPServer(lambda handler: send(handler, status, body, headers))
+        )
+        values["canned"] = f"http://127.0.0.1:{server.port}"
     if "{target}" in used:
         values["target"] = stack.enter_context(Sandbox()).url
     return values
