@@ -50,6 +50,10 @@ class Exchange:
     location: Optional[str]  # Location of a 3xx
     request_id: Optional[str]  # x-request-id
     elapsed_ms: Optional[float]  # request sent to headers parsed, connection set-up included
+    # The same time split as httpx applies its timeout, each phase on its own: "connect" (TCP,
+    # name lookup included), "setup" (TLS handshake, proxy tunnel), "wait" (request sent to
+    # the response headers).
+    phases_ms: Mapping[str, float]
     server_date: Optional[datetime]  # from the Date header
     failure: Optional[Failure]  # None when a complete HTTP answer arrived
     proxy: ProxyRoute
@@ -236,6 +240,7 @@ class _Attempt:
         self.reason: Optional[str] = None
         self.headers: Dict[str, str] = {}
         self.elapsed_ms: Optional[float] = None
+        self.phases: Dict[str, float] = {}
         self.chunks: List[bytes] = []
         self.size = 0
         self.truncated = False
@@ -250,10 +255,13 @@ class _Attempt:
         hint: Optional[str],
     ) -> None:
         try:
+            sent = time.monotonic()
             response = session.get(
                 self.url, headers=headers, timeout=(step, step), allow_redirects=False, stream=True
             )
+            answered = time.monotonic()
             with self.lock:
+                self.phases = _phases(sent, tracker.tcp_at, tracker.ready_at, answered)
                 self.status, self.reason = response.status_code, response.reason
                 self.headers = {k.lower(): v for k, v in response.headers.items()}
                 self.elapsed_ms = response.elapsed.total_seconds() * 1000
@@ -295,6 +303,7 @@ class _Attempt:
             headers = dict(self.headers)
             failure = failure or self.failure
             status, reason, elapsed = self.status, self.reason, self.elapsed_ms
+            phases = dict(self.phases)
             truncated = self.truncated
         parsed, valid = None, False
         if status is not None and failure is None and not truncated and final:
@@ -315,11 +324,24 @@ class _Attempt:
             location=headers.get("location") if redirect else None,
             request_id=headers.get("x-request-id"),
             elapsed_ms=elapsed,
+            phases_ms=phases,
             server_date=_http_date(headers.get("date")),
             failure=failure,
             proxy=self.route,
             ca_bundle=self.bundle,
         )
+
+
+def _phases(
+    sent: float, tcp_at: Optional[float], ready_at: Optional[float], answered: float
+) -> Dict[str, float]:
+    if tcp_at is None or ready_at is None or not sent <= tcp_at <= ready_at <= answered:
+        return {}
+    return {
+        "connect": (tcp_at - sent) * 1000,
+        "setup": (ready_at - tcp_at) * 1000,
+        "wait": (answered - ready_at) * 1000,
+    }
 
 
 def _http_date(value: Optional[str]) -> Optional[datetime]:

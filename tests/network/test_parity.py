@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import socket
 import sys
+import threading
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -52,7 +54,7 @@ from tests.network.helpers import (
     text,
 )
 from tests.network.venvs import httpx_python, matrix_versions
-from tests.probe.servers import HTTPServer, free_port, send
+from tests.probe.servers import HTTPServer, RawServer, free_port, pipe, send
 
 pytestmark = pytest.mark.slow  # waits on sockets, deadlines or child processes
 
@@ -91,6 +93,8 @@ class Setup:
     # "no-aki", "leaf-only" (issued by an intermediate, sent alone), "full-chain",
     # "self-signed"; its names are tls[0].
     server: str = ""
+    # Seconds a forwarder in front of the sandbox holds the first bytes: a slow TLS handshake.
+    slow_handshake: float = 0.0
     # A canned answer instead of the sandbox (CANNED): its base URL is {canned}.
     canned: str = ""
     # Where httpx releases differ: {"<0.28": {"expect": ..., ...}} replaces those fields for the
@@ -394,6 +398,16 @@ SETUPS: Dict[str, Setup] = {
     "tls-ssl-cert-dir-not-hashed-named": Setup(
         "url.reachable", "openssl rehash", tls=TLS, environ={"SSL_CERT_DIR": "{empty_dir}"}
     ),
+    # --- the timeout is per phase: a slow handshake plus a slow answer fit, one by one --------
+    "slow-handshake-and-slow-answer": Setup(
+        None,
+        tls=TLS,
+        faults=("latency=0.8",),
+        slow_handshake=0.8,
+        environ={"SSL_CERT_FILE": "{ca}"},
+        settings={"timeout": "1.5", "base_url": "https://127.0.0.1:{slow_port}"},
+        others={"timeout.latency": "warn"},
+    ),
     # --- answers that did not come from the API --------------------------------------------
     "gateway-sign-in-401": Setup(
         "api.auth",
@@ -490,6 +504,24 @@ CANNED = {
 }
 
 
+class SlowStart(RawServer):
+    """Forwards to 127.0.0.1:``port`` after holding the client's first bytes ``delay`` seconds."""
+
+    def __init__(self, port: int, delay: float) -> None:
+        super().__init__(self._forward)
+        self.target, self.delay = port, delay
+
+    def _forward(self, conn: socket.socket, stop: threading.Event) -> None:
+        with conn:
+            try:
+                if stop.wait(self.delay):
+                    return
+                upstream = socket.create_connection(("127.0.0.1", self.target), timeout=2)
+                pipe(conn, upstream, stop)
+            except OSError:
+                pass
+
+
 def _values(
     stack: ExitStack, setup: Setup, tmp_path: Path, paths: Mapping[str, str]
 ) -> Dict[str, Any]:
@@ -583,6 +615,10 @@ def test_doctor_fails_exactly_when_the_sdk_fails(
         faults = [_fill(f, values) or "" for f in setup.faults]
         sandbox = stack.enter_context(Sandbox(faults=faults, ssl_context=context))
         values.update(url=sandbox.url, port=sandbox.port)
+        if setup.slow_handshake:
+            values["slow_port"] = stack.enter_context(
+                SlowStart(sandbox.port, setup.slow_handshake)
+            ).port
         settings = {
             "api_key": DEMO_KEY,
             "base_url": "{url}",
