@@ -1,6 +1,6 @@
 """Built-in checks register by being imported here, one module per topic, in report order."""
 # ruff: noqa: I001  (the import order is the order of the report)
 
-from . import sdk, key, url, ids, timeout, transport, network, roundtrip
+from . import sdk, key, envfile, url, ids, timeout, transport, network, roundtrip
 
-__all__ = ["ids", "key", "network", "roundtrip", "sdk", "timeout", "transport", "url"]
+__all__ = ["envfile", "ids", "key", "network", "roundtrip", "sdk", "timeout", "transport", "url"]

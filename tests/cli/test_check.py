@@ -81,8 +81,8 @@ def test_json_is_one_document_with_the_documented_shape() -> None:
         "id", "title", "status", "code", "summary", "fix", "location", "details", "duration_ms", "tags"
     }
     assert row["tags"] == ["offline", "key"]
-    # 11 offline checks pass; project.format (no project) and the 7 network checks skip.
-    assert document["summary"] == {"pass": 11, "warn": 0, "fail": 0, "skip": 8, "error": 0}
+    # 12 offline checks pass; project.format (no project) and the 7 network checks skip.
+    assert document["summary"] == {"pass": 12, "warn": 0, "fail": 0, "skip": 8, "error": 0}
 
 
 def test_provenance_of_every_setting(tmp_path: Path) -> None:
