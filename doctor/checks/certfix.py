@@ -16,6 +16,12 @@ def cert_fix(diagnosis: CertDiagnosis, host: str) -> Fix:
             "ssl_certificate pointing at fullchain.pem); this machine's trust store is not the "
             "problem: tell the server's operator"
         )
+    if cause is CertCause.INTERMEDIATE_OR_ROOT:
+        return Fix(
+            note="if the server's operator confirms its full chain is sent, add your "
+            "organisation's root to SSL_CERT_FILE; otherwise the server must send its "
+            "intermediate certificate"
+        )
     if cause in (CertCause.UNTRUSTED_ROOT, CertCause.SELF_SIGNED):
         top = diagnosis.chain[-1] if diagnosis.chain else None
         what = f"the certificate of '{top.issuer_label()}'" if top else "your organisation's CA"

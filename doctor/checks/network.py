@@ -7,6 +7,7 @@ followed) and, for direct routes, one DNS/TCP/TLS pre-flight.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
+from urllib.parse import urlsplit
 
 from ..context import CheckContext
 from ..facts import CLOCK, EXCHANGE, PREFLIGHT
@@ -312,8 +313,14 @@ def api_auth(ctx: CheckContext) -> Result:
             **details,
         )
     if status == 404:
+        path = urlsplit(ctx.settings.base_url.value or "").path.rstrip("/")
+        cause = (
+            f"the path {path!r} in base_url is not where the API is mounted"
+            if path
+            else "the API has no such route"
+        )
         return fail(
-            f"404 for {exchange.url}: the API has no such route; a path in base_url is the usual cause",
+            f"404 from the MemorySync API for {exchange.url}, the exact URL the SDK calls: {cause}",
             f"set {ENV_VARS['base_url']} to the origin only (scheme://host[:port])",
             code="not-found",
             location=ctx.settings.base_url.location,

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from ..context import CheckContext
 from ..registry import register
-from ..results import Fix, Result, fail, passed
+from ..results import Fix, Result, fail, passed, warn
 from ..settings import ENV_VARS
 from .fixes import assign, remove
 
@@ -87,14 +87,6 @@ def url_format(ctx: CheckContext) -> Result:
             code="credentials",
             location=at,
         )
-    if parts.path not in ("", "/"):
-        return fail(
-            f"base_url has a path ({parts.path!r}): the SDK appends routes to the whole URL, so it "
-            f"would call {url.rstrip('/')}/memory/export",
-            assign(setting, origin),
-            code="path",
-            location=at,
-        )
     if parts.query or parts.fragment or url.rstrip("/").endswith(("?", "#")):
         return fail(
             f"base_url from {source} has a query or fragment",
@@ -114,6 +106,17 @@ def url_format(ctx: CheckContext) -> Result:
             f"base_url uses http:// to {host}: the key would travel in cleartext",
             assign(setting, f"https://{netloc}"),
             code="cleartext",
+            location=at,
+        )
+    if parts.path not in ("", "/"):  # last: the checks above fail whatever the path
+        # Not a veto: some deployments mount the API under a path on an egress gateway, where
+        # the SDK works. The probe (api.auth) confirms or refutes it with the exact URL.
+        return warn(
+            f"base_url has a path ({parts.path!r}): the SDK appends routes to the whole URL, so it "
+            f"calls {url.rstrip('/')}/memory/export; right only where the API is mounted under "
+            "that path (api.auth checks it)",
+            assign(setting, origin),
+            code="path",
             location=at,
         )
     return passed(f"{origin}", origin=origin)

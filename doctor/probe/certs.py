@@ -71,6 +71,9 @@ class CertCause(str, enum.Enum):
     UNTRUSTED_ROOT = "untrusted_root"  # the chain ends at an issuer the bundle does not hold
     SELF_SIGNED = "self_signed"  # the server's certificate signs itself
     MISSING_INTERMEDIATE = "missing_intermediate"  # the server sends its leaf alone
+    # Python 3.9 shows only the leaf: an intermediate's leaf with no path to a trusted root is
+    # either sent alone or chained to an untrusted root.
+    INTERMEDIATE_OR_ROOT = "intermediate_or_root"
     NAME_MISMATCH = "name_mismatch"
     CN_ONLY = "cn_only"  # the host only in the subject CN, which this httpx ignores
     EXPIRED = "expired"
@@ -254,6 +257,8 @@ def diagnose(
             and code in (UNABLE_TO_GET_ISSUER_LOCALLY, UNABLE_TO_VERIFY_LEAF)
         ):
             return found(CertCause.MISSING_INTERMEDIATE)
+        if not complete and leaf is not None and leaf.ca_issuers:
+            return found(CertCause.INTERMEDIATE_OR_ROOT)
         return found(CertCause.UNTRUSTED_ROOT)
     return found(CertCause.OTHER)
 

@@ -12,6 +12,7 @@ KINDS: Dict[CertCause, Kind] = {
     CertCause.UNTRUSTED_ROOT: Kind.TLS_UNTRUSTED,
     CertCause.SELF_SIGNED: Kind.TLS_UNTRUSTED,
     CertCause.MISSING_INTERMEDIATE: Kind.TLS_INCOMPLETE_CHAIN,
+    CertCause.INTERMEDIATE_OR_ROOT: Kind.TLS_UNTRUSTED,
     CertCause.NAME_MISMATCH: Kind.TLS_HOSTNAME_MISMATCH,
     CertCause.CN_ONLY: Kind.TLS_HOSTNAME_MISMATCH,
     CertCause.EXPIRED: Kind.TLS_EXPIRED,
@@ -33,6 +34,13 @@ def cert_failure(
             "the intermediate certificate that links it to a root: the SDK (like curl, unlike "
             "browsers) does not fetch a missing intermediate, so the server must send its full "
             f"chain{against}"
+        )
+    elif cause is CertCause.INTERMEDIATE_OR_ROOT and leaf is not None:
+        words = (
+            f"{address} sends a certificate issued by '{leaf.issuer_label()}', which the SDK's "
+            f"bundle cannot link to a trusted root{against}: either the server leaves out the "
+            "intermediate certificate (it must send its full chain) or that chain's root is not "
+            "trusted here (this Python shows only the server's own certificate; 3.10+ shows the chain)"
         )
     elif cause is CertCause.SELF_SIGNED and leaf is not None:
         words = f"{address} sends a self-signed certificate ({leaf.subject}){_inspection(diagnosis)}{against}"

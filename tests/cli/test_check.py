@@ -38,7 +38,6 @@ def test_healthy_offline_run_exits_0_and_prints_the_table() -> None:
         ({"MEMORYSYNC_API_KEY": LIVE_KEY}, "key.env_match"),
         ({"MEMORYSYNC_API_KEY": "ms_test_..."}, "key.format"),
         ({"MEMORYSYNC_END_USER_ID": ""}, "end_user.present"),
-        ({"MEMORYSYNC_BASE_URL": STAGING + "/v1"}, "url.format"),
         ({"MEMORYSYNC_TIMEOUT": "0"}, "timeout.sane"),
         ({"MEMORYSYNC_PROJECT_ID": "my-project"}, "project.format"),
     ],

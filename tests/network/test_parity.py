@@ -381,7 +381,7 @@ SETUPS: Dict[str, Setup] = {
     # --- certificates: what exactly is wrong --------------------------------------------------
     "tls-missing-intermediate": Setup(
         "url.reachable",
-        "without the intermediate certificate",
+        "the intermediate certificate",
         tls=TLS,
         server="leaf-only",
         environ={"SSL_CERT_FILE": "{ca}"},
@@ -407,6 +407,18 @@ SETUPS: Dict[str, Setup] = {
         environ={"SSL_CERT_FILE": "{ca}"},
         settings={"timeout": "1.5", "base_url": "https://127.0.0.1:{slow_port}"},
         others={"timeout.latency": "warn"},
+    ),
+    # --- a path in base_url is not a veto: where the API is mounted under it, the SDK works -----
+    "path-where-the-api-is-mounted": Setup(
+        None,
+        canned="api-json",
+        settings={"base_url": "{canned}/memorysync/v1"},
+        others={"url.format": "warn"},
+    ),
+    "path-where-the-api-is-not": Setup(
+        "api.auth",
+        "/v1/memory/export, the exact URL the SDK calls",
+        settings={"base_url": "{url}/v1"},
     ),
     # --- answers that did not come from the API --------------------------------------------
     "gateway-sign-in-401": Setup(
@@ -487,6 +499,11 @@ _NGINX_404 = (
     b"<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
 )
 CANNED = {
+    "api-json": (
+        200,
+        {"Content-Type": "application/json", "X-Request-Id": "req_mounted"},
+        b'{"user_id": 7, "memories": [], "generated_at": "2026-01-01T00:00:00Z"}',
+    ),
     "gateway-401": (
         401,
         {"Content-Type": "text/html", "Server": "cloudflare", "CF-RAY": "8a1b2c3d4e5f-FRA"},
