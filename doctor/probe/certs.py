@@ -178,15 +178,25 @@ def read_chain(
 
 
 def _unverified_chain(tls: Any) -> Optional[Tuple[CertInfo, ...]]:
-    # Public from Python 3.13; the same method exists on the C object from 3.10.
-    getter = getattr(tls, "get_unverified_chain", None) or getattr(
-        getattr(tls, "_sslobj", None), "get_unverified_chain", None
+    # The C object has it from Python 3.10 (certificate objects); 3.13 makes it public on the
+    # SSLSocket, where it returns DER bytes.
+    getter = getattr(getattr(tls, "_sslobj", None), "get_unverified_chain", None) or getattr(
+        tls, "get_unverified_chain", None
     )
     if getter is None:
         return None
     try:
-        certs = getter() or []
-        return tuple(CertInfo.from_info(c.get_info()) for c in certs)
+        found = []
+        for cert in getter() or []:
+            info = (
+                _decode_der(cert)
+                if isinstance(cert, bytes)
+                else CertInfo.from_info(cert.get_info())
+            )
+            if info is None:
+                return None
+            found.append(info)
+        return tuple(found)
     except (AttributeError, ValueError, OSError):
         return None
 

@@ -318,7 +318,7 @@ SETUPS: Dict[str, Setup] = {
         "url.reachable", "redirecting to {target}/memory/export", faults=("redirect={target}",)
     ),
     "server-503": Setup("api.auth", "request id req_", faults=("status=503",)),
-    "server-404": Setup("api.auth", "path in base_url", faults=("status=404",)),
+    "server-404": Setup("api.auth", "the API has no such route", faults=("status=404",)),
     "server-closes": Setup("url.reachable", "closed the connection", faults=("close",)),
     "port-refused": Setup(
         "url.reachable",
