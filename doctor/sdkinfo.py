@@ -36,6 +36,10 @@ def _float(value: Any) -> Optional[float]:
     return None
 
 
+def _ints(value: Any) -> Tuple[int, ...]:
+    return tuple(v for v in value if _int(v) is not None) if isinstance(value, list) else ()
+
+
 def _strings(value: Any) -> Tuple[str, ...]:
     return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
 
@@ -50,11 +54,8 @@ class SdkRuntime:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SdkRuntime:
-        python = data.get("python")
         return cls(
-            python=tuple(v for v in python if _int(v) is not None)
-            if isinstance(python, list)
-            else (),
+            python=_ints(data.get("python")),
             httpx=_str(data.get("httpx")),
         )
 
@@ -82,12 +83,9 @@ class SdkInstall:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SdkInstall:
-        python = data.get("python")
         installed = data.get("installed")
         return cls(
-            python=tuple(v for v in python if _int(v) is not None)
-            if isinstance(python, list)
-            else (),
+            python=_ints(data.get("python")),
             executable=_str(data.get("executable")),
             dist_version=_str(data.get("dist_version")),
             dist_location=_str(data.get("dist_location")),

@@ -61,6 +61,15 @@ class HttpxModel:
 
 
 _PRE_028_PROXY = ("http", "https", "socks5")
+_026 = HttpxModel(
+    (0, 26),
+    ca_env_strict=False,
+    default_tls_context=False,
+    proxy_schemes=_PRE_028_PROXY,
+    no_proxy_url_entries=True,
+    userinfo_greedy=True,
+    requote_userinfo=False,
+)
 
 MODELS: Tuple[HttpxModel, ...] = (
     HttpxModel(
@@ -73,24 +82,8 @@ MODELS: Tuple[HttpxModel, ...] = (
         requote_userinfo=True,
         whatwg_host_safe=False,
     ),
-    HttpxModel(
-        (0, 26),
-        ca_env_strict=False,
-        default_tls_context=False,
-        proxy_schemes=_PRE_028_PROXY,
-        no_proxy_url_entries=True,
-        userinfo_greedy=True,
-        requote_userinfo=False,
-    ),
-    HttpxModel(
-        (0, 27),
-        ca_env_strict=False,
-        default_tls_context=False,
-        proxy_schemes=_PRE_028_PROXY,
-        no_proxy_url_entries=True,
-        userinfo_greedy=True,
-        requote_userinfo=False,
-    ),
+    _026,
+    replace(_026, minor=(0, 27)),  # no difference the doctor models from 0.26
     HttpxModel(
         (0, 28),
         ca_env_strict=True,

@@ -83,10 +83,10 @@ CASES: Dict[str, Answer] = {
         error("ENVIRONMENT_MISMATCH", "This is a live key"),
         expect={"api.auth": ("fail", "key of the environment base_url points at")},
     ),
-    "404-path-in-base-url": Answer(
+    "404-from-the-api": Answer(
         404,
         {"detail": "Not Found"},
-        expect={"api.auth": ("fail", "a path in base_url is the usual cause")},
+        expect={"api.auth": ("fail", "404 from the MemorySync API for https://")},
     ),
     "422-validation": Answer(
         422,
