@@ -121,6 +121,11 @@ def proxy_env(ctx: CheckContext) -> Result:
         "sdk_reason": route.reason,
         "requests": mask_url_credentials(other.proxy_url) if other.proxy_url else "direct",
     }
+    if route.problem_kind is ProxyProblem.INVALID_URL:
+        # base_url itself is broken (url.format says how); the proxy variables are not.
+        return skip(
+            f"base_url cannot be parsed, so no route can be chosen (see url.format): {route.problem}"
+        )
     if route.problem:
         fixes = {
             ProxyProblem.NEEDS_SOCKSIO: Fix(command="python -m pip install 'httpx[socks]'"),

@@ -10,6 +10,7 @@ from ..registry import register
 from ..results import Fix, Result, fail, passed, warn
 from ..settings import ENV_VARS
 from .fixes import assign, remove
+from .ids import alias_hint
 
 # Hosts of the product that are not the REST API (field-notes.md).
 NOT_THE_API = {
@@ -47,7 +48,7 @@ def url_format(ctx: CheckContext) -> Result:
     at = setting.location
     if url is None or not url.strip():
         return fail(
-            "base_url is not set" + (" (empty)" if url is not None else ""),
+            "base_url is not set" + (" (empty)" if url is not None else "") + alias_hint(setting),
             assign(setting, STAGING, f"staging; {PRODUCTION} for production"),
             code="missing" if url is None else "empty",
             location=at if url is not None else None,

@@ -278,8 +278,11 @@ def _no_proxy_miss(host: str, port: Optional[int], env: EnvProxies) -> str:
 def requests_proxy_for(url: str, environ: Mapping[str, str]) -> ProxyRoute:
     """What requests (trust_env=True) would route ``url`` through, for explaining disagreements."""
     env = read_env_proxies(environ)
-    parts = urlsplit(url)
-    hostname = parts.hostname
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket: url.format names it
+        return ProxyRoute(None, None, None, "requests cannot parse the URL, so it uses no proxy")
     if hostname is None:
         return ProxyRoute(None, None, None, "the URL has no host, so requests uses no proxy")
     try:
