@@ -237,6 +237,9 @@ def serve(line, proto_out):  # type: ignore[no-untyped-def]
 
 def main():  # type: ignore[no-untyped-def]
     proto_in, proto_out = private_streams()
+    # Code run at interpreter start-up (sitecustomize, .pth files) may have written a partial
+    # line to stdout already: end it, so the first message stands on a line of its own.
+    proto_out.write("\n")
     if resource is not None:
         try:  # noqa: SIM105  (contextlib is not imported in the child)
             resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
