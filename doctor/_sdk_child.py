@@ -8,7 +8,9 @@ cannot run inside the process that is handed the key.
 
 Protocol, on private copies of stdin and stdout (fd 0 and 1 then point at the null device, so a
 module that prints or reads while being imported cannot break it):
-- the child writes one JSON line ``{"install": {...}}``;
+- the child writes ``{"runtime": {"python": [3, 11, 7], "httpx": "0.25.2"}}`` before it imports
+  anything of the application's (the doctor models httpx by this version), then one JSON line
+  ``{"install": {...}}``;
 - the parent writes request lines ``{"id": N, "deadline_s": S, "request": {settings}}`` (never
   argv or the environment, where other processes could read the key), with ``"environ"`` when
   the setup's environment differs from the child's own; the child answers each with
@@ -104,7 +106,39 @@ def exception_facts(exc, scrub=None):  # type: ignore[no-untyped-def]
         "retry_after": getattr(exc, "retry_after_seconds", None),
         "cause": shown(type(cause).__name__ + ": " + str(cause), scrub) if cause else None,
         "cause_classes": [cls.__name__ for link in links for cls in type(link).__mro__],
+        "verify_code": next(
+            (getattr(x, "verify_code", None) for x in links if hasattr(x, "verify_code")), None
+        ),
+        "verify_message": next(
+            (
+                str(x.verify_message)[:MAX_MESSAGE]
+                for x in links
+                if getattr(x, "verify_message", None)
+            ),
+            None,
+        ),
+        "errno": next((x.errno for x in links if isinstance(getattr(x, "errno", None), int)), None),
+        "filename": next(
+            (str(x.filename)[:MAX_MESSAGE] for x in links if getattr(x, "filename", None)), None
+        ),
+        "ssl_reason": next(
+            (
+                str(x.reason)[:200]
+                for x in links
+                if type(x).__module__ == "ssl" and getattr(x, "reason", None)
+            ),
+            None,
+        ),
     }
+
+
+def runtime_facts():  # type: ignore[no-untyped-def]
+    """What the doctor's models of httpx depend on, read from metadata (httpx is not imported)."""
+    try:
+        httpx = importlib.metadata.version("httpx")
+    except Exception:
+        httpx = None
+    return {"python": list(sys.version_info[:3]), "httpx": httpx}
 
 
 def install_facts():  # type: ignore[no-untyped-def]
@@ -250,6 +284,9 @@ def main():  # type: ignore[no-untyped-def]
     bound_by_parent(sys.argv)
     proto_in, proto_out = private_streams()
     threading.stack_size(THREAD_STACK)
+    # Code run at interpreter start-up (sitecustomize, .pth files) may have written a partial
+    # line to stdout already: end it, so the first message stands on a line of its own.
+    proto_out.write("\n")
     if resource is not None:
         try:  # noqa: SIM105  (contextlib is not imported in the child)
             resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
@@ -257,6 +294,7 @@ def main():  # type: ignore[no-untyped-def]
             pass  # not allowed here: the parent's deadline still bounds us
     if _APP_PATH is not None:
         sys.path.insert(0, _APP_PATH)  # from here on, imports resolve as the application's do
+    emit(proto_out, {"runtime": runtime_facts()})
     try:  # noqa: SIM105
         import memorysync  # noqa: F401  (install_facts reports a failure; this only warms it)
     except BaseException:

@@ -49,7 +49,7 @@ BREAKS: Mapping[str, Break] = {
         "api.project",
         {"project_id": "proj_ffffffffffffffff"},
     ),
-    "path-in-url": Break("base_url with /v1 appended", "url.format", {"base_url": "{url}/v1"}),
+    "path-in-url": Break("base_url with /v1 appended", "api.auth", {"base_url": "{url}/v1"}),
     "slow": Break(
         "the API answers after the client timeout", "timeout.latency", faults=("latency=3",)
     ),

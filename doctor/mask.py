@@ -35,9 +35,10 @@ _MIN_BODY_FOR_TAIL = 16
 PASSWORD_MASK = "***"
 
 _KEY_SHAPE = re.compile(r"ms_(?:test|live)_[A-Za-z0-9_\-]{6,}")
-# The user-info part of a URL in running text: "scheme://user:password@" or "scheme://token@".
-_URL_USERINFO = re.compile(r"(?P<head>(?:[a-zA-Z][a-zA-Z0-9+.\-]*:)?//)(?P<auth>[^\s/?#@]*)@")
-_BARE_USERINFO = re.compile(r"^[^\s/?#@]*@")
+# The user-info part of a URL in running text: "scheme://user:password@" or "scheme://token@",
+# up to the last "@" of the authority, as httpx reads it (a password may hold a raw "@").
+_URL_USERINFO = re.compile(r"(?P<head>(?:[a-zA-Z][a-zA-Z0-9+.\-]*:)?//)(?P<auth>[^\s/?#]*)@")
+_BARE_USERINFO = re.compile(r"^[^\s/?#]*@")
 _TAIL_CHARS = re.compile(r"[A-Za-z0-9_\-]+")
 _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 # Where a value falls apart on its way out: whitespace and control characters (a key wrapped over

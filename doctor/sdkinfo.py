@@ -37,8 +37,28 @@ def _float(value: Any) -> Optional[float]:
     return None
 
 
+def _ints(value: Any) -> Tuple[int, ...]:
+    return tuple(v for v in value if _int(v) is not None) if isinstance(value, list) else ()
+
+
 def _strings(value: Any) -> Tuple[str, ...]:
     return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+@dataclass(frozen=True)
+class SdkRuntime:
+    """The interpreter the SDK runs on and its httpx version (the child's first message)."""
+
+    python: Tuple[int, ...] = ()
+    httpx: Optional[str] = None
+    error: Optional[str] = None  # set when the child could not say
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SdkRuntime:
+        return cls(
+            python=_ints(data.get("python")),
+            httpx=_str(data.get("httpx")),
+        )
 
 
 @dataclass(frozen=True)
@@ -66,12 +86,9 @@ class SdkInstall:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SdkInstall:
-        python = data.get("python")
         installed = data.get("installed")
         return cls(
-            python=tuple(v for v in python if _int(v) is not None)
-            if isinstance(python, list)
-            else (),
+            python=_ints(data.get("python")),
             executable=_str(data.get("executable")),
             platform=_str(data.get("platform")),
             openssl=_str(data.get("openssl")),
@@ -106,6 +123,13 @@ class SdkError:
     retry_after: Optional[float] = None
     cause: Optional[str] = None  # "ConnectError: [Errno 111] Connection refused"
     cause_classes: Tuple[str, ...] = ()  # class names along the __cause__/__context__ chain
+    # From the first link of the chain that carries them (an ssl.SSLCertVerificationError, an
+    # OSError): the evidence the SDK's failure is classified by (doctor.probe.sdkerror).
+    verify_code: Optional[int] = None
+    verify_message: Optional[str] = None
+    errno: Optional[int] = None
+    filename: Optional[str] = None
+    ssl_reason: Optional[str] = None  # e.g. "WRONG_VERSION_NUMBER"
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SdkError:
@@ -118,6 +142,11 @@ class SdkError:
             retry_after=_float(data.get("retry_after")),
             cause=_str(data.get("cause")),
             cause_classes=_strings(data.get("cause_classes")),
+            verify_code=_int(data.get("verify_code")),
+            verify_message=_str(data.get("verify_message")),
+            errno=_int(data.get("errno")),
+            filename=_str(data.get("filename")),
+            ssl_reason=_str(data.get("ssl_reason")),
         )
 
     @property

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import IO, Any, Mapping, Optional
 
-from .sdkinfo import SdkInstall, SdkRoundtrip, Stage
+from .sdkinfo import SdkInstall, SdkRoundtrip, SdkRuntime, Stage
 from .watchdog import MAX_DEADLINE
 
 _SOURCE = Path(__file__).with_name("_sdk_child.py")
@@ -68,6 +68,7 @@ class SdkProcess:
         # The environment the child started with (None: this process's own).
         self.environ = dict(environ) if environ is not None else None
         self._install: Optional[SdkInstall] = None
+        self._runtime: Optional[SdkRuntime] = None
         self._answers: dict[int, Any] = {}
         self._ids = itertools.count(1)
         self._changed = threading.Condition()
@@ -127,7 +128,10 @@ class SdkProcess:
         if not isinstance(message, dict):
             return
         with self._changed:
-            if "install" in message and self._install is None:
+            if "runtime" in message and self._runtime is None:
+                runtime = message["runtime"]
+                self._runtime = SdkRuntime.from_json(runtime if isinstance(runtime, dict) else {})
+            elif "install" in message and self._install is None:
                 install = message["install"]
                 self._install = SdkInstall.from_json(install if isinstance(install, dict) else {})
             elif isinstance(message.get("id"), int) and isinstance(message.get("roundtrip"), dict):
@@ -142,6 +146,35 @@ class SdkProcess:
                     return bool(ready())
                 self._changed.wait(remaining)
             return True
+
+    def runtime(self, deadline: float) -> SdkRuntime:
+        """The target interpreter's version and httpx version (``error`` set if it could not say).
+
+        For this very interpreter with the same PYTHONPATH the answer is read here at once (from
+        metadata; httpx is not imported), so the network facts need not wait for the child.
+        """
+        if self._same_interpreter():
+            from importlib.metadata import PackageNotFoundError, version
+
+            try:
+                httpx: Optional[str] = version("httpx")
+            except PackageNotFoundError:
+                httpx = None
+            return SdkRuntime(python=tuple(sys.version_info[:3]), httpx=httpx)
+        if self._proc is None:
+            return SdkRuntime(error=self.start_error or "the interpreter could not be started")
+        if self._wait(lambda: self._runtime is not None, deadline):
+            assert self._runtime is not None
+            return self._runtime
+        return SdkRuntime(error=f"{self.python} did not report its httpx version in time")
+
+    def _same_interpreter(self) -> bool:
+        import os
+
+        environ = self.environ if self.environ is not None else os.environ
+        return self.python == sys.executable and environ.get("PYTHONPATH") == os.environ.get(
+            "PYTHONPATH"
+        )
 
     def install(self, deadline: float) -> SdkInstall:
         """What the target interpreter knows of the SDK (``error`` set if it could not say)."""

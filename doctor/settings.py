@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator, Mapping, Optional, Sequence, Tuple
 
 from .config import SETTING_NAMES, Config
-from .errors import ConfigError
+from .envfile import EnvNote, read_dotenv
 from .results import Location
 
 DEFAULT_TIMEOUT = 30.0  # the SDK's own default (docs/sdk.md)
@@ -69,6 +69,7 @@ class Settings:
     project_id: Setting
     timeout: Setting
     searched: Tuple[str, ...] = field(default=(), compare=False)
+    env_notes: Tuple[EnvNote, ...] = field(default=(), compare=False)  # see doctor.envfile
 
     def __iter__(self) -> Iterator[Setting]:
         return iter((self.api_key, self.base_url, self.end_user_id, self.project_id, self.timeout))
@@ -120,7 +121,8 @@ def resolve(
     layers.append(
         {n: Found(environ[var], f"env:{var}") for n, var in names.items() if var in environ}
     )
-    file_layers = [read_env_file(path) for path in env_files]
+    notes: list[EnvNote] = []
+    file_layers = [read_env_file(path, environ, notes) for path in env_files]
     for values in reversed(file_layers):  # later files win
         layers.append({n: values[var] for n, var in names.items() if var in values})
     if config is not None:
@@ -169,38 +171,19 @@ def resolve(
         *(f"env file {p}" for p in env_files),
         f"settings: in {config.source}" if config else "no config",
     )
-    return Settings(searched=searched, **resolved)
+    return Settings(searched=searched, env_notes=tuple(notes), **resolved)
 
 
-def read_env_file(path: Path) -> dict[str, Found]:
-    """MEMORYSYNC_* variables of a dotenv file, each with ``env-file:PATH:LINE`` as its source."""
-    from dotenv.parser import parse_stream
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            "env file not found", file=str(path), fix="check the path given to --env-file"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read env file ({exc})", file=str(path)) from None
-    found: dict[str, Found] = {}
-    import io
-
-    for binding in parse_stream(io.StringIO(text)):
-        # python-dotenv counts blank lines before a binding as part of it: skip them for the line.
-        original = binding.original.string
-        blank = original[: len(original) - len(original.lstrip())].count("\n")
-        line = binding.original.line + blank
-        if binding.error:
-            raise ConfigError(
-                "not a KEY=VALUE line",
-                file=str(path),
-                line=line,
-                fix="use dotenv syntax: MEMORYSYNC_API_KEY=ms_test_...",
-            )
-        if binding.key is not None and binding.value is not None:
-            found[binding.key] = Found(
-                binding.value, f"env-file:{path}:{line}", file=str(path), line=line
-            )
-    return found
+def read_env_file(
+    path: Path, environ: Mapping[str, str] = {}, notes: Optional[list[EnvNote]] = None
+) -> dict[str, Found]:
+    """The variables of a dotenv file as load_dotenv gives them (doctor.envfile), each with
+    ``env-file:PATH:LINE`` as its source; notes on its lines are appended to ``notes``."""
+    watch = tuple(ENV_VARS.values()) + tuple(a for names in ALIASES.values() for a in names)
+    values, found_notes = read_dotenv(path, environ, watch)
+    if notes is not None:
+        notes.extend(found_notes)
+    return {
+        name: Found(v.value, f"env-file:{path}:{v.line}", file=str(path), line=v.line)
+        for name, v in values.items()
+    }

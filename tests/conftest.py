@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -13,7 +14,7 @@ from doctor.config import Config, load_config
 from doctor.facts import SDK_INSTALL
 from doctor.registry import registry
 from doctor.results import Result
-from doctor.sdkinfo import SdkInstall
+from doctor.sdkinfo import SdkInstall, SdkRuntime
 from doctor.session import Entry, Session, plan
 from doctor.settings import resolve
 
@@ -133,6 +134,9 @@ class FakeSdk:
 
     def install(self, deadline: float) -> SdkInstall:
         return SdkInstall.from_json(HEALTHY_INSTALL)
+
+    def runtime(self, deadline: float) -> SdkRuntime:
+        return SdkRuntime(python=tuple(sys.version_info[:3]), httpx="0.28.1")
 
     def roundtrip(self, request: Any, deadline: float) -> Any:
         raise AssertionError("FakeSdk cannot do a round trip: use the real SDK for network tests")

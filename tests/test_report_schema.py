@@ -35,7 +35,7 @@ def test_offline_runs_healthy_and_broken_validate(tmp_path: Path) -> None:
     healthy = run(["check", "--offline"], GOOD_ENV)
     broken = run(
         ["check", "--offline", "--env-file", "app.env", "--project-id", "proj_XYZ"],
-        {"MEMORYSYNC_BASE_URL": "http://api.memorysync.io/v1"},
+        {"MEMORYSYNC_BASE_URL": "https://api.memorysync.io/v1"},
     )
     for document in (healthy, broken):
         validate(document)

@@ -126,7 +126,9 @@ def test_every_flag_and_variable_name(config: Config) -> None:
 
 
 def test_a_flag_given_as_none_is_not_set(config: Config) -> None:
-    settings = resolve(flags={"api_key": None}, environ={"MEMORYSYNC_API_KEY": GOOD_KEY}, config=config)
+    settings = resolve(
+        flags={"api_key": None}, environ={"MEMORYSYNC_API_KEY": GOOD_KEY}, config=config
+    )
     assert settings.api_key.source == "env:MEMORYSYNC_API_KEY"
     assert settings.api_key.shadowed == ()
 
@@ -148,7 +150,8 @@ def test_values_are_kept_exactly(tmp_path: Path, config: Config) -> None:
     assert from_file.project_id.source == f"env-file:{path}:2"
 
     from_env = resolve(
-        flags={}, environ={"MEMORYSYNC_API_KEY": GOOD_KEY + "\n", "MEMORYSYNC_BASE_URL": '"x"'},
+        flags={},
+        environ={"MEMORYSYNC_API_KEY": GOOD_KEY + "\n", "MEMORYSYNC_BASE_URL": '"x"'},
         config=config,
     )
     assert from_env.api_key.value == GOOD_KEY + "\n"
@@ -157,7 +160,9 @@ def test_values_are_kept_exactly(tmp_path: Path, config: Config) -> None:
 
 def test_an_empty_variable_counts_as_set(tmp_path: Path, config: Config) -> None:
     path = env_file(tmp_path, ".env", f"MEMORYSYNC_API_KEY={GOOD_KEY}\n")
-    settings = resolve(flags={}, environ={"MEMORYSYNC_API_KEY": ""}, env_files=[path], config=config)
+    settings = resolve(
+        flags={}, environ={"MEMORYSYNC_API_KEY": ""}, env_files=[path], config=config
+    )
     assert settings.api_key.value == ""
     assert settings.api_key.source == "env:MEMORYSYNC_API_KEY"
     assert settings.api_key.shadowed == (Found(GOOD_KEY, f"env-file:{path}:1"),)
@@ -207,14 +212,17 @@ def test_missing_env_file(tmp_path: Path, config: Config) -> None:
     assert "--env-file" in str(info.value)
 
 
-def test_broken_env_file_line(tmp_path: Path, config: Config) -> None:
+def test_a_line_python_dotenv_cannot_parse_is_skipped_as_load_dotenv_does(
+    tmp_path: Path, config: Config
+) -> None:
+    from dotenv import dotenv_values
+
     path = env_file(tmp_path, ".env", f"# ok\nMEMORYSYNC_API_KEY={GOOD_KEY}\nthis is not valid\n")
-    with pytest.raises(ConfigError) as info:
-        resolve(flags={}, environ={}, env_files=[path], config=config)
-    assert info.value.line == 3
-    assert f"{path}:3" in str(info.value)
-    assert "not a KEY=VALUE line" in str(info.value)
-    assert GOOD_KEY not in str(info.value)
+    settings = resolve(flags={}, environ={}, env_files=[path], config=config)
+    assert settings.api_key.value == GOOD_KEY == dotenv_values(path)["MEMORYSYNC_API_KEY"]
+    (note,) = settings.env_notes
+    assert (note.file, note.line) == (str(path), 3)
+    assert "skips it" in note.text and GOOD_KEY not in note.text
 
 
 def test_env_file_that_is_not_utf8(tmp_path: Path, config: Config) -> None:
@@ -230,8 +238,18 @@ def test_env_file_that_is_not_utf8(tmp_path: Path, config: Config) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "seconds"),
-    [("15", 15.0), ("0.5", 0.5), (" 15\n", 15.0), ("0", None), ("-1", None), ("nan", None),
-     ("inf", None), ("-inf", None), ("abc", None), ("", None)],
+    [
+        ("15", 15.0),
+        ("0.5", 0.5),
+        (" 15\n", 15.0),
+        ("0", None),
+        ("-1", None),
+        ("nan", None),
+        ("inf", None),
+        ("-inf", None),
+        ("abc", None),
+        ("", None),
+    ],
 )
 def test_timeout_seconds(config: Config, raw: str, seconds: Optional[float]) -> None:
     settings = resolve(flags={}, environ={"MEMORYSYNC_TIMEOUT": raw}, config=config)
@@ -269,4 +287,6 @@ def test_alias_names_in_env_files_are_recorded_but_not_used(tmp_path) -> None:  
     env_file.write_text("MEMORYSYNC_USER_ID=u_42\n")
     settings = resolve(flags={}, environ={}, env_files=(env_file,), config=None)
     assert settings.end_user_id.value is None
-    assert [(f.value, f.source) for f in settings.end_user_id.aliases] == [("u_42", f"env-file:{env_file}:1")]
+    assert [(f.value, f.source) for f in settings.end_user_id.aliases] == [
+        ("u_42", f"env-file:{env_file}:1")
+    ]

@@ -20,7 +20,8 @@ SHARED_FALLBACKS = frozenset(
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def _alias_hint(setting: Setting) -> str:
+def alias_hint(setting: Setting) -> str:
+    """' (MEMORYSYNC_API_URL is set, but ...)' when a value sits under a name not read."""
     if not setting.aliases:
         return ""
     names = ", ".join(
@@ -45,7 +46,7 @@ def end_user_present(ctx: CheckContext) -> Result:
     if not value:
         return fail(
             "no end-user id: the server answers 400 MISSING_END_USER_ID to API-key requests without "
-            "X-End-User-ID" + _alias_hint(setting),
+            "X-End-User-ID" + alias_hint(setting),
             assign(
                 setting,
                 "user_123",
@@ -100,7 +101,7 @@ def project_format(ctx: CheckContext) -> Result:
     setting = ctx.settings.project_id
     value = setting.value
     if value is None:
-        return skip("no project id set" + _alias_hint(setting))
+        return skip("no project id set" + alias_hint(setting))
     if value == "":
         return skip(
             f"the project id from {setting.source} is empty, so the SDK sends no X-Project-ID"
@@ -119,6 +120,14 @@ def project_format(ctx: CheckContext) -> Result:
             f"the project id from {setting.source} {problem.message}",
             Fix(note=f"fix the value in {setting.source}"),
             code=problem.code,
+            location=setting.location,
+        )
+    if not PROJECT_ID.match(value) and PROJECT_ID.match(value.lower()):
+        return fail(
+            f"project id {value!r} from {setting.source} has upper-case hex characters: project "
+            "ids are lower case, and the server compares them exactly",
+            assign(setting, value.lower()),
+            code="upper-case",
             location=setting.location,
         )
     if not PROJECT_ID.match(value):

@@ -7,6 +7,7 @@ followed) and, for direct routes, one DNS/TCP/TLS pre-flight.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
+from urllib.parse import urlsplit
 
 from ..context import CheckContext
 from ..facts import CLOCK, EXCHANGE, PREFLIGHT
@@ -70,6 +71,13 @@ def url_reachable(ctx: CheckContext) -> Result:
     pre = ctx.preflight
     if pre is not None and pre.failure is not None:
         summary, fix = _phase_summary(pre.failure), _phase_fix(pre.failure.kind, ctx)
+        cert = pre.failure.cert
+        extra: dict[str, Any] = {}
+        if cert is not None:
+            from .certfix import cert_fix
+
+            fix = cert_fix(cert, pre.host)
+            extra = {"cert_cause": cert.cause.value, "chain": [c.subject for c in cert.chain]}
         clock = ctx.clock
         if clock is not None:
             summary = f"{summary}; {clock.describe()}"
@@ -84,6 +92,7 @@ def url_reachable(ctx: CheckContext) -> Result:
             code=pre.failure.kind.value.replace("_", "-"),
             phase=pre.failure.phase,
             kind=pre.failure.kind,
+            **extra,
         )
     exchange = ctx.exchange
     details = _timing_details(ctx, exchange)
@@ -104,8 +113,9 @@ def url_reachable(ctx: CheckContext) -> Result:
                 "(see key.format)",
                 **details,
             )
+        misread = f"; {exchange.proxy.misread}" if exchange.proxy.misread else ""
         return fail(
-            _phase_summary(failure),
+            _phase_summary(failure) + misread,
             _phase_fix(failure.kind, ctx, exchange.proxy.variable),
             code=failure.kind.value.replace("_", "-"),
             outage=failure.kind in _SERVICE_FAULTS,
@@ -118,6 +128,8 @@ def url_reachable(ctx: CheckContext) -> Result:
         # Through a forward proxy (plain-http URLs) the proxy's 407 arrives as the response, and
         # the SDK raises MemorySyncError("Unexpected status 407"): it is the proxy, not the key.
         summary, words = _proxy_auth(exchange)
+        if exchange.proxy.misread:
+            summary = f"{summary}; {exchange.proxy.misread}"
         return fail(summary, words, code="proxy-auth-required", **details)
     if exchange.is_redirect:
         return fail(
@@ -131,15 +143,7 @@ def url_reachable(ctx: CheckContext) -> Result:
         )
     large = _large_json(exchange)
     if 200 <= status < 300 and not exchange.is_json_object and not large:
-        what = "an HTML page" if _html(exchange) else "a body that is not a JSON object"
-        return fail(
-            f"{exchange.url} answered {status} with {what}: a captive portal, proxy or other "
-            "service, not the MemorySync API",
-            "log in to the network's portal, or check base_url and the proxy settings (proxy.env)",
-            code="not-the-api",
-            content_type=exchange.headers.get("content-type"),
-            **details,
-        )
+        return _not_a_json_object(exchange, status, details)
     if pre is not None and pre.cert_days_left is not None and pre.cert_days_left < CERT_WARN_DAYS:
         return warn(
             f"reachable, but the server's certificate expires in {pre.cert_days_left:.0f} days",
@@ -155,6 +159,43 @@ def url_reachable(ctx: CheckContext) -> Result:
     )
     return passed(
         f"HTTP {status} from {where} in {exchange.elapsed_ms or 0:.0f} ms{note}", **details
+    )
+
+
+def _not_a_json_object(exchange: Exchange, status: int, details: dict[str, Any]) -> Result:
+    """A 2xx the SDK cannot use: say what is wrong with the body and who sent it."""
+    from ..probe.answer import Answerer, BodyProblem, describe_body, who_answered
+
+    answer = who_answered(exchange)
+    problem = answer.body or BodyProblem.NOT_OBJECT
+    what = describe_body(problem, answer.detail)
+    if problem is BodyProblem.WRONG_CHARSET:
+        summary = (
+            f"{exchange.url} answered {status} with {what}; the SDK reads JSON as UTF-8 and "
+            "reports 'export response was not a JSON object'"
+        )
+        fix = "the server (or a proxy re-encoding its answers) must send UTF-8 JSON"
+    elif answer.answerer is Answerer.API:
+        summary = f"{exchange.url} answered {status} with {what}"
+        fix = "the API's answer is broken: retry, then tell the API operator with the request id"
+    else:
+        sender = (
+            answer.label
+            if answer.answerer is not Answerer.UNKNOWN
+            else "a captive portal, proxy or other service"
+        )
+        summary = (
+            f"{exchange.url} answered {status} with {what} from {sender}, not the MemorySync API"
+        )
+        fix = "log in to the network's portal, or check base_url and the proxy settings (proxy.env)"
+    return fail(
+        summary,
+        fix,
+        code="not-the-api" if problem is not BodyProblem.WRONG_CHARSET else "wrong-charset",
+        content_type=exchange.headers.get("content-type"),
+        answered_by=answer.answerer.value,
+        body_problem=problem.value,
+        **details,
     )
 
 
@@ -271,6 +312,15 @@ def api_auth(ctx: CheckContext) -> Result:
     details: dict[str, Any] = {"status": status, "error_code": code, "request_id": request_id}
     if exchange.attempts > 1:
         details["attempts"] = exchange.attempts
+    if status in (401, 403, 404) or status >= 500:
+        from ..probe.answer import Answerer, who_answered
+
+        answer = who_answered(exchange)
+        details["answered_by"] = answer.answerer.value
+        # An error status the API did not send says nothing about the key or the route; a 5xx
+        # is the service failing whoever says so (a gateway's 502 page in front of the API too).
+        if answer.answerer is not Answerer.API and status < 500:
+            return _not_the_api(ctx, exchange, status, answer, details)
     if status in (401, 403) and code not in PROJECT_CODES and not _is_end_user(code):
         fix = "create a key in the dashboard (Settings > API Keys) and set MEMORYSYNC_API_KEY"
         finding = "rejected"
@@ -291,8 +341,14 @@ def api_auth(ctx: CheckContext) -> Result:
             **details,
         )
     if status == 404:
+        path = urlsplit(ctx.settings.base_url.value or "").path.rstrip("/")
+        cause = (
+            f"the path {path!r} in base_url is not where the API is mounted"
+            if path
+            else "the API has no such route"
+        )
         return fail(
-            f"404 for {exchange.url}: the API has no such route; a path in base_url is the usual cause",
+            f"404 from the MemorySync API for {exchange.url}, the exact URL the SDK calls: {cause}",
             f"set {ENV_VARS['base_url']} to the origin only (scheme://host[:port])",
             code="not-found",
             location=ctx.settings.base_url.location,
@@ -331,6 +387,33 @@ def api_auth(ctx: CheckContext) -> Result:
             f"{status} {code}: {message}", "see the server's message", code="refused", **details
         )
     return passed(f"key accepted ({status})", **details)
+
+
+def _not_the_api(
+    ctx: CheckContext, exchange: Exchange, status: int, answer: Any, details: dict[str, Any]
+) -> Result:
+    """An error status that did not come from the API: it says nothing about the key or route."""
+    from ..probe.answer import Answerer
+
+    sender = answer.label
+    if answer.answerer is Answerer.GATEWAY:
+        fix = (
+            "this network's gateway wants its own sign-in before any request reaches the API: ask "
+            "its operators for a service token or to let the API host through"
+        )
+    elif answer.answerer is Answerer.PROXY:
+        fix = "the proxy refused the request: check the proxy settings (proxy.env) with the network team"
+    else:
+        fix = f"check the host and port in {ENV_VARS['base_url']}: they do not lead to the MemorySync API"
+    return fail(
+        f"{status} from {sender}, not from the MemorySync API (no API error envelope"
+        + (f"; {answer.product}" if answer.product and answer.product not in sender else "")
+        + f"): the key was not checked, and {exchange.url} is not known to be missing",
+        fix,
+        code="not-the-api",
+        location=ctx.settings.base_url.location,
+        **details,
+    )
 
 
 def _retry_after(body: Any) -> Optional[float]:
@@ -458,21 +541,40 @@ def timeout_latency(ctx: CheckContext) -> Result:
         )
     if exchange.elapsed_ms is None:
         return skip("no timing (see url.reachable)")
-    seconds = exchange.elapsed_ms / 1000
+    # httpx applies the timeout to each phase on its own (connect, TLS, each read), never to
+    # the total (docs/httpx-versions.md): compare the phase closest to its limit.
+    phases = dict(exchange.phases_ms) or {"answer": exchange.elapsed_ms}
+    name, slowest = max(phases.items(), key=lambda item: item[1])
+    seconds = slowest / 1000
+    shown = ", ".join(f"{k} {v:.0f} ms" for k, v in phases.items())
+    words = _PHASE_WORDS.get(name, name)
     if seconds > timeout:
         return fail(
-            f"the answer took {seconds:.2f} s, more than the {timeout:g} s timeout",
+            f"{words} took {seconds:.2f} s, more than the {timeout:g} s timeout ({shown})",
             f"raise {ENV_VARS['timeout']}",
             code="too-slow",
             location=at,
+            phases_ms=phases,
         )
     if seconds > timeout / 2:
         return warn(
-            f"the answer took {seconds:.2f} s, over half of the {timeout:g} s timeout",
+            f"{words} took {seconds:.2f} s, over half of the {timeout:g} s timeout, which httpx "
+            f"applies to each phase ({shown})",
             f"raise {ENV_VARS['timeout']} to leave headroom",
             code="little-headroom",
             location=at,
+            phases_ms=phases,
         )
     return passed(
-        f"{seconds * 1000:.0f} ms of a {timeout:g} s timeout", elapsed_ms=exchange.elapsed_ms
+        f"slowest phase {seconds * 1000:.0f} ms of a {timeout:g} s per-phase timeout ({shown})",
+        elapsed_ms=exchange.elapsed_ms,
+        phases_ms=phases,
     )
+
+
+_PHASE_WORDS = {
+    "connect": "connecting",
+    "setup": "the TLS handshake (or proxy tunnel)",
+    "wait": "waiting for the answer",
+    "answer": "the answer",
+}

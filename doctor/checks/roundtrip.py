@@ -55,9 +55,16 @@ def sdk_roundtrip(ctx: CheckContext) -> Result:
     details = outcome.as_details()
     if outcome.ok:
         memories = _plural(outcome.memories or 0, "memory", "memories")
+        wrong = _first_failing(ctx, "url.reachable", "tls.trust_env", "proxy.env")
+        note = (
+            f"; {wrong} failed although the SDK works: the doctor's model of "
+            f"{ctx.sdk_view.model.name} was wrong for this setup (please report it with -v output)"
+            if wrong
+            else ""
+        )
         return passed(
             f"the real client works: export_all() returned {memories} in "
-            f"{outcome.elapsed_ms or 0:.0f} ms",
+            f"{outcome.elapsed_ms or 0:.0f} ms" + note,
             **details,
         )
     if outcome.stage is Stage.IMPORT:
@@ -83,8 +90,8 @@ def sdk_roundtrip(ctx: CheckContext) -> Result:
         cause = _root_cause(ctx, outcome)
         return fail(
             f"MemorySyncClient(...) raised {raised}",
-            str(cause) if cause else "see the other failing rows",
-            code="construct-failed",
+            str(cause) if cause else _disagreement(ctx, outcome) or "see the other failing rows",
+            code="construct-failed" if cause else "disagreement",
             caused_by=cause.check_id if cause else None,
             **details,
         )
@@ -96,15 +103,39 @@ def sdk_roundtrip(ctx: CheckContext) -> Result:
             **details,
         )
     cause = _root_cause(ctx, outcome)
+    if cause is not None:
+        return fail(
+            f"export_all() raised {raised}",
+            str(cause),
+            code="call-failed",
+            outage=_is_outage(ctx, cause) or (error is not None and error.is_a("ServerError")),
+            caused_by=cause.check_id,
+            **details,
+        )
     return fail(
         f"export_all() raised {raised}",
-        str(cause)
-        if cause
-        else "the doctor's own probe got a good answer; please report this disagreement with -v output",
-        code="call-failed",
-        outage=_is_outage(ctx, cause) or (error is not None and error.is_a("ServerError")),
-        caused_by=cause.check_id if cause else None,
+        _disagreement(ctx, outcome)
+        or "the doctor's own probe got a good answer; please report this disagreement with -v output",
+        code="disagreement",
+        outage=error is not None and error.is_a("ServerError"),
         **details,
+    )
+
+
+def _disagreement(ctx: CheckContext, outcome: SdkRoundtrip) -> Optional[str]:
+    """The SDK failed where the doctor's probe got through: name the cause the SDK's own error
+    shows, and the model it proves wrong (the probe modelled the installed httpx)."""
+    from ..probe.sdkerror import TOPICS, WORDS, classify, phase
+
+    kind = classify(outcome.error, outcome.stage, ctx.environ)
+    if kind is None:
+        return None
+    label = phase(kind).value.upper() if phase(kind).value in ("dns", "tls") else phase(kind).value
+    model = ctx.sdk_view.model
+    return (
+        f"the SDK's own error shows {label}: {WORDS.get(kind, kind.value)}, while the doctor's "
+        f"probe, modelling {model.name}, did not fail there: the doctor's model behind "
+        f"{TOPICS.get(kind, 'url.reachable')} was wrong for this setup (please report it with -v output)"
     )
 
 
@@ -123,7 +154,7 @@ def _root_cause(ctx: CheckContext, outcome: SdkRoundtrip) -> Optional[Cause]:
             return Cause(check_id)  # the SDK fails before sending anything
     view = ctx.sdk_view
     if outcome.stage is Stage.CONSTRUCT:
-        if view.bundle.fatal:
+        if view.bundle.fatal or view.keylog_problem:
             return Cause("tls.trust_env")
         if view.route.problem:
             return Cause("proxy.env")

@@ -174,6 +174,18 @@ def sdk_dependencies(ctx: CheckContext) -> Result:
             req.specifier and not req.specifier.contains(installed, prereleases=True)
         ):
             problems.append((req, installed))
+    if problems and all(r.name.lower() == "httpx" and _only_below(r, v) for r, v in problems):
+        # The SDK's own calls work on httpx 0.25-0.28 alike (docs/httpx-versions.md), and
+        # whether this one works is for sdk.roundtrip to show: a warning, not a failure.
+        req, installed = problems[0]
+        return warn(
+            f"httpx {installed} is below the SDK's declared range {req.specifier}: export_all() "
+            "may still work (sdk.roundtrip shows it), but pip may refuse later installs and the "
+            "SDK was not tested with it",
+            pip_install(ctx, f"{req.name}{req.specifier}"),
+            code="below-range",
+            requirements=[str(r) for r, _ in problems],
+        )
     if problems:
         req, installed = problems[0]
         have = (
@@ -188,6 +200,14 @@ def sdk_dependencies(ctx: CheckContext) -> Result:
     return passed(
         "; ".join(seen) or "the SDK declares no dependencies", installed=dict(info.installed)
     )
+
+
+def _only_below(req: Any, installed: Optional[str]) -> bool:
+    """Whether ``installed`` fails only the lower bounds (>=, >) of the requirement."""
+    if installed is None:
+        return False
+    failing = [spec for spec in req.specifier if not spec.contains(installed, prereleases=True)]
+    return bool(failing) and all(spec.operator in (">=", ">") for spec in failing)
 
 
 def _inside(path: str, directory: str) -> bool:

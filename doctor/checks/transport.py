@@ -54,6 +54,14 @@ def tls_trust_env(ctx: CheckContext) -> Result:
             code="bad-ca-file" if sdk_bundle.source != "SSL_CERT_DIR" else "bad-ca-dir",
             **details,
         )
+    if view.keylog_problem is not None:
+        return fail(
+            f"SSLKEYLOGFILE={ctx.environ.get('SSLKEYLOGFILE')}: {view.keylog_problem}; Python's ssl "
+            "opens this file when the SDK's client is created, so MemorySyncClient(...) raises",
+            Fix(command="unset SSLKEYLOGFILE", note="or point it at a writable file"),
+            code="bad-keylog-file",
+            **details,
+        )
     try:
         alternative_trusts = ctx.fact(TRUST_ALTERNATIVE)
     except FactUnavailable:
@@ -72,6 +80,16 @@ def tls_trust_env(ctx: CheckContext) -> Result:
             f"{other.describe()}: {other.problem}; the SDK is unaffected, but requests-based tools fail",
             Fix(note=f"fix or unset {other.source}"),
             code="bad-requests-bundle",
+            **details,
+        )
+    if sdk_bundle.ignored:
+        skipped = "; ".join(sdk_bundle.ignored)
+        return warn(
+            f"{view.model.name} ignores {skipped} without a word and verifies with "
+            f"{sdk_bundle.describe()}; httpx 0.28 would refuse to start with it",
+            Fix(note="point the variable at a real file (directory), or unset it"),
+            code="ignored-ca-variable",
+            ignored=list(sdk_bundle.ignored),
             **details,
         )
     return passed(f"the SDK verifies with {sdk_bundle.describe()}", **details)
@@ -105,6 +123,11 @@ def proxy_env(ctx: CheckContext) -> Result:
         "sdk_reason": route.reason,
         "requests": mask_url_credentials(other.proxy_url) if other.proxy_url else "direct",
     }
+    if route.problem_kind is ProxyProblem.INVALID_URL:
+        # base_url itself is broken (url.format says how); the proxy variables are not.
+        return skip(
+            f"base_url cannot be parsed, so no route can be chosen (see url.format): {route.problem}"
+        )
     if route.problem:
         fixes = {
             ProxyProblem.NEEDS_SOCKSIO: Fix(command="python -m pip install 'httpx[socks]'"),
@@ -112,9 +135,17 @@ def proxy_env(ctx: CheckContext) -> Result:
         }
         return fail(
             f"the SDK's client cannot be created: {route.problem}",
-            fixes.get(route.problem_kind) if route.problem_kind else None
-            or Fix(note="fix the proxy variable named in the row"),
+            fixes.get(route.problem_kind)
+            if route.problem_kind
+            else None or Fix(note="fix the proxy variable named in the row"),
             code=(route.problem_kind or ProxyProblem.INVALID_PROXY_URL).value.replace("_", "-"),
+            **details,
+        )
+    if route.misread:
+        return warn(
+            f"{view.model.name} reads {route.variable} other than it is written: {route.misread}",
+            Fix(note=f"percent-encode the special characters of the password in {route.variable}"),
+            code="proxy-url-misread",
             **details,
         )
     if route.proxy_url != other.proxy_url:

@@ -8,9 +8,10 @@ from urllib.parse import urlsplit
 from ..context import CheckContext
 from ..probe.loopback import RESOLVE_WAIT, claims_loopback, loopback_addresses, spelled_loopback
 from ..registry import register
-from ..results import Fix, Result, fail, passed
+from ..results import Fix, Result, fail, passed, warn
 from ..settings import ENV_VARS
 from .fixes import assign, remove
+from .ids import alias_hint
 
 # Hosts of the product that are not the REST API (docs/field-notes.md).
 NOT_THE_API = {
@@ -40,9 +41,9 @@ def _intended(ctx: CheckContext, url: str) -> str:
 
 @register("url.format", title="Base URL format", tags=["offline", "url"])
 def url_format(ctx: CheckContext) -> Result:
-    """The base URL is an http(s) origin: no path (the SDK appends `/memory/export` to the whole string),
-    query, fragment or credentials; `https://` unless the host is loopback; not the MCP server,
-    docs or dashboard.
+    """The base URL is an http(s) origin: no query, fragment or credentials; `https://` unless the
+    host is this machine; not the MCP server, docs or dashboard. A path warns (the SDK appends
+    `/memory/export` to the whole string): api.auth then confirms or refutes it.
 
     Why: the SDK appends routes to the whole string (https://host/v1 calls /v1/memory/export),
     and http:// would send the key in cleartext.
@@ -53,7 +54,7 @@ def url_format(ctx: CheckContext) -> Result:
     at = setting.location
     if url is None or not url.strip():
         return fail(
-            "base_url is not set" + (" (empty)" if url is not None else ""),
+            "base_url is not set" + (" (empty)" if url is not None else "") + alias_hint(setting),
             assign(setting, STAGING, f"staging; {PRODUCTION} for production"),
             code="missing" if url is None else "empty",
             location=at if url is not None else None,
@@ -95,14 +96,6 @@ def url_format(ctx: CheckContext) -> Result:
             code="credentials",
             location=at,
         )
-    if parts.path not in ("", "/"):
-        return fail(
-            f"base_url has a path ({parts.path!r}): the SDK appends routes to the whole URL, so it "
-            f"would call {url.rstrip('/')}/memory/export",
-            assign(setting, safe),
-            code="path",
-            location=at,
-        )
     if parts.query or parts.fragment or url.rstrip("/").endswith(("?", "#")):
         return fail(
             f"base_url from {source} has a query or fragment",
@@ -126,6 +119,17 @@ def url_format(ctx: CheckContext) -> Result:
             + ": the key would travel in cleartext",
             assign(setting, f"https://{netloc}"),
             code="cleartext",
+            location=at,
+        )
+    if parts.path not in ("", "/"):  # last: the checks above fail whatever the path
+        # Not a veto: some deployments mount the API under a path on an egress gateway, where
+        # the SDK works. The probe (api.auth) confirms or refutes it with the exact URL.
+        return warn(
+            f"base_url has a path ({parts.path!r}): the SDK appends routes to the whole URL, so it "
+            f"calls {url.rstrip('/')}/memory/export; right only where the API is mounted under "
+            "that path (api.auth checks it)",
+            assign(setting, origin),
+            code="path",
             location=at,
         )
     return passed(f"{origin}", origin=origin)

@@ -103,11 +103,12 @@ class FactContext:
 
 from .network import CLOCK, EXCHANGE, PREFLIGHT, SDK_VIEW, TRUST_ALTERNATIVE  # noqa: E402
 from .repo import REPO_FILES  # noqa: E402
-from .sdk import SDK_INSTALL, SDK_ROUNDTRIP  # noqa: E402
+from .sdk import HTTPX_MODEL, SDK_INSTALL, SDK_ROUNDTRIP  # noqa: E402
 
 __all__ = [
     "CLOCK",
     "EXCHANGE",
+    "HTTPX_MODEL",
     "PREFLIGHT",
     "REPO_FILES",
     "SDK_INSTALL",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Optional
 
 from .._version import __version__
 from . import Fact, FactContext
+from .sdk import HTTPX_MODEL
 
 if TYPE_CHECKING:
     from ..probe.clock import ClockReading
@@ -46,10 +47,12 @@ def sdk_headers(settings: Settings) -> dict[str, str]:
 def _sdk_view(ctx: FactContext) -> SdkView:
     from ..probe.sdkview import sdk_view
 
-    return sdk_view(probe_url(ctx.settings), ctx.environ)
+    return sdk_view(probe_url(ctx.settings), ctx.environ, ctx.get(HTTPX_MODEL))
 
 
-SDK_VIEW = Fact("sdk.view", _sdk_view, title="the SDK's CA bundle and proxy route")
+SDK_VIEW = Fact(
+    "sdk.view", _sdk_view, title="the SDK's CA bundle and proxy route", needs=(HTTPX_MODEL,)
+)
 
 
 def _preflight(ctx: FactContext) -> Optional[Preflight]:
@@ -61,13 +64,14 @@ def _preflight(ctx: FactContext) -> Optional[Preflight]:
         return None  # through a proxy the exchange's own classification names the phase
     context = None
     if view.https and not view.bundle.problem:
-        context = sdk_ssl_context(view.bundle)
+        context = sdk_ssl_context(view.bundle, view.model)
     return preflight(
         view.url,
         timeout=ctx.timeout,
         ssl_context=context,
         deadline=ctx.deadline,
         ca_bundle=view.bundle,
+        model=view.model,
     )
 
 
@@ -98,6 +102,7 @@ def _exchange(ctx: FactContext) -> Exchange:
             deadline=ctx.deadline,
             bundle=view.bundle,
             route=view.route,
+            model=view.model,
         )
 
     outcome, attempts = with_retries(attempt, _service_failed, ctx.retries, ctx.deadline)
@@ -170,17 +175,13 @@ def _trust_alternative(ctx: FactContext) -> Optional[bool]:
 
 
 def _handshake_trusts(ctx: FactContext, bundle: object) -> bool:
-    import ssl
-
     from ..probe.cabundle import CABundle, sdk_ssl_context
     from ..probe.phases import preflight
 
     assert isinstance(bundle, CABundle)
     try:
-        if bundle.is_directory:  # requests takes a directory here, as httpx takes SSL_CERT_DIR
-            context = ssl.create_default_context(capath=bundle.path)
-        else:
-            context = sdk_ssl_context(bundle)
+        # requests takes a directory here, as httpx takes SSL_CERT_DIR: is_directory says which.
+        context = sdk_ssl_context(bundle, ctx.get(SDK_VIEW).model)
     except OSError:
         return False
     result = preflight(
@@ -205,6 +206,7 @@ def _request_trusts(ctx: FactContext, bundle: object) -> bool:
         environ=environ,
         deadline=ctx.deadline,
         max_body=0,
+        model=ctx.get(SDK_VIEW).model,
     )
     return result.failure is None or result.failure.phase not in (
         Phase.TLS,

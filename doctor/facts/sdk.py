@@ -8,10 +8,40 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import Fact, FactContext
-from .network import probe_url
 
 if TYPE_CHECKING:
+    from ..probe.httpx_model import HttpxModel
     from ..sdkinfo import SdkInstall, SdkRoundtrip
+
+# How long the model waits for the child's first message before falling back: an interpreter
+# that has not started by then is reported by sdk.version, and the model must not hold the run.
+RUNTIME_WAIT_S = 10.0
+
+
+def _httpx_model(ctx: FactContext) -> HttpxModel:
+    """The model of the httpx installed where the SDK runs, as the SDK child reports it; else
+    the doctor's own interpreter's httpx, read from metadata (never imported)."""
+    import sys
+    import time
+    from dataclasses import replace
+
+    from ..probe.httpx_model import model_for
+
+    runtime = ctx.sdk.runtime(min(ctx.deadline, time.monotonic() + RUNTIME_WAIT_S))
+    if runtime.error is None:
+        return model_for(runtime.httpx, runtime.python)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        own = version("httpx")
+    except PackageNotFoundError:
+        own = None
+    model = model_for(own, tuple(sys.version_info[:3]))
+    note = f"the SDK's interpreter did not say which httpx it has ({runtime.error}): modelled by this interpreter's"
+    return replace(model, note=f"{note}; {model.note}" if model.note else note)
+
+
+HTTPX_MODEL = Fact("sdk.httpx", _httpx_model, title="the installed httpx version")
 
 
 def _install(ctx: FactContext) -> SdkInstall:
@@ -24,12 +54,14 @@ SDK_INSTALL = Fact("sdk.install", _install, title="the SDK install report")
 def _roundtrip(ctx: FactContext) -> SdkRoundtrip:
     from ..mask import mask_key, secret_forms
     from ..sdkinfo import SdkRoundtrip, Stage
+    from .network import probe_url  # (network's facts build on this module's HTTPX_MODEL)
 
     url = probe_url(ctx.settings)
     if url.lower().startswith("http:"):  # (the CA bundle is not needed: no SDK_VIEW wait)
         from ..probe.sdkview import cleartext_through_proxy, sdk_proxy_for
 
-        if cleartext_through_proxy(url, sdk_proxy_for(url, ctx.environ)):
+        route = sdk_proxy_for(url, ctx.environ, model=ctx.get(HTTPX_MODEL))
+        if cleartext_through_proxy(url, route):
             return SdkRoundtrip(Stage.REFUSED)  # the SDK would hand the key to the proxy
     settings = ctx.settings
     key = settings.api_key.value or ""
@@ -60,5 +92,6 @@ SDK_ROUNDTRIP = Fact(
     _roundtrip,
     title="the SDK round trip",
     gates=("key.present", "url.format"),
+    needs=(HTTPX_MODEL,),
     network=True,
 )

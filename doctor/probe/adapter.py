@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 import urllib3
@@ -33,8 +34,13 @@ class SocketTracker:
         self._lock = threading.Lock()
         self._socks: List[socket.socket] = []
         self._cut = False
+        # time.monotonic() when the last connection's TCP connect and its set-up (TLS, proxy
+        # tunnel) finished: the exchange's phases, compared with the timeout one by one.
+        self.tcp_at: Optional[float] = None
+        self.ready_at: Optional[float] = None
 
     def add(self, sock: socket.socket) -> None:
+        self.tcp_at = time.monotonic()
         with self._lock:
             dup = sock.dup()
             self._socks.append(dup)
@@ -71,11 +77,19 @@ def _pool_classes(tracker: SocketTracker, pinned: Optional[Tuple[str, ...]]) -> 
             tracker.add(sock)
             return sock
 
+        def connect(self) -> None:
+            super().connect()
+            tracker.ready_at = time.monotonic()
+
     class TrackedHTTPSConnection(HTTPSConnection):
         def _new_conn(self) -> socket.socket:
             sock = super()._new_conn()
             tracker.add(sock)
             return sock
+
+        def connect(self) -> None:
+            super().connect()
+            tracker.ready_at = time.monotonic()
 
     class TrackedHTTPPool(HTTPConnectionPool):
         ConnectionCls = TrackedHTTPConnection

@@ -11,10 +11,12 @@ import functools
 import os
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Optional
+from typing import TYPE_CHECKING, Mapping, Optional, Tuple
 
 if TYPE_CHECKING:
     import ssl
+
+    from doctor.probe.httpx_model import HttpxModel
 
 # OpenSSL looks certificates up in a capath by subject-hash file names ("5ed36f99.0").
 _HASHED_NAME = re.compile(r"^[0-9a-f]{8}\.r?[0-9]+$")
@@ -30,6 +32,10 @@ class CABundle:
     # SDK's client is constructed, so a bad SSL_CERT_FILE breaks even plain-http requests;
     # requests raises OSError before any https connection when its bundle path is missing.
     fatal: bool = False
+    # CA variables this httpx skipped without a word ("SSL_CERT_FILE=/x (not a file)"): before
+    # 0.28 httpx ignores a SSL_CERT_FILE that is not a file and a SSL_CERT_DIR that is not a
+    # directory, and falls back to the next source.
+    ignored: Tuple[str, ...] = ()
 
     @property
     def is_directory(self) -> bool:
@@ -50,8 +56,33 @@ def _certifi_path() -> str:
     return str(certifi.where())
 
 
-def sdk_ca_bundle(environ: Mapping[str, str]) -> CABundle:
-    """httpx 0.28 ``create_ssl_context``: SSL_CERT_FILE replaces certifi, else SSL_CERT_DIR."""
+def sdk_ca_bundle(environ: Mapping[str, str], model: Optional[HttpxModel] = None) -> CABundle:
+    """The bundle the installed httpx verifies with (docs/httpx-versions.md).
+
+    httpx 0.28 ``create_ssl_context``: a non-empty SSL_CERT_FILE replaces certifi (and is
+    loaded whatever it is), else SSL_CERT_DIR. httpx 0.25-0.27 ``get_ca_bundle_from_env``:
+    SSL_CERT_FILE only when it is a file, SSL_CERT_DIR only when it is a directory.
+    """
+    if model is None or model.ca_env_strict:
+        return _strict_bundle(environ)
+    ignored = []
+    cert_file = environ.get("SSL_CERT_FILE")
+    if cert_file and os.path.isfile(cert_file):
+        problem = _file_problem(cert_file)
+        return CABundle("SSL_CERT_FILE", cert_file, problem, fatal=problem is not None)
+    if cert_file:
+        ignored.append(f"SSL_CERT_FILE={cert_file} ({_file_problem(cert_file)})")
+    cert_dir = environ.get("SSL_CERT_DIR")
+    if cert_dir and os.path.isdir(cert_dir):
+        return CABundle("SSL_CERT_DIR", cert_dir, _dir_problem(cert_dir), ignored=tuple(ignored))
+    if cert_dir:
+        ignored.append(f"SSL_CERT_DIR={cert_dir} ({_dir_problem(cert_dir)})")
+    path = _certifi_path()
+    problem = _file_problem(path)
+    return CABundle("certifi", path, problem, fatal=problem is not None, ignored=tuple(ignored))
+
+
+def _strict_bundle(environ: Mapping[str, str]) -> CABundle:
     cert_file = environ.get("SSL_CERT_FILE")
     if cert_file:
         problem = _file_problem(cert_file)
@@ -82,13 +113,11 @@ def requests_ca_bundle(environ: Mapping[str, str]) -> CABundle:
     return CABundle(name, path, problem, fatal=problem == "file does not exist")
 
 
-def sdk_ssl_context(bundle: CABundle) -> ssl.SSLContext:
-    """The context httpx builds for this bundle; raises OSError/ssl.SSLError as httpx would."""
-    import ssl
+def sdk_ssl_context(bundle: CABundle, model: Optional[HttpxModel] = None) -> ssl.SSLContext:
+    """The context the installed httpx builds for this bundle (see tlscontext)."""
+    from doctor.probe.tlscontext import sdk_ssl_context as build
 
-    if bundle.source == "SSL_CERT_DIR":
-        return ssl.create_default_context(capath=bundle.path)
-    return ssl.create_default_context(cafile=bundle.path)
+    return build(bundle, model)
 
 
 def _file_problem(path: str) -> Optional[str]:
@@ -113,10 +142,25 @@ def _load_problem(path: str, mtime_ns: int, size: int) -> Optional[str]:
         return "not readable"
     except OSError as exc:  # ssl.SSLError is an OSError
         reason = getattr(exc, "reason", None) or ""
+        if _looks_der(path):
+            return (
+                "is a DER (binary) certificate, but httpx reads PEM: convert it with "
+                f"'openssl x509 -inform der -in {path} -out {path}.pem'"
+            )
         if "NO_CERTIFICATE" in str(reason) or "no certificate" in str(exc):
             return "contains no PEM certificate"
         return f"is not a valid PEM certificate bundle ({exc})"
     return None
+
+
+def _looks_der(path: str) -> bool:
+    """A DER certificate starts with an ASN.1 SEQUENCE with a long-form length (30 82)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(2)
+    except OSError:
+        return False
+    return head == b"\x30\x82"
 
 
 def _dir_problem(path: str) -> Optional[str]:

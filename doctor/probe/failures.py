@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 if TYPE_CHECKING:
     from doctor.probe.cabundle import CABundle
+    from doctor.probe.certs import CertDiagnosis
 
 
 class Phase(str, enum.Enum):
@@ -37,6 +38,7 @@ class Kind(str, enum.Enum):
     INVALID_URL = "invalid_url"
     INVALID_HEADER = "invalid_header"
     CA_BUNDLE_PROBLEM = "ca_bundle_problem"
+    KEYLOG_PROBLEM = "keylog_problem"  # SSLKEYLOGFILE cannot be opened: no client at all
     PROXY_CONFIG = "proxy_config"
     PROBE_UNSUPPORTED = "probe_unsupported"
     CLEARTEXT_PROXY = "cleartext_proxy"  # http:// through a proxy: the key would be readable there
@@ -56,6 +58,8 @@ class Kind(str, enum.Enum):
     TLS_EXPIRED = "tls_expired"
     TLS_NOT_YET_VALID = "tls_not_yet_valid"
     TLS_VERIFY_FAILED = "tls_verify_failed"
+    TLS_INCOMPLETE_CHAIN = "tls_incomplete_chain"  # the server leaves out its intermediate
+    TLS_STRICT_REJECTED = "tls_strict_rejected"  # Python 3.13's strict X.509 flags refuse it
     TLS_WRONG_VERSION = "tls_wrong_version"
     TLS_PROTOCOL_MISMATCH = "tls_protocol_mismatch"
     TLS_HANDSHAKE_CLOSED = "tls_handshake_closed"
@@ -96,6 +100,7 @@ class Failure:
     phase: Phase
     kind: Kind
     message: str  # plain words naming the place
+    cert: Optional[CertDiagnosis] = None  # for a refused certificate: what the chain shows
 
     @property
     def is_timeout(self) -> bool:
@@ -143,17 +148,24 @@ def tls_failure(
     bundle: Optional[CABundle],
     hint: Optional[str] = None,
     host: Optional[str] = None,
+    diagnosis: Optional[CertDiagnosis] = None,
 ) -> Failure:
     """Classify a TLS error; verification failures name the bundle the SDK verifies with.
 
-    ``address`` is where we connected ("ip:port"), ``host`` the name the certificate must match.
+    ``address`` is where we connected ("ip:port"), ``host`` the name the certificate must match,
+    ``diagnosis`` what the server's chain shows (doctor.probe.certs), when it could be read.
     """
     import ssl
 
-    against = f" (verified against {bundle.describe()})" if bundle else ""
+    against = f" (verified against {bundle.describe()}{_bundle_note(bundle)})" if bundle else ""
     extra = f"; {hint}" if hint else ""
     if isinstance(err, ssl.SSLCertVerificationError) or _is_cert_error(err):
-        return _verify_failure(err, address, host or address.rsplit(":", 1)[0], against, extra)
+        host = host or address.rsplit(":", 1)[0]
+        if diagnosis is not None:
+            from doctor.probe.certwords import cert_failure
+
+            return cert_failure(err, diagnosis, address, host, against, extra)
+        return _verify_failure(err, address, host, against, extra)
     reason = str(getattr(err, "reason", "") or "") + " " + str(err)
     if any(r in reason for r in _WRONG_VERSION):
         return Failure(
@@ -180,6 +192,13 @@ def tls_failure(
     if isinstance(err, socket.timeout):
         return Failure(Phase.TLS, Kind.TLS_TIMEOUT, f"TLS handshake with {address} timed out")
     return Failure(Phase.TLS, Kind.TLS_FAILED, f"TLS handshake with {address} failed: {err}")
+
+
+def _bundle_note(bundle: CABundle) -> str:
+    notes = [f"ignoring {item}" for item in bundle.ignored]
+    if bundle.problem and bundle.source == "SSL_CERT_DIR":
+        notes.append(bundle.problem)
+    return "; " + "; ".join(notes) if notes else ""
 
 
 def _is_cert_error(err: BaseException) -> bool:

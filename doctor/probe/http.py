@@ -26,9 +26,12 @@ from doctor.probe.classify import classify, url_place
 from doctor.probe.failures import Failure, Kind, Phase, deadline_failure
 from doctor.probe.loopback import loopback_addresses
 from doctor.probe.sdkview import ProxyRoute, cleartext_through_proxy, sdk_proxy_for
+from doctor.probe.tlscontext import keylog_problem
 
 if TYPE_CHECKING:
     import requests
+
+    from doctor.probe.httpx_model import HttpxModel
 
 __all__ = ["Exchange", "build_session", "exchange"]
 
@@ -51,6 +54,10 @@ class Exchange:
     location: Optional[str]  # Location of a 3xx
     request_id: Optional[str]  # x-request-id
     elapsed_ms: Optional[float]  # request sent to headers parsed, connection set-up included
+    # The same time split as httpx applies its timeout, each phase on its own: "connect" (TCP,
+    # name lookup included), "setup" (TLS handshake, proxy tunnel), "wait" (request sent to
+    # the response headers).
+    phases_ms: Mapping[str, float]
     server_date: Optional[datetime]  # from the Date header
     failure: Optional[Failure]  # None when a complete HTTP answer arrived
     proxy: ProxyRoute
@@ -73,6 +80,7 @@ def build_session(
     tracker: Optional[SocketTracker] = None,
     tls: bool = True,
     pinned: Optional[Tuple[str, ...]] = None,
+    model: Optional[HttpxModel] = None,
 ) -> requests.Session:
     """A Session that uses only what it is given: no env proxies, no REQUESTS_CA_BUNDLE, no netrc.
 
@@ -93,7 +101,7 @@ def build_session(
     # Loading the bundle costs tens of milliseconds; plain http to a plain proxy never needs it.
     if tls and (not ca_bundle.problem or ca_bundle.source == "SSL_CERT_DIR"):
         try:
-            context = sdk_ssl_context(ca_bundle)
+            context = sdk_ssl_context(ca_bundle, model)
         except OSError:
             context = None  # requests then loads ca_bundle.path itself and fails the same way
     adapter = SDKLikeAdapter(ssl_context=context, tracker=tracker, pinned=pinned)
@@ -112,15 +120,17 @@ def exchange(
     max_body: int = 1 << 20,
     bundle: Optional[CABundle] = None,
     route: Optional[ProxyRoute] = None,
+    model: Optional[HttpxModel] = None,
 ) -> Exchange:
     """GET ``url`` once as the SDK would; returns by ``deadline`` (a time.monotonic() value).
 
-    ``bundle`` and ``route`` default to what the SDK would use with ``environ``.
+    ``bundle`` and ``route`` default to what the SDK (the httpx ``model``) would use with
+    ``environ``.
     """
-    bundle = bundle or sdk_ca_bundle(environ)
-    route = route or sdk_proxy_for(url, environ)
+    bundle = bundle or sdk_ca_bundle(environ, model)
+    route = route or sdk_proxy_for(url, environ, model=model)
     attempt = _Attempt(url, route, bundle, max_body)
-    refusal = _refusal(url, headers, bundle, route)
+    refusal = _refusal(url, headers, bundle, route, keylog_problem(environ))
     pinned: Optional[Tuple[str, ...]] = None
     if refusal is None:
         pinned, refusal = _cleartext(url, headers, route, min(timeout, deadline - time.monotonic()))
@@ -132,7 +142,9 @@ def exchange(
     step = min(timeout, remaining)
     tracker = SocketTracker()
     tls = url.lower().startswith("https:") or (route.proxy_url or "").lower().startswith("https:")
-    session = build_session(ca_bundle=bundle, proxy=route, tracker=tracker, tls=tls, pinned=pinned)
+    session = build_session(
+        ca_bundle=bundle, proxy=route, tracker=tracker, tls=tls, pinned=pinned, model=model
+    )
     worker = threading.Thread(
         target=attempt.run,
         args=(session, tracker, dict(headers), step, _tls_hint(environ, bundle)),
@@ -154,9 +166,20 @@ def exchange(
 
 
 def _refusal(
-    url: str, headers: Mapping[str, str], bundle: CABundle, route: ProxyRoute
+    url: str,
+    headers: Mapping[str, str],
+    bundle: CABundle,
+    route: ProxyRoute,
+    keylog: Optional[str] = None,
 ) -> Optional[Failure]:
     """Reasons to send nothing: the SDK could not send this request either."""
+    if keylog is not None:
+        return Failure(
+            Phase.CONFIG,
+            Kind.KEYLOG_PROBLEM,
+            f"SSLKEYLOGFILE: {keylog}; Python's ssl opens it when the SDK's client is created, "
+            "so no request can be made",
+        )
     try:
         scheme = httpx_url.parse(url).scheme
     except httpx_url.InvalidURL as exc:
@@ -258,6 +281,7 @@ class _Attempt:
         self.reason: Optional[str] = None
         self.headers: Dict[str, str] = {}
         self.elapsed_ms: Optional[float] = None
+        self.phases: Dict[str, float] = {}
         self.chunks: List[bytes] = []
         self.size = 0
         self.truncated = False
@@ -272,10 +296,13 @@ class _Attempt:
         hint: Optional[str],
     ) -> None:
         try:
+            sent = time.monotonic()
             response = session.get(
                 self.url, headers=headers, timeout=(step, step), allow_redirects=False, stream=True
             )
+            answered = time.monotonic()
             with self.lock:
+                self.phases = _phases(sent, tracker.tcp_at, tracker.ready_at, answered)
                 self.status, self.reason = response.status_code, response.reason
                 self.headers = {k.lower(): v for k, v in response.headers.items()}
                 self.elapsed_ms = response.elapsed.total_seconds() * 1000
@@ -317,6 +344,7 @@ class _Attempt:
             headers = dict(self.headers)
             failure = failure or self.failure
             status, reason, elapsed = self.status, self.reason, self.elapsed_ms
+            phases = dict(self.phases)
             truncated = self.truncated
         parsed, valid = None, False
         if status is not None and failure is None and not truncated and final:
@@ -337,11 +365,24 @@ class _Attempt:
             location=headers.get("location") if redirect else None,
             request_id=headers.get("x-request-id"),
             elapsed_ms=elapsed,
+            phases_ms=phases,
             server_date=_http_date(headers.get("date")),
             failure=failure,
             proxy=self.route,
             ca_bundle=self.bundle,
         )
+
+
+def _phases(
+    sent: float, tcp_at: Optional[float], ready_at: Optional[float], answered: float
+) -> Dict[str, float]:
+    if tcp_at is None or ready_at is None or not sent <= tcp_at <= ready_at <= answered:
+        return {}
+    return {
+        "connect": (tcp_at - sent) * 1000,
+        "setup": (ready_at - tcp_at) * 1000,
+        "wait": (answered - ready_at) * 1000,
+    }
 
 
 def _http_date(value: Optional[str]) -> Optional[datetime]:

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     import ssl
 
     from doctor.probe.cabundle import CABundle
+    from doctor.probe.certs import CertDiagnosis
+    from doctor.probe.httpx_model import HttpxModel
 
 __all__ = ["Failure", "Preflight", "preflight"]
 
@@ -94,6 +96,7 @@ class _Report:
         self.addresses: Tuple[str, ...] = ()
         self.timings: Dict[str, float] = {}
         self.connected: Optional[str] = None
+        self.peer: Optional[Tuple[str, int]] = None  # the sockaddr that accepted
 
     def done(self, failure: Optional[Failure] = None, **tls: Any) -> Preflight:
         return Preflight(
@@ -115,6 +118,7 @@ def preflight(
     ssl_context: Optional[ssl.SSLContext],
     deadline: float,
     ca_bundle: Optional[CABundle] = None,
+    model: Optional[HttpxModel] = None,
 ) -> Preflight:
     """Resolve, connect and (for https with a context) handshake; stop at the first failure.
 
@@ -156,7 +160,7 @@ def preflight(
     try:
         if scheme != "https" or ssl_context is None:
             return report.done()
-        return _handshake(sock, ssl_context, host, clock, report, ca_bundle)
+        return _handshake(sock, ssl_context, host, clock, report, ca_bundle, model)
     finally:
         sock.close()
 
@@ -185,6 +189,7 @@ def _connect(
                     last = connect_failure(address, exc, wait)
                 continue
             report.connected = address
+            report.peer = (str(sockaddr[0]), port)
             return sock, None
         return None, last
     finally:
@@ -198,6 +203,7 @@ def _handshake(
     clock: _Clock,
     report: _Report,
     bundle: Optional[CABundle],
+    model: Optional[HttpxModel] = None,
 ) -> Preflight:
     address = report.connected or place(host, report.port)
     wait, by_deadline = clock.budget()
@@ -211,7 +217,8 @@ def _handshake(
         report.timings["tls"] = (time.monotonic() - start) * 1000
         if isinstance(exc, socket.timeout) and by_deadline:
             return report.done(deadline_failure(f"the TLS handshake with {address}"))
-        return report.done(tls_failure(exc, address, bundle, host=host))
+        diagnosis = _diagnose(exc, report.peer, host, clock, model)
+        return report.done(tls_failure(exc, address, bundle, host=host, diagnosis=diagnosis))
     report.timings["tls"] = (time.monotonic() - start) * 1000
     try:
         not_after = cert_expiry(tls.getpeercert())
@@ -222,6 +229,26 @@ def _handshake(
     if not_after is not None:
         days = (not_after - datetime.now(timezone.utc)).total_seconds() / 86400
     return report.done(tls_version=version, cert_not_after=not_after, cert_days_left=days)
+
+
+def _diagnose(
+    exc: OSError,
+    peer: Optional[Tuple[str, int]],
+    host: str,
+    clock: _Clock,
+    model: Optional[HttpxModel],
+) -> Optional[CertDiagnosis]:
+    """For a refused certificate: what the chain the server sends shows (doctor.probe.certs)."""
+    import ssl
+
+    if not isinstance(exc, ssl.SSLCertVerificationError) or peer is None:
+        return None
+    from doctor.probe.certs import diagnose, read_chain
+
+    wait, _ = clock.budget()
+    chain, complete = read_chain(peer, host, wait) if wait > 0 else ((), False)
+    message = str(exc.verify_message or exc)
+    return diagnose(exc.verify_code, message, chain, complete, host.lower(), model)
 
 
 def _invalid(url: str, why: object) -> Failure:

@@ -15,9 +15,12 @@ import re
 import socket
 import struct
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Tuple
 
 from doctor.probe import httpx_url
+
+if TYPE_CHECKING:
+    from doctor.probe.httpx_model import HttpxModel
 
 
 @dataclass(frozen=True)
@@ -60,10 +63,12 @@ def read_env_proxies(environ: Mapping[str, str]) -> EnvProxies:
 class Mount:
     """One httpx proxy mount: a URL pattern and the proxy it selects (None = direct)."""
 
-    def __init__(self, key: str, proxy: Optional[str], origin: str) -> None:
+    def __init__(
+        self, key: str, proxy: Optional[str], origin: str, model: Optional[HttpxModel] = None
+    ) -> None:
         if key and ":" not in key:
             raise httpx_url.InvalidURL(f"proxy key {key!r} is not a URL form")
-        parts = httpx_url.parse(key)
+        parts = httpx_url.parse(key, model)
         self.key = key
         self.proxy = proxy
         self.origin = origin  # the env key ("https", "all") or the NO_PROXY entry behind it
@@ -91,8 +96,15 @@ class Mount:
         return not (self.port is not None and self.port != url.port)
 
 
-def httpx_mount_keys(env: EnvProxies) -> List[Tuple[str, Optional[str], str]]:
-    """(pattern key, proxy URL or None, origin) in httpx's insertion order; [] when NO_PROXY=*."""
+def httpx_mount_keys(
+    env: EnvProxies, model: Optional[HttpxModel] = None
+) -> List[Tuple[str, Optional[str], str]]:
+    """(pattern key, proxy URL or None, origin) in httpx's insertion order; [] when NO_PROXY=*.
+
+    Before 0.26 an entry holding "://" is not a URL pattern: it becomes "all://*<entry>", which
+    matches no real host (docs/httpx-versions.md).
+    """
+    url_entries = model is None or model.no_proxy_url_entries
     mounts: Dict[str, Tuple[Optional[str], str]] = {}
     for scheme in ("http", "https", "all"):
         value = env.values.get(scheme)
@@ -103,7 +115,7 @@ def httpx_mount_keys(env: EnvProxies) -> List[Tuple[str, Optional[str], str]]:
             return []
         if not entry:
             continue
-        if "://" in entry:
+        if "://" in entry and url_entries:
             mounts[entry] = (None, entry)
         elif _is_ipv4(entry):
             mounts[f"all://{entry}"] = (None, entry)
@@ -116,9 +128,11 @@ def httpx_mount_keys(env: EnvProxies) -> List[Tuple[str, Optional[str], str]]:
     return [(key, proxy, origin) for key, (proxy, origin) in mounts.items()]
 
 
-def build_mounts(env: EnvProxies) -> List[Mount]:
+def build_mounts(env: EnvProxies, model: Optional[HttpxModel] = None) -> List[Mount]:
     """httpx's mounts sorted as the client sorts them; raises InvalidURL where httpx would."""
-    mounts = [Mount(key, proxy, origin) for key, proxy, origin in httpx_mount_keys(env)]
+    mounts = [
+        Mount(key, proxy, origin, model) for key, proxy, origin in httpx_mount_keys(env, model)
+    ]
     return sorted(mounts, key=lambda m: m.priority)  # stable, like sorted() on URLPattern
 
 

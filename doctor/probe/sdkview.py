@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import enum
 import importlib.util
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from typing import List, Mapping, Optional, Tuple
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from doctor.mask import mask_url_credentials, url_password
 from doctor.probe import httpx_url
@@ -21,6 +21,7 @@ from doctor.probe.cabundle import (
     sdk_ca_bundle,
     sdk_ssl_context,
 )
+from doctor.probe.httpx_model import HttpxModel, newest
 from doctor.probe.proxyenv import (
     EnvProxies,
     build_mounts,
@@ -45,8 +46,6 @@ __all__ = [
     "sdk_view",
 ]
 
-_HTTPX_PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
-
 
 class ProxyProblem(str, enum.Enum):
     """Why a library cannot be set up with the proxy variables (it raises at construction)."""
@@ -68,6 +67,9 @@ class ProxyRoute:
     reason: str  # one plain sentence
     problem: Optional[str] = None  # set when the library cannot even be set up with this env
     problem_kind: Optional[ProxyProblem] = None  # the first problem's kind
+    # Set when this httpx reads the proxy URL other than it is written (an "@" in the password
+    # before 0.26, a re-encoded password in 0.25): proxy_url is then what httpx really uses.
+    misread: Optional[str] = None
 
     @property
     def is_direct(self) -> bool:
@@ -83,6 +85,8 @@ class SdkView:
     route: ProxyRoute  # the proxy httpx uses for url
     requests_bundle: CABundle
     requests_route: ProxyRoute
+    model: HttpxModel = field(default_factory=newest)  # the installed httpx, as modelled
+    keylog_problem: Optional[str] = None  # why SSLKEYLOGFILE breaks the client, if it does
 
     @property
     def https(self) -> bool:
@@ -96,13 +100,18 @@ def cleartext_through_proxy(url: str, route: ProxyRoute) -> bool:
     return url.lower().startswith("http:") and route.proxy_url is not None and not route.problem
 
 
-def sdk_view(url: str, environ: Mapping[str, str]) -> SdkView:
+def sdk_view(url: str, environ: Mapping[str, str], model: Optional[HttpxModel] = None) -> SdkView:
+    from doctor.probe.tlscontext import keylog_problem
+
+    model = model or newest()
     return SdkView(
         url,
-        sdk_ca_bundle(environ),
-        sdk_proxy_for(url, environ),
+        sdk_ca_bundle(environ, model),
+        sdk_proxy_for(url, environ, model=model),
         requests_ca_bundle(environ),
         requests_proxy_for(url, environ),
+        model,
+        keylog_problem(environ),
     )
 
 
@@ -111,12 +120,17 @@ def _socks_available() -> bool:
 
 
 def sdk_proxy_for(
-    url: str, environ: Mapping[str, str], *, socksio_installed: Optional[bool] = None
+    url: str,
+    environ: Mapping[str, str],
+    *,
+    socksio_installed: Optional[bool] = None,
+    model: Optional[HttpxModel] = None,
 ) -> ProxyRoute:
     """The proxy httpx (trust_env=True, no custom transport) uses for ``url``, and why."""
+    model = model or newest()
     env = read_env_proxies(environ)
     try:
-        target = httpx_url.parse(url)
+        target = httpx_url.parse(url, model)
     except httpx_url.InvalidURL as exc:
         return ProxyRoute(
             None,
@@ -130,7 +144,7 @@ def sdk_proxy_for(
     if "*" in (entry.strip() for entry in env.values.get("no", "").split(",")):
         return ProxyRoute(None, None, "*", f"{no_var} contains '*', so httpx uses no proxy")
     try:
-        mounts = build_mounts(env)
+        mounts = build_mounts(env, model)
     except httpx_url.InvalidURL as exc:
         unparsable = f"{no_var} holds an entry httpx cannot parse ({exc})"
         reason = "httpx cannot read the proxy settings, so the SDK's client cannot be created"
@@ -142,7 +156,7 @@ def sdk_proxy_for(
     socks_ok = _socks_available() if socksio_installed is None else socksio_installed
     for mount in mounts:
         if mount.proxy is not None:
-            found = _httpx_proxy_problem(mount.proxy, socks_ok)
+            found = _httpx_proxy_problem(mount.proxy, socks_ok, model)
             if found:
                 var = env.variables.get(mount.origin, mount.origin)
                 problems.append(f"{var}={mask_url_credentials(mount.proxy)}: {found[1]}")
@@ -158,12 +172,49 @@ def sdk_proxy_for(
         return ProxyRoute(None, None, None, _direct_reason(target.scheme, env), problem, kind)
     var = env.variables.get(chosen.origin, chosen.origin)
     reason = f"{var} is set and {_no_proxy_miss(host, target.port, env)}"
-    return ProxyRoute(chosen.proxy, var, None, reason, problem, kind)
+    used, misread = chosen.proxy, None
+    if used is not None and problem is None:
+        used, misread = _as_httpx_reads(used, model)
+    return ProxyRoute(used, var, None, reason, problem, kind, misread)
 
 
-def _httpx_proxy_problem(proxy: str, socks_ok: bool) -> Optional[Tuple[ProxyProblem, str]]:
+def _as_httpx_reads(proxy: str, model: HttpxModel) -> Tuple[str, Optional[str]]:
+    """The proxy URL as this httpx reads it (host, port, credentials), and why it differs from
+    what is written (None when it does not): the probe then goes where the SDK goes."""
     try:
-        scheme = httpx_url.parse(proxy).scheme
+        got = httpx_url.parse(proxy, model)
+        meant = httpx_url.parse(proxy)
+    except httpx_url.InvalidURL:
+        return proxy, None
+    got_creds = httpx_url.credentials(got.userinfo, model)
+    meant_creds = httpx_url.credentials(meant.userinfo)
+    if (got.host, got.port, got_creds) == (meant.host, meant.port, meant_creds):
+        return proxy, None
+    if got.host != meant.host:
+        why = (
+            f"{model.name} ends the user:password part at the first '@', so it takes the proxy "
+            f"host to be {got.host!r}, not {meant.host!r}: write '@' in the password as %40"
+        )
+    else:
+        why = (
+            f"{model.name} percent-encodes the whole user:password part again when any character "
+            "in it needs encoding, so the proxy receives a different password (an escape like "
+            "%40 arrives as '%40', not '@'): encode every special character, or upgrade httpx"
+        )
+    port = got.port or (
+        443 if got.scheme == "https" else 1080 if got.scheme.startswith("socks") else 80
+    )
+    user, password = (quote(part, safe="") for part in got_creds)
+    auth = f"{user}:{password}@" if got.userinfo else ""
+    host = f"[{got.host}]" if ":" in got.host else got.host
+    return f"{got.scheme}://{auth}{host}:{port}", why
+
+
+def _httpx_proxy_problem(
+    proxy: str, socks_ok: bool, model: HttpxModel
+) -> Optional[Tuple[ProxyProblem, str]]:
+    try:
+        scheme = httpx_url.parse(proxy, model).scheme
     except httpx_url.InvalidURL as exc:
         password = url_password(proxy)
         if password and any(c in password for c in "#?/"):
@@ -175,10 +226,16 @@ def _httpx_proxy_problem(proxy: str, socks_ok: bool) -> Optional[Tuple[ProxyProb
         return ProxyProblem.INVALID_PROXY_URL, f"httpx cannot parse this proxy URL ({exc})"
     if scheme == "socks4" or scheme == "socks4a":
         return ProxyProblem.SOCKS4, f"httpx refuses {scheme}:// proxies (use socks5://)"
-    if scheme not in _HTTPX_PROXY_SCHEMES:
+    if scheme not in model.proxy_schemes:
+        if scheme == "socks5h":
+            return (
+                ProxyProblem.UNKNOWN_SCHEME,
+                f"{model.name} refuses socks5h:// (accepted from httpx 0.28): use socks5://, "
+                "which lets the proxy resolve names too, or upgrade httpx",
+            )
         return (
             ProxyProblem.UNKNOWN_SCHEME,
-            f"httpx refuses proxy scheme {scheme!r} (http, https, socks5, socks5h only)",
+            f"httpx refuses proxy scheme {scheme!r} ({', '.join(model.proxy_schemes)} only)",
         )
     if scheme.startswith("socks") and not socks_ok:
         return (
@@ -236,8 +293,11 @@ def _no_proxy_miss(host: str, port: Optional[int], env: EnvProxies) -> str:
 def requests_proxy_for(url: str, environ: Mapping[str, str]) -> ProxyRoute:
     """What requests (trust_env=True) would route ``url`` through, for explaining disagreements."""
     env = read_env_proxies(environ)
-    parts = urlsplit(url)
-    hostname = parts.hostname
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket: url.format names it
+        return ProxyRoute(None, None, None, "requests cannot parse the URL, so it uses no proxy")
     if hostname is None:
         return ProxyRoute(None, None, None, "the URL has no host, so requests uses no proxy")
     try:

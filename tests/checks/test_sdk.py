@@ -23,9 +23,16 @@ def install(**changes: Any) -> dict[str, Any]:
     return {**HEALTHY_INSTALL, **changes}
 
 
-MISSING = install(dist_version=None, requires=[], installed={}, origin=None, import_ok=False,
-                  import_error="ModuleNotFoundError: No module named 'memorysync'", module_version=None,
-                  module_file=None)
+MISSING = install(
+    dist_version=None,
+    requires=[],
+    installed={},
+    origin=None,
+    import_ok=False,
+    import_error="ModuleNotFoundError: No module named 'memorysync'",
+    module_version=None,
+    module_file=None,
+)
 
 
 # --- python.version ---------------------------------------------------------------------------
@@ -37,8 +44,18 @@ MISSING = install(dist_version=None, requires=[], installed={}, origin=None, imp
         ([3, 11, 7], PASS, "Python 3.11.7 (the SDK needs >= 3.9)", None),
         ([3, 9, 0], PASS, "Python 3.9.0 (the SDK needs >= 3.9)", None),
         ([3, 13, 1], PASS, "Python 3.13.1 (the SDK needs >= 3.9)", None),
-        ([3, 8, 10], FAIL, "Python 3.8.10 is older than 3.9, the SDK's minimum", "run the application on Python 3.9 or newer"),
-        ([2, 7, 18], FAIL, "Python 2.7.18 is older than 3.9, the SDK's minimum", "run the application on Python 3.9 or newer"),
+        (
+            [3, 8, 10],
+            FAIL,
+            "Python 3.8.10 is older than 3.9, the SDK's minimum",
+            "run the application on Python 3.9 or newer",
+        ),
+        (
+            [2, 7, 18],
+            FAIL,
+            "Python 2.7.18 is older than 3.9, the SDK's minimum",
+            "run the application on Python 3.9 or newer",
+        ),
     ],
 )
 def test_python_version(make_context, check, python, status, summary, fix) -> None:
@@ -48,7 +65,9 @@ def test_python_version(make_context, check, python, status, summary, fix) -> No
 
 
 def test_python_version_errors_when_the_interpreter_cannot_say(make_context, check) -> None:
-    result = check("python.version", make_context(install={"error": "/opt/py did not report in time"}))
+    result = check(
+        "python.version", make_context(install={"error": "/opt/py did not report in time"})
+    )
     assert result.status is ERROR
     assert result.summary == "could not ask the interpreter: /opt/py did not report in time"
 
@@ -70,8 +89,12 @@ def test_sdk_version_missing(make_context, check) -> None:
 
 
 def test_sdk_version_broken_install(make_context, check) -> None:
-    broken = install(import_ok=False, import_error="ImportError: cannot import name 'Client' from 'httpx'",
-                     module_version=None, module_file=None)
+    broken = install(
+        import_ok=False,
+        import_error="ImportError: cannot import name 'Client' from 'httpx'",
+        module_version=None,
+        module_file=None,
+    )
     result = check("sdk.version", make_context(install=broken))
     assert result.status is FAIL
     assert result.summary == (
@@ -90,7 +113,9 @@ def test_sdk_version_broken_install(make_context, check) -> None:
     ],
 )
 def test_sdk_version_out_of_range(make_context, check, version: str, summary: str) -> None:
-    result = check("sdk.version", make_context(install=install(dist_version=version, module_version=version)))
+    result = check(
+        "sdk.version", make_context(install=install(dist_version=version, module_version=version))
+    )
     assert (result.status, result.summary, fix_text(result)) == (FAIL, summary, PIP)
 
 
@@ -102,13 +127,20 @@ def test_sdk_version_prefers_the_imported_version(make_context, check) -> None:
 
 def test_sdk_version_unreadable(make_context, check) -> None:
     result = check("sdk.version", make_context(install=install(module_version="banana")))
-    assert (result.status, result.summary, fix_text(result)) == (WARN, "memorysync reports an unreadable version 'banana'", PIP)
+    assert (result.status, result.summary, fix_text(result)) == (
+        WARN,
+        "memorysync reports an unreadable version 'banana'",
+        PIP,
+    )
 
 
 def test_sdk_version_without_metadata(make_context, check) -> None:
     result = check("sdk.version", make_context(install=install(dist_version=None)))
     assert result.status is WARN
-    assert result.summary == "memorysync 1.10.1 imports but has no installed metadata (copied in by hand?)"
+    assert (
+        result.summary
+        == "memorysync 1.10.1 imports but has no installed metadata (copied in by hand?)"
+    )
     assert fix_text(result) == PIP
 
 
@@ -116,27 +148,38 @@ def test_sdk_version_shadowed_by_a_local_file(make_context, check, tmp_path: Pat
     site = tmp_path / "venv" / "site-packages" / "memorysync"
     site.mkdir(parents=True)
     origin = str(tmp_path / "app" / "memorysync.py")
-    shadowed = install(dist_location=str(site), origin=origin, module_file=origin, module_version=None)
+    shadowed = install(
+        dist_location=str(site), origin=origin, module_file=origin, module_version=None
+    )
 
     result = check("sdk.version", make_context(install=shadowed))
 
     assert result.status is FAIL
     assert result.summary == f"`import memorysync` here loads {origin}, not the installed package"
-    assert fix_text(result) == f"rename or remove {origin}: it shadows the SDK for code started from this directory"
+    assert (
+        fix_text(result)
+        == f"rename or remove {origin}: it shadows the SDK for code started from this directory"
+    )
 
 
-def test_sdk_version_shadowed_by_a_local_package_without_metadata(make_context, check, tmp_path: Path) -> None:
+def test_sdk_version_shadowed_by_a_local_package_without_metadata(
+    make_context, check, tmp_path: Path
+) -> None:
     origin = str(tmp_path / "memorysync" / "__init__.py")
     result = check("sdk.version", make_context(install=install(dist_version=None, origin=origin)))
     assert result.status is FAIL
     assert f"loads {origin}" in result.summary
 
 
-def test_sdk_version_not_shadowed_when_loaded_from_the_package(make_context, check, tmp_path: Path) -> None:
+def test_sdk_version_not_shadowed_when_loaded_from_the_package(
+    make_context, check, tmp_path: Path
+) -> None:
     site = tmp_path / "site-packages" / "memorysync"
     site.mkdir(parents=True)
     origin = str(site / "__init__.py")
-    result = check("sdk.version", make_context(install=install(dist_location=str(site), origin=origin)))
+    result = check(
+        "sdk.version", make_context(install=install(dist_location=str(site), origin=origin))
+    )
     assert result.status is PASS
 
 
@@ -167,9 +210,14 @@ def test_sdk_version_bad_require_is_a_config_error_when_the_checks_load(tmp_path
 
 
 def test_sdk_version_errors_when_the_interpreter_cannot_say(make_context, check) -> None:
-    result = check("sdk.version", make_context(install={"error": "cannot start /nope: No such file"}))
+    result = check(
+        "sdk.version", make_context(install={"error": "cannot start /nope: No such file"})
+    )
     assert result.status is ERROR
-    assert result.summary == "could not ask the interpreter about the SDK: cannot start /nope: No such file"
+    assert (
+        result.summary
+        == "could not ask the interpreter about the SDK: cannot start /nope: No such file"
+    )
 
 
 # --- sdk.dependencies -------------------------------------------------------------------------
@@ -180,25 +228,37 @@ def test_sdk_version_errors_when_the_interpreter_cannot_say(make_context, check)
     [
         ({}, PASS, "httpx 0.28.1", None),
         (
-            {"installed": {"httpx": "0.24.1"}}, FAIL,
-            "the SDK needs httpx<1.0,>=0.25, but httpx 0.24.1 is installed", "/usr/bin/python3 -m pip install 'httpx<1.0,>=0.25'",
+            {"installed": {"httpx": "0.24.1"}},
+            WARN,
+            "httpx 0.24.1 is below the SDK's declared range <1.0,>=0.25: export_all() may still work (sdk.roundtrip shows it), but pip may refuse later installs and the SDK was not tested with it",
+            "/usr/bin/python3 -m pip install 'httpx<1.0,>=0.25'",
         ),
         (
-            {"installed": {"httpx": "1.0.0"}}, FAIL,
-            "the SDK needs httpx<1.0,>=0.25, but httpx 1.0.0 is installed", "/usr/bin/python3 -m pip install 'httpx<1.0,>=0.25'",
+            {"installed": {"httpx": "1.0.0"}},
+            FAIL,
+            "the SDK needs httpx<1.0,>=0.25, but httpx 1.0.0 is installed",
+            "/usr/bin/python3 -m pip install 'httpx<1.0,>=0.25'",
         ),
         (
-            {"installed": {}}, FAIL,
-            "the SDK needs httpx<1.0,>=0.25, but httpx is not installed", "/usr/bin/python3 -m pip install 'httpx<1.0,>=0.25'",
+            {"installed": {}},
+            FAIL,
+            "the SDK needs httpx<1.0,>=0.25, but httpx is not installed",
+            "/usr/bin/python3 -m pip install 'httpx<1.0,>=0.25'",
         ),
         (  # below 3.11 the typing-extensions marker applies
-            {"python": [3, 10, 12], "installed": {"httpx": "0.28.1", "typing-extensions": None}}, FAIL,
+            {"python": [3, 10, 12], "installed": {"httpx": "0.28.1", "typing-extensions": None}},
+            FAIL,
             "the SDK needs typing-extensions>=4.5, but typing-extensions is not installed",
             "/usr/bin/python3 -m pip install 'typing-extensions>=4.5'",
         ),
         (
-            {"python": [3, 10, 12], "installed": {"httpx": "0.28.1", "typing-extensions": "4.12.2"}}, PASS,
-            "httpx 0.28.1; typing-extensions 4.12.2", None,
+            {
+                "python": [3, 10, 12],
+                "installed": {"httpx": "0.28.1", "typing-extensions": "4.12.2"},
+            },
+            PASS,
+            "httpx 0.28.1; typing-extensions 4.12.2",
+            None,
         ),
         ({"requires": []}, PASS, "the SDK declares no dependencies", None),
         ({"requires": ["not a requirement !!", "httpx>=0.25"]}, PASS, "httpx 0.28.1", None),
@@ -223,10 +283,14 @@ def test_real_interpreter_and_sdk(config: Config, tmp_path: Path) -> None:
     import memorysync
 
     findings = run_checks(
-        ["sdk.version", "python.version", "sdk.dependencies"], real_context(config, tmp_path), deadline=20
+        ["sdk.version", "python.version", "sdk.dependencies"],
+        real_context(config, tmp_path),
+        deadline=20,
     )
     by_id = {f.id: f.result for f in findings}
-    version, python, dependencies = (by_id[i] for i in ("sdk.version", "python.version", "sdk.dependencies"))
+    version, python, dependencies = (
+        by_id[i] for i in ("sdk.version", "python.version", "sdk.dependencies")
+    )
 
     assert version.status is PASS, version.summary
     assert version.summary == f"memorysync {memorysync.__version__} (satisfies >=1.0,<2.0)"
@@ -259,12 +323,16 @@ def test_real_interpreter_without_the_sdk(config: Config, check, tmp_path: Path)
     bare.write_text(f'#!/bin/sh\nexec "{sys.executable}" -S "$@"\n')
     bare.chmod(0o755)
     settings = resolve(
-        flags={"api_key": "ms_test_" + "a" * 32, "base_url": "http://127.0.0.1:9"}, environ={}, config=config
+        flags={"api_key": "ms_test_" + "a" * 32, "base_url": "http://127.0.0.1:9"},
+        environ={},
+        config=config,
     )
     sdk = SdkProcess(python=str(bare), environ=dict(os.environ), cwd=str(tmp_path))
     entry = Entry(settings, config, dict(os.environ), str(tmp_path), sdk=sdk)
     try:
-        findings = {f.id: f.result for f in run_checks(["sdk.version", "sdk.roundtrip"], entry, deadline=20)}
+        findings = {
+            f.id: f.result for f in run_checks(["sdk.version", "sdk.roundtrip"], entry, deadline=20)
+        }
     finally:
         sdk.close()
     version, roundtrip = findings["sdk.version"], findings["sdk.roundtrip"]

@@ -39,7 +39,6 @@ def test_healthy_offline_run_exits_0_and_prints_the_table() -> None:
         ({"MEMORYSYNC_API_KEY": LIVE_KEY}, "key.env_match"),
         ({"MEMORYSYNC_API_KEY": "ms_test_..."}, "key.format"),
         ({"MEMORYSYNC_END_USER_ID": ""}, "end_user.present"),
-        ({"MEMORYSYNC_BASE_URL": STAGING + "/v1"}, "url.format"),
         ({"MEMORYSYNC_TIMEOUT": "0"}, "timeout.sane"),
         ({"MEMORYSYNC_PROJECT_ID": "my-project"}, "project.format"),
     ],
@@ -84,9 +83,9 @@ def test_json_is_one_document_with_the_documented_shape() -> None:
         "duration_ms", "tags",
     }
     assert row["tags"] == ["offline", "key"]
-    # 11 offline checks pass; project.format (no project), environment.expected (no
+    # 12 offline checks pass; project.format (no project), environment.expected (no
     # --environment), secrets.git (not in a git repository) and the 7 network checks skip.
-    assert document["summary"] == {"pass": 11, "warn": 0, "fail": 0, "skip": 10, "error": 0, "silenced": 0}
+    assert document["summary"] == {"pass": 12, "warn": 0, "fail": 0, "skip": 10, "error": 0, "silenced": 0}
 
 
 def test_provenance_of_every_setting(tmp_path: Path) -> None:

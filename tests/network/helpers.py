@@ -67,20 +67,31 @@ def sandbox_config(url: str, settings: Mapping[str, Optional[str]]) -> Config:
 
 @dataclass(frozen=True)
 class SdkOutcome:
-    """What export_all() did: returned ``response``, or raised ``error`` at ``stage``."""
+    """What export_all() did: returned ``response``, or raised ``error`` at ``stage``.
+
+    From another interpreter (the multi-version matrix) only the names are known: ``error`` is
+    then None and ``error_name``/``message`` say what was raised.
+    """
 
     response: Any
     error: Optional[BaseException]
     stage: str  # "ok", "construct" (MemorySyncClient(...) raised) or "call"
+    error_name: Optional[str] = None
+    message: str = ""
 
     @property
     def raised(self) -> bool:
-        return self.error is not None
+        return self.stage != "ok"
+
+    @property
+    def exception(self) -> Optional[str]:
+        return type(self.error).__name__ if self.error is not None else self.error_name
 
     def __str__(self) -> str:
-        if self.error is None:
-            return f"returned {type(self.response).__name__}"
-        return f"raised at {self.stage}: {type(self.error).__name__}: {self.error}"
+        if not self.raised:
+            return f"returned {self.response if isinstance(self.response, str) else type(self.response).__name__}"
+        message = self.error if self.error is not None else self.message
+        return f"raised at {self.stage}: {self.exception}: {message}"
 
 
 def sdk_arguments(config: Config, environ: Mapping[str, str]) -> Dict[str, Any]:
@@ -95,8 +106,22 @@ def sdk_arguments(config: Config, environ: Mapping[str, str]) -> Dict[str, Any]:
     }
 
 
-def sdk_outcome(environ: Mapping[str, str], arguments: Mapping[str, Any]) -> SdkOutcome:
-    """The real SDK's export_all(), with os.environ being exactly ``environ`` meanwhile."""
+def sdk_outcome(
+    environ: Mapping[str, str], arguments: Mapping[str, Any], python: Optional[str] = None
+) -> SdkOutcome:
+    """The real SDK's export_all(), with os.environ being exactly ``environ`` meanwhile; in
+    ``python`` (another interpreter, in a subprocess) when given."""
+    if python is not None:
+        from tests.network.venvs import oracle
+
+        found = oracle(python, environ, arguments)
+        return SdkOutcome(
+            found.get("response"),
+            None,
+            found["stage"],
+            found.get("error"),
+            found.get("message", ""),
+        )
     import memorysync
 
     with pytest.MonkeyPatch.context() as patch:
@@ -117,20 +142,23 @@ def sdk_outcome(environ: Mapping[str, str], arguments: Mapping[str, Any]) -> Sdk
             client.close()
 
 
-_shared: List[SdkProcess] = []
+_shared: Dict[Optional[str], SdkProcess] = {}
 
 
-def shared_sdk() -> SdkProcess:
-    """One SDK child for every parity run in this test process: each round trip carries its own
-    environment, which the child builds the client in (as for profiles in one session)."""
-    if not _shared or not _shared[0].alive:
-        _shared[:] = [SdkProcess(environ=minimal_environ(), cwd=str(Path(__file__).parent))]
-    return _shared[0]
+def shared_sdk(python: Optional[str] = None) -> SdkProcess:
+    """One SDK child per interpreter for every parity run in this test process: each round trip
+    carries its own environment, which the child builds the client in (as for profiles in one
+    session)."""
+    child = _shared.get(python)
+    if child is None or not child.alive:
+        child = SdkProcess(python=python, environ=minimal_environ(), cwd=str(Path(__file__).parent))
+        _shared[python] = child
+    return child
 
 
 def close_shared_sdk() -> None:
     while _shared:
-        _shared.pop().close()
+        _shared.popitem()[1].close()
 
 
 def run_doctor(
@@ -139,10 +167,15 @@ def run_doctor(
     cwd: Path,
     *,
     deadline: Optional[float] = None,
+    python: Optional[str] = None,
 ) -> Report:
-    """A full run (every check) with the shared SDK child, given the same environ."""
+    """A full run (every check) with the shared SDK child of ``python``, given the same environ."""
     return app.run(
-        app.RunOptions(deadline=deadline), environ=environ, cwd=cwd, sdk=shared_sdk(), config=config
+        app.RunOptions(deadline=deadline),
+        environ=environ,
+        cwd=cwd,
+        sdk=shared_sdk(python),
+        config=config,
     )
 
 
@@ -158,7 +191,9 @@ def text(r: Finding) -> str:
 def table(report: Report) -> str:
     """Every row that is not a pass, for assertion messages."""
     return "\n".join(
-        f"  {r.status.value:5} {r.id}: {text(r)}" for r in report.findings if r.status.value != "pass"
+        f"  {r.status.value:5} {r.id}: {text(r)}"
+        for r in report.findings
+        if r.status.value != "pass"
     )
 
 
@@ -167,7 +202,10 @@ def table(report: Report) -> str:
 
 class Proxy(RawServer):
     """An HTTP proxy on 127.0.0.1: ``mode`` "forward" (CONNECT tunnels and absolute-form
-    requests) or "auth" (407 to everything). ``seen`` holds each request line it received."""
+    requests), "auth" (407 to everything) or "basic" (forwards only with the Basic credentials
+    ``user``:``p@s^s``, else 407). ``seen`` holds each request line it received."""
+
+    PASSWORD = "p@s^s"
 
     def __init__(self, mode: str = "forward") -> None:
         super().__init__(self._proxy)
@@ -183,6 +221,9 @@ class Proxy(RawServer):
                     return
                 line = head.split(b"\r\n", 1)[0].decode("latin-1")
                 self.seen.append(line)
+                if self.mode == "basic" and not _basic_ok(head, "user", self.PASSWORD):
+                    self.mode_refused(conn)
+                    return
                 if self.mode == "auth":
                     conn.sendall(
                         b"HTTP/1.1 407 Proxy Authentication Required\r\n"
@@ -203,6 +244,25 @@ class Proxy(RawServer):
                     pipe(conn, upstream, stop, head)
             except OSError:
                 pass
+
+    @staticmethod
+    def mode_refused(conn: socket.socket) -> None:
+        conn.sendall(
+            b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+            b'Proxy-Authenticate: Basic realm="corp"\r\n'
+            b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+
+
+def _basic_ok(head: bytes, user: str, password: str) -> bool:
+    import base64
+
+    expected = base64.b64encode(f"{user}:{password}".encode()).decode()
+    for line in head.decode("latin-1").split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "proxy-authorization":
+            return value.strip() == f"Basic {expected}"
+    return False
 
 
 class Flood(RawServer):

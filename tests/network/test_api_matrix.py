@@ -83,10 +83,10 @@ CASES: Dict[str, Answer] = {
         error("ENVIRONMENT_MISMATCH", "This is a live key"),
         expect={"api.auth": ("fail", "key of the environment base_url points at")},
     ),
-    "404-path-in-base-url": Answer(
+    "404-from-the-api": Answer(
         404,
         {"detail": "Not Found"},
-        expect={"api.auth": ("fail", "a path in base_url is the usual cause")},
+        expect={"api.auth": ("fail", "404 from the MemorySync API for https://")},
     ),
     "422-validation": Answer(
         422,
@@ -140,20 +140,21 @@ CASES: Dict[str, Answer] = {
     "407-transparent-proxy": Answer(
         407,
         b"",
-        expect={"url.reachable": ("fail", "transparent proxy"), "api.auth": ("skip", "needs url.reachable")},
+        expect={
+            "url.reachable": ("fail", "transparent proxy"),
+            "api.auth": ("skip", "needs url.reachable"),
+        },
     ),
     "200-html-captive-portal": Answer(
         200,
         PORTAL,
         {"Content-Type": "text/html; charset=utf-8"},
-        expect={"url.reachable": ("fail", "an HTML page: a captive portal")},
+        expect={"url.reachable": ("fail", "an HTML page from a captive portal")},
     ),
     "200-json-list": Answer(
-        200, [], expect={"url.reachable": ("fail", "a body that is not a JSON object")}
+        200, [], expect={"url.reachable": ("fail", "JSON that is a list, not an object")}
     ),
-    "204-no-content": Answer(
-        204, b"", expect={"url.reachable": ("fail", "a body that is not a JSON object")}
-    ),
+    "204-no-content": Answer(204, b"", expect={"url.reachable": ("fail", "an empty body")}),
 }
 
 
@@ -217,11 +218,15 @@ def test_each_answer_fails_the_check_that_names_it(
         **GOOD_ENV,
     )
     results = {check_id: check(check_id, ctx) for check_id in NETWORK_CHECKS}
-    shown = "\n".join(f"  {i}: {r.status.value} {r.summary} || {fix_text(r)}" for i, r in results.items())
+    shown = "\n".join(
+        f"  {i}: {r.status.value} {r.summary} || {fix_text(r)}" for i, r in results.items()
+    )
 
     for check_id, result in results.items():
         if check_id not in answer.expect and result.status is Status.SKIP:
-            assert result.summary.startswith(("needs ", "the key was not checked")), f"{check_id}\n{shown}"
+            assert result.summary.startswith(("needs ", "the key was not checked")), (
+                f"{check_id}\n{shown}"
+            )
             continue
         status, fragment = answer.expect.get(check_id, ("pass", ""))
         assert result.status.value == status, f"{check_id}\n{shown}"

@@ -14,18 +14,30 @@ environ for the duration of the call).
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
+import socket
+import sys
+import threading
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 import pytest
+from packaging.specifiers import SpecifierSet
 
 from doctor.demo import BREAKS, demo_config
 from doctor.report import Report
 from doctor.results import Status
 from doctor.sandbox import DEMO_END_USER, DEMO_KEY, DEMO_PROJECT, Sandbox
+from tests.network.certs import (
+    chain_context,
+    cn_only_context,
+    der_file,
+    no_aki_context,
+    self_signed_context,
+)
 from tests.network.conftest import ContextFactory
 from tests.network.helpers import (
     BREAK_CAUSES,
@@ -41,7 +53,8 @@ from tests.network.helpers import (
     table,
     text,
 )
-from tests.probe.servers import free_port
+from tests.network.venvs import httpx_python, matrix_versions
+from tests.probe.servers import HTTPServer, RawServer, free_port, pipe, send
 
 pytestmark = pytest.mark.slow  # waits on sockets, deadlines or child processes
 
@@ -76,6 +89,32 @@ class Setup:
     others: Mapping[str, str] = field(default_factory=dict)  # more rows and their status
     construct: bool = False  # the SDK fails in MemorySyncClient(...), before any request
     outage: bool = False  # the service's own failure: exit code 4, not 1
+    proxied: bool = True  # with {proxy}: the SDK, the probe and the child all go through it
+    # A server certificate trustme does not make (tests/network/certs.py): "cn-only",
+    # "no-aki", "leaf-only" (issued by an intermediate, sent alone), "full-chain",
+    # "self-signed"; its names are tls[0].
+    server: str = ""
+    # Seconds a forwarder in front of the sandbox holds the first bytes: a slow TLS handshake.
+    slow_handshake: float = 0.0
+    # A canned answer instead of the sandbox (CANNED): its base URL is {canned}.
+    canned: str = ""
+    # Where httpx releases differ: {"<0.28": {"expect": ..., ...}} replaces those fields for the
+    # installed httpx versions in that range; "py>=3.13 >=0.28" adds a condition on the
+    # interpreter (docs/httpx-versions.md).
+    httpx: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def for_httpx(self, version: str, python: str) -> Setup:
+        setup = self
+        for key, changes in self.httpx.items():
+            conditions = key.split()
+            if all(
+                SpecifierSet(c[2:]).contains(python)
+                if c.startswith("py")
+                else SpecifierSet(c).contains(version)
+                for c in conditions
+            ):
+                setup = replace(setup, **changes)
+        return setup
 
 
 TLS = ("127.0.0.1",)
@@ -117,6 +156,15 @@ SETUPS: Dict[str, Setup] = {
     ),
     "http-with-missing-ssl-cert-dir": Setup(
         None, environ={"SSL_CERT_DIR": "{missing}"}, others={"tls.trust_env": "warn"}
+    ),
+    # before 0.28 httpx skips a CA variable that is not a file (directory) and uses certifi
+    "https-with-ssl-cert-file-a-directory": Setup(
+        "tls.trust_env",
+        "is a directory",
+        tls=TLS,
+        environ={"SSL_CERT_FILE": "{empty_dir}", "SSL_CERT_DIR": "{ca_dir}"},
+        construct=True,
+        httpx={"<0.28": {"expect": None, "construct": False, "others": {"tls.trust_env": "warn"}}},
     ),
     "no-proxy-exact-ip": Setup(None, environ={"HTTP_PROXY": "{refused}", "NO_PROXY": "127.0.0.1"}),
     "no-proxy-star": Setup(None, environ={"HTTP_PROXY": "{refused}", "NO_PROXY": "*"}),
@@ -205,6 +253,14 @@ SETUPS: Dict[str, Setup] = {
         tls=TLS,
         environ={"SSL_CERT_FILE": "{missing}"},
         construct=True,
+        httpx={
+            "<0.28": {
+                "expect": "url.reachable",
+                "cause": "untrusted certificate",
+                "construct": False,
+                "others": {"tls.trust_env": "warn"},
+            }
+        },
     ),
     # httpx loads SSL_CERT_FILE when the client is built, even for an http:// base_url
     "http-with-ssl-cert-file-not-pem": Setup(
@@ -276,7 +332,7 @@ SETUPS: Dict[str, Setup] = {
         "url.reachable", "redirecting to {target}/memory/export", faults=("redirect={target}",)
     ),
     "server-503": Setup("api.auth", "request id req_", faults=("status=503",), outage=True),
-    "server-404": Setup("api.auth", "path in base_url", faults=("status=404",)),
+    "server-404": Setup("api.auth", "the API has no such route", faults=("status=404",)),
     "server-closes": Setup("url.reachable", "closed the connection", faults=("close",), outage=True),
     "port-refused": Setup(
         "url.reachable",
@@ -289,11 +345,137 @@ SETUPS: Dict[str, Setup] = {
     "key-trailing-space": Setup(
         "key.format", "trailing whitespace", settings={"api_key": DEMO_KEY + " "}
     ),
-    "end-user-latin1": Setup(
-        "end_user.present", "U+00E9", settings={"end_user_id": "us\u00e9r_1"}
+    # --- httpx releases differ (docs/httpx-versions.md) ----------------------------------------
+    "tls-cn-only-certificate": Setup(
+        None,
+        tls=("localhost",),
+        server="cn-only",
+        environ={"SSL_CERT_FILE": "{ca}"},
+        settings=HTTPS_LOCALHOST,
+        httpx={"<0.28": {"expect": "url.reachable", "cause": "only in its subject CN"}},
     ),
+    "tls-intermediate-only-bundle": Setup(
+        "url.reachable",
+        "untrusted certificate",
+        tls=TLS,
+        server="full-chain",
+        environ={"SSL_CERT_FILE": "{inter}"},
+        httpx={
+            "py<3.10": {"cause": "cannot link to a trusted root"},
+            "py>=3.13 >=0.28": {"expect": None},
+        },
+    ),
+    "tls-no-authority-key-identifier": Setup(
+        None,
+        tls=TLS,
+        server="no-aki",
+        environ={"SSL_CERT_FILE": "{ca}"},
+        httpx={"py>=3.13 >=0.28": {"expect": "url.reachable", "cause": "strict X.509"}},
+    ),
+    "socks5h-even-for-no-proxy-host": Setup(
+        "proxy.env",
+        "socksio",
+        environ={"ALL_PROXY": "socks5h://127.0.0.1:1080", "NO_PROXY": "127.0.0.1"},
+        construct=True,
+        httpx={"<0.28": {"cause": "refuses socks5h://"}},
+    ),
+    "no-proxy-url-entry": Setup(
+        None,
+        environ={"HTTP_PROXY": "{refused}", "NO_PROXY": "http://127.0.0.1:{port}"},
+        httpx={"<0.26": {"expect": "url.reachable", "cause": "connection refused by proxy"}},
+    ),
+    # Over https:// (CONNECT), as above.
+    "proxy-password-with-raw-at": Setup(
+        None,
+        tls=TLS,
+        environ={"HTTPS_PROXY": "http://user:p@ss@127.0.0.1:{proxy_port}", "SSL_CERT_FILE": "{ca}"},
+        proxied=False,
+        httpx={"<0.26": {"expect": "url.reachable", "cause": "first '@'"}},
+    ),
+    "proxy-password-partly-encoded": Setup(
+        None,
+        tls=TLS,
+        environ={
+            "HTTPS_PROXY": "http://user:p%40s^s@127.0.0.1:{basic_proxy_port}",
+            "SSL_CERT_FILE": "{ca}",
+        },
+        httpx={"<0.26": {"expect": "url.reachable", "cause": "different password"}},
+    ),
+    # --- certificates: what exactly is wrong --------------------------------------------------
+    "tls-missing-intermediate": Setup(
+        "url.reachable",
+        "the intermediate certificate",
+        tls=TLS,
+        server="leaf-only",
+        environ={"SSL_CERT_FILE": "{ca}"},
+    ),
+    # Python 3.9 sees only the server's own certificate, not the chain behind it
+    "tls-untrusted-root-named": Setup(
+        "url.reachable",
+        "chain ends at 'trustme",
+        tls=TLS,
+        server="full-chain",
+        httpx={"py<3.10": {"cause": "cannot link to a trusted root"}},
+    ),
+    "tls-inspection-self-signed": Setup(
+        "url.reachable", "Zscaler, a TLS-inspection product", tls=TLS, server="self-signed"
+    ),
+    "tls-der-bundle": Setup(
+        "tls.trust_env", "DER (binary)", tls=TLS, environ={"SSL_CERT_FILE": "{der}"}, construct=True
+    ),
+    "tls-ssl-cert-dir-not-hashed-named": Setup(
+        "url.reachable", "openssl rehash", tls=TLS, environ={"SSL_CERT_DIR": "{empty_dir}"}
+    ),
+    # --- the timeout is per phase: a slow handshake plus a slow answer fit, one by one --------
+    "slow-handshake-and-slow-answer": Setup(
+        None,
+        tls=TLS,
+        faults=("latency=0.8",),
+        slow_handshake=0.8,
+        environ={"SSL_CERT_FILE": "{ca}"},
+        settings={"timeout": "1.5", "base_url": "https://127.0.0.1:{slow_port}"},
+        others={"timeout.latency": "warn"},
+    ),
+    # --- a path in base_url is not a veto: where the API is mounted under it, the SDK works -----
+    "path-where-the-api-is-mounted": Setup(
+        None,
+        canned="api-json",
+        settings={"base_url": "{canned}/memorysync/v1"},
+        others={"url.format": "warn"},
+    ),
+    "path-where-the-api-is-not": Setup(
+        "api.auth",
+        "/v1/memory/export, the exact URL the SDK calls",
+        settings={"base_url": "{url}/v1"},
+    ),
+    # --- answers that did not come from the API --------------------------------------------
+    "gateway-sign-in-401": Setup(
+        "api.auth",
+        "401 from Cloudflare Access (a zero-trust gateway)",
+        canned="gateway-401",
+        settings={"base_url": "{canned}"},
+    ),
+    "web-server-404-page": Setup(
+        "api.auth",
+        "404 from nginx (a web server)",
+        canned="nginx-404",
+        settings={"base_url": "{canned}"},
+    ),
+    "api-json-in-latin1": Setup(
+        "url.reachable",
+        "byte 0xE9 at offset",
+        canned="latin1-json",
+        settings={"base_url": "{canned}"},
+    ),
+    # --- environment Python's ssl reads when a context is built -------------------------------
+    "ssl-keylog-file-in-missing-folder": Setup(
+        "tls.trust_env",
+        "SSLKEYLOGFILE",
+        environ={"SSLKEYLOGFILE": "{missing}/keys/tls.log"},
+        construct=True,
+    ),
+    "end-user-latin1": Setup("end_user.present", "U+00E9", settings={"end_user_id": "us\u00e9r_1"}),
 }
-
 
 
 MARKS = {
@@ -302,6 +484,87 @@ MARKS = {
     ),
 }
 PARAMS = [pytest.param(s, id=n, marks=MARKS.get(n, ())) for n, s in SETUPS.items()]
+HTTPX_VERSIONS = [pytest.param(v, id=f"httpx{v}" if v else "here") for v in matrix_versions()]
+_pythons: Dict[str, str] = {}
+
+
+@pytest.fixture(params=HTTPX_VERSIONS)
+def httpx(request: pytest.FixtureRequest) -> Tuple[str, Optional[str]]:
+    """(installed httpx version, the interpreter holding it; None: this process's own)."""
+    version: Optional[str] = request.param
+    if version is None:
+        return importlib.metadata.version("httpx"), None
+    if version not in _pythons:
+        _pythons[version] = httpx_python(version)
+    return version, _pythons[version]
+
+
+@pytest.fixture(scope="session")
+def intermediate(ca: Any) -> Any:
+    return ca.create_child_ca()
+
+
+@pytest.fixture(scope="session")
+def intermediate_pem(intermediate: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("intermediate") / "intermediate.pem"
+    intermediate.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+def server_certificate(kind: str, host: str, ca: Any, intermediate: Any) -> Any:
+    makers = {
+        "cn-only": lambda: cn_only_context(ca, host),
+        "no-aki": lambda: no_aki_context(ca, host),
+        "leaf-only": lambda: chain_context(intermediate, host, send_intermediate=False),
+        "full-chain": lambda: chain_context(intermediate, host, send_intermediate=True),
+        "self-signed": lambda: self_signed_context(host, "Zscaler Inc."),
+    }
+    return makers[kind]()
+
+
+_NGINX_404 = (
+    b"<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n"
+    b"<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+CANNED = {
+    "api-json": (
+        200,
+        {"Content-Type": "application/json", "X-Request-Id": "req_mounted"},
+        b'{"user_id": 7, "memories": [], "generated_at": "2026-01-01T00:00:00Z"}',
+    ),
+    "gateway-401": (
+        401,
+        {"Content-Type": "text/html", "Server": "cloudflare", "CF-RAY": "8a1b2c3d4e5f-FRA"},
+        b"<!DOCTYPE html><html><head><title>Sign in \xc2\xb7 Cloudflare Access</title></head>"
+        b"<body>Sign in with your identity provider</body></html>",
+    ),
+    "nginx-404": (404, {"Content-Type": "text/html", "Server": "nginx/1.25.3"}, _NGINX_404),
+    "latin1-json": (
+        200,
+        {"Content-Type": "application/json", "X-Request-Id": "req_latin1"},
+        '{"user_id": 1, "memories": [{"text": "caf\u00e9"}], "generated_at": "2026-01-01"}'.encode(
+            "latin-1"
+        ),
+    ),
+}
+
+
+class SlowStart(RawServer):
+    """Forwards to 127.0.0.1:``port`` after holding the client's first bytes ``delay`` seconds."""
+
+    def __init__(self, port: int, delay: float) -> None:
+        super().__init__(self._forward)
+        self.target, self.delay = port, delay
+
+    def _forward(self, conn: socket.socket, stop: threading.Event) -> None:
+        with conn:
+            try:
+                if stop.wait(self.delay):
+                    return
+                upstream = socket.create_connection(("127.0.0.1", self.target), timeout=2)
+                pipe(conn, upstream, stop)
+            except OSError:
+                pass
 
 
 def _values(
@@ -320,11 +583,19 @@ def _values(
         "empty_dir": str(empty),
         "refused": f"http://127.0.0.1:{free_port()}",
     }
-    if "{proxy}" in used:
+    if "{proxy}" in used or "{proxy_port}" in used:
         proxy = stack.enter_context(Proxy())
-        values.update(proxy=proxy.address, proxy_seen=proxy.seen)
+        values.update(proxy=proxy.address, proxy_port=proxy.port, proxy_seen=proxy.seen)
+    if "{basic_proxy_port}" in used:
+        values["basic_proxy_port"] = stack.enter_context(Proxy(mode="basic")).port
     if "{auth_proxy}" in used:
         values["auth_proxy"] = stack.enter_context(Proxy(mode="auth")).address
+    if setup.canned:
+        status, headers, body = CANNED[setup.canned]
+        server = stack.enter_context(
+            HTTPServer(lambda handler: send(handler, status, body, headers))
+        )
+        values["canned"] = f"http://127.0.0.1:{server.port}"
     if "{target}" in used:
         values["target"] = stack.enter_context(Sandbox()).url
     return values
@@ -353,24 +624,47 @@ def assert_parity(
     if roundtrip.status is not Status.SKIP:  # skipped behind url.format for a path in base_url
         assert roundtrip.status is Status.FAIL, rows
         # The doctor's SDK child met the same exception as the SDK in this process.
-        assert roundtrip.result.details["exception"] == type(outcome.error).__name__, rows
+        assert roundtrip.result.details["exception"] == outcome.exception, rows
         assert roundtrip.result.details["stage"] == outcome.stage, rows
 
 
 @pytest.mark.parametrize("setup", PARAMS)
 def test_doctor_fails_exactly_when_the_sdk_fails(
     setup: Setup,
+    httpx: Tuple[str, Optional[str]],
     tmp_path: Path,
+    ca: Any,
     ca_pem: str,
     ca_dir: str,
+    intermediate: Any,
+    intermediate_pem: str,
     server_context: ContextFactory,
 ) -> None:
+    version, python = httpx
+    setup = setup.for_httpx(version, ".".join(map(str, sys.version_info[:3])))
     with ExitStack() as stack:
-        values = _values(stack, setup, tmp_path, {"ca": ca_pem, "ca_dir": ca_dir})
-        context = server_context(*setup.tls, **setup.cert) if setup.tls else None
+        values = _values(
+            stack,
+            setup,
+            tmp_path,
+            {
+                "ca": ca_pem,
+                "ca_dir": ca_dir,
+                "inter": intermediate_pem,
+                "der": der_file(ca, tmp_path / "ca.der"),
+            },
+        )
+        if setup.server:
+            context = server_certificate(setup.server, setup.tls[0], ca, intermediate)
+        else:
+            context = server_context(*setup.tls, **setup.cert) if setup.tls else None
         faults = [_fill(f, values) or "" for f in setup.faults]
         sandbox = stack.enter_context(Sandbox(faults=faults, ssl_context=context))
         values.update(url=sandbox.url, port=sandbox.port)
+        if setup.slow_handshake:
+            values["slow_port"] = stack.enter_context(
+                SlowStart(sandbox.port, setup.slow_handshake)
+            ).port
         settings = {
             "api_key": DEMO_KEY,
             "base_url": "{url}",
@@ -383,13 +677,13 @@ def test_doctor_fails_exactly_when_the_sdk_fails(
         config = sandbox_config((filled["base_url"] or "").rstrip("/"), filled)
         environ = minimal_environ(**{k: v.format(**values) for k, v in setup.environ.items()})
 
-        outcome = sdk_outcome(environ, sdk_arguments(config, environ))
-        report = run_doctor(config, environ, tmp_path)
+        outcome = sdk_outcome(environ, sdk_arguments(config, environ), python)
+        report = run_doctor(config, environ, tmp_path, python=python)
 
     assert sandbox.handler_errors == []
     assert_parity(report, outcome, setup.expect, setup.cause.format(**values), setup.outage)
     assert (outcome.stage == "construct") is setup.construct, str(outcome)
-    if "proxy_seen" in values:
+    if "proxy_seen" in values and setup.proxied:
         # The SDK here, the doctor's probe and its SDK child all went through the proxy: the
         # setup passes or fails because of the proxy, not because of a bypass.
         assert len(values["proxy_seen"]) >= 3, values["proxy_seen"]

@@ -60,9 +60,10 @@ def test_a_failed_handshake_or_a_silent_client_does_not_stop_it(
         plain = socket.create_connection(("127.0.0.1", sandbox.port))
         plain.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")  # plain HTTP to a TLS port
         untrusting = ssl.create_default_context()  # the system store: our CA is not in it
-        with pytest.raises(ssl.SSLCertVerificationError), socket.create_connection(
-            ("127.0.0.1", sandbox.port)
-        ) as raw:
+        with (
+            pytest.raises(ssl.SSLCertVerificationError),
+            socket.create_connection(("127.0.0.1", sandbox.port)) as raw,
+        ):
             untrusting.wrap_socket(raw, server_hostname="127.0.0.1")
         client = _client(sandbox, ca_pem, monkeypatch)
         try:

@@ -287,6 +287,9 @@ def test_socks_with_socksio_installed_is_a_route() -> None:
         ("user:pw@proxy:3128", "user:***@proxy:3128"),
         ("http://proxy:3128", "http://proxy:3128"),
         ("http://proxy:3128/a@b", "http://proxy:3128/a@b"),
+        # A raw "@" in the password: everything up to the authority's last "@" is user-info.
+        ("the proxy http://user:p@ss@127.0.0.1:8080 (HTTP_PROXY)", "the proxy http://user:***@127.0.0.1:8080 (HTTP_PROXY)"),
+        ("user:p@ss@proxy:3128", "user:***@proxy:3128"),
     ],
 )
 def test_mask_url_credentials(url: str, masked: str) -> None:

@@ -1,0 +1,115 @@
+"""The SSLContext the installed httpx builds, reproduced with the standard library.
+
+httpx before 0.28 builds its own context (its own cipher list, TLS 1.2 minimum, no compression,
+``hostname_checks_common_name = False``); httpx 0.28 calls ``ssl.create_default_context``, whose
+defaults belong to the interpreter (Python 3.13 adds strict X.509 and partial-chain flags). The
+probe must handshake with that context, not Python's default (docs/httpx-versions.md).
+
+Both read ``SSLKEYLOGFILE`` when the context is built and open that file: a path into a folder
+that does not exist makes the SDK's client fail at construction. The doctor's own contexts never
+set a key log (they are built here, from the environ given, not from this process's).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import TYPE_CHECKING, Mapping, Optional
+
+if TYPE_CHECKING:
+    import ssl
+
+    from doctor.probe.cabundle import CABundle
+    from doctor.probe.httpx_model import HttpxModel
+
+# httpx 0.25-0.27 ``_config.DEFAULT_CIPHERS`` (RSA key exchange included).
+OWN_CIPHERS = ":".join(
+    [
+        "ECDHE+AESGCM",
+        "ECDHE+CHACHA20",
+        "DHE+AESGCM",
+        "DHE+CHACHA20",
+        "ECDH+AESGCM",
+        "DH+AESGCM",
+        "ECDH+AES",
+        "DH+AES",
+        "RSA+AESGCM",
+        "RSA+AES",
+        "!aNULL",
+        "!eNULL",
+        "!MD5",
+        "!DSS",
+    ]
+)
+
+
+def sdk_ssl_context(bundle: CABundle, model: Optional[HttpxModel] = None) -> ssl.SSLContext:
+    """The context httpx builds for this bundle; raises OSError/ssl.SSLError as httpx would."""
+    from doctor.probe.httpx_model import newest
+
+    model = model or newest()
+    context = _default_context(model) if model.default_tls_context else _own_context()
+    if bundle.is_directory:
+        context.load_verify_locations(capath=bundle.path)
+    else:
+        context.load_verify_locations(cafile=bundle.path)
+    return context
+
+
+def _default_context(model: HttpxModel) -> ssl.SSLContext:
+    """``ssl.create_default_context()`` of the interpreter the SDK runs on, without its key log."""
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED, check_hostname on
+    if model.strict_x509:
+        strict = getattr(ssl, "VERIFY_X509_STRICT", 0)
+        partial = getattr(ssl, "VERIFY_X509_PARTIAL_CHAIN", 0)
+        context.verify_flags |= strict | partial
+    return context
+
+
+def _own_context() -> ssl.SSLContext:
+    """httpx 0.25-0.27 ``SSLConfig.load_ssl_context_verify`` (http2 off, no client cert)."""
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.options |= ssl.OP_NO_COMPRESSION
+    context.set_ciphers(OWN_CIPHERS)
+    if ssl.HAS_ALPN:
+        context.set_alpn_protocols(["http/1.1"])
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.check_hostname = True
+    with contextlib.suppress(AttributeError):  # read-only on some builds, as httpx allows
+        context.post_handshake_auth = True
+    context.hostname_checks_common_name = False
+    return context
+
+
+def unverified_context() -> ssl.SSLContext:
+    """For looking at what a server sends (its chain, its Date header): never for the key."""
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def keylog_problem(environ: Mapping[str, str]) -> Optional[str]:
+    """Why opening SSLKEYLOGFILE (as building the SDK's context does) would fail, if it would.
+
+    Python opens the file for appending (creating it) when ``keylog_filename`` is set: httpx
+    0.25-0.27 sets it under ``trust_env``, and 0.28's ``ssl.create_default_context`` does.
+    """
+    path = environ.get("SSLKEYLOGFILE")
+    if not path:
+        return None
+    if os.path.isdir(path):
+        return "is a directory, not a file"
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        return f"its folder {folder} does not exist"
+    if os.path.exists(path):
+        return None if os.access(path, os.W_OK) else "the file cannot be written"
+    return None if os.access(folder, os.W_OK | os.X_OK) else f"its folder {folder} is not writable"
