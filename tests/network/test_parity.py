@@ -381,7 +381,12 @@ SETUPS: Dict[str, Setup] = {
     ),
     "no-proxy-url-entry": Setup(
         None,
-        environ={"HTTP_PROXY": "{refused}", "NO_PROXY": "http://127.0.0.1:{port}"},
+        tls=TLS,
+        environ={
+            "HTTPS_PROXY": "{refused}",
+            "NO_PROXY": "https://127.0.0.1:{port}",
+            "SSL_CERT_FILE": "{ca}",
+        },
         httpx={"<0.26": {"expect": "url.reachable", "cause": "connection refused by proxy"}},
     ),
     # Over https:// (CONNECT), as above.
