@@ -30,8 +30,13 @@ class Live:
         self._ticker: Optional[threading.Thread] = None
 
     def start(self, head: Report) -> None:
+        from dataclasses import replace
+
         from .render.table import head as head_lines
 
+        # The settings are resolved now: the masker knows every key (env files too), and rows
+        # are masked with it before they are cut to the width.
+        self.options = replace(self.options, mask=self.out.mask)
         self.out.out(
             "\n".join(head_lines(head, self.options)) + "\n", styled=self.options.color, final=False
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Tuple
 
@@ -78,11 +78,13 @@ def run_and_print(
 
     for name in {shown.fmt, *(f for f, _ in shown.reports)}:
         preload(name)
+    # Asked before the guard replaces sys.stdout and sys.stderr: are they terminals, how wide.
+    drawn = shown.options(out, environ)
     live = None
     if shown.fmt == "table" and shown.output is None and _on_terminal(sys.stdout):
         from .live import Live
 
-        live = Live(out, shown.options(out, environ), status_line=_on_terminal(sys.stderr))
+        live = Live(out, drawn, status_line=_on_terminal(sys.stderr))
     # Plugins and checks run, and the report is written, with every stray print, log record
     # and warning masked on stderr.
     with out.guard():
@@ -101,7 +103,7 @@ def run_and_print(
                 live.close()
             if sdk is not None:
                 sdk.close()  # the run is over: the child must not wait on a slow reader
-        drawn = shown.options(out, environ)  # the masker now knows the keys of env files
+        drawn = replace(drawn, mask=out.mask)  # the masker now knows the keys of env files
         if live is not None:  # the rows are on screen already: the problems and the verdict
             from .render.table import tail
 
@@ -130,6 +132,7 @@ def profiles_and_print(
 
     for name in {shown.fmt, *(f for f, _ in shown.reports)}:
         _many(name)  # refuse a format without a many-profile layout before the run
+    drawn = shown.options(out, environ)
     with out.guard():
         try:
             reports = app.run_profiles(
@@ -138,7 +141,7 @@ def profiles_and_print(
         finally:
             if sdk is not None:
                 sdk.close()  # the run is over: the child must not wait on a slow reader
-        drawn = shown.options(out, environ)
+        drawn = replace(drawn, mask=out.mask)
         _write(out, shown.output, _many(shown.fmt)(reports, drawn), drawn.color)
         for name, path in shown.reports:
             out.to_file(path, _many(name)(reports, shown.for_files(out)))

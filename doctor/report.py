@@ -71,7 +71,7 @@ def settings_view(settings: Settings) -> dict[str, dict[str, object]]:
     def shown(name: str, value: Optional[str]) -> dict[str, object]:
         if value is None:
             return {"value": None}
-        if name == "api_key":
+        if name == "api_key" and value.strip():  # an empty key is shown as it is: ""
             return {"value": mask_key(value), "fingerprint": fingerprint(value)}
         return {"value": value}
 

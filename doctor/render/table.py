@@ -46,7 +46,8 @@ def head(report: Report, options: RenderOptions) -> list[str]:
     """The tool, the environment, and each setting with where it came from."""
     lines = [f"memorysync-doctor {__version__} · environment: {report.environment or 'unknown'}"]
     for name, view in settings_view(report.settings).items():
-        value = _text(str(view["value"]), options) if view["value"] is not None else "(not set)"
+        value = "(not set)" if view["value"] is None else _text(str(view["value"]), options)
+        value = value if value.strip() else f"{value!r} (empty)"
         if "fingerprint" in view:
             value = f"{value} ({view['fingerprint']})"
         where = _text(f"from {view['source']}", options) if view["source"] != "unset" else ""

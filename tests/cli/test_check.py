@@ -226,3 +226,13 @@ def test_keyboard_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
     result = invoke(OFFLINE, GOOD_ENV)
     assert result.exit_code == 130
     assert result.stderr.strip().endswith("Interrupted.")
+
+
+def test_an_empty_key_is_shown_as_empty_not_as_a_masked_key() -> None:
+    env = {**GOOD_ENV, "MEMORYSYNC_API_KEY": ""}
+    table = invoke(OFFLINE + ["--no-color"], env)
+    assert table.exit_code == 1
+    assert "  api_key      '' (empty)  from env:MEMORYSYNC_API_KEY" in table.stdout.splitlines()
+    document = json.loads(invoke(OFFLINE + ["--format", "json"], env).stdout)
+    assert document["settings"]["api_key"]["value"] == ""
+    assert "fingerprint" not in document["settings"]["api_key"]

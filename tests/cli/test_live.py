@@ -24,12 +24,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_in_pty(
-    url: str, *, interrupt_on: Optional[bytes] = None, limit: float = 20.0
+    url: str,
+    *,
+    interrupt_on: Optional[bytes] = None,
+    limit: float = 20.0,
+    columns: Optional[int] = None,
+    key: str = DEMO_KEY,
 ) -> tuple[int, list[tuple[float, bytes]]]:
-    """Run `check` on a pty; return its exit code and what it wrote, with timestamps."""
+    """Run `check` on a pty; return its exit code and what it wrote, with timestamps.
+    ``columns``: the terminal's own width (no COLUMNS variable); else COLUMNS=100."""
+    import fcntl
     import pty
+    import struct
+    import termios
 
     master, slave = pty.openpty()
+    if columns is not None:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     env = {
         **{
             k: v
@@ -38,10 +49,12 @@ def run_in_pty(
         },
         "PYTHONPATH": str(ROOT),
         "COLUMNS": "100",
-        "MEMORYSYNC_API_KEY": DEMO_KEY,
+        "MEMORYSYNC_API_KEY": key,
         "MEMORYSYNC_BASE_URL": url,
         "MEMORYSYNC_END_USER_ID": DEMO_END_USER,
     }
+    if columns is not None:
+        del env["COLUMNS"]
     process = subprocess.Popen(
         [sys.executable, "-m", "doctor", "check", "--timeout", "10"],
         stdin=slave,
@@ -107,3 +120,18 @@ def test_ctrl_c_prints_the_rows_so_far_and_the_verdict_then_exits_130() -> None:
     assert "PASS" in text and "key.format" in text  # the rows that finished
     assert "Interrupted: " in text and " checks finished. So far: " in text
     assert "Traceback" not in text
+
+
+def test_every_line_fits_the_terminals_own_width() -> None:
+    """An 80-column terminal and no COLUMNS: the rows, the problems and the verdict fit it."""
+    import re
+
+    live_key = "ms_live_" + DEMO_KEY[len("ms_test_") :]
+    with Sandbox() as sandbox:
+        code, chunks = run_in_pty(sandbox.url, columns=80, key=live_key)
+    text = b"".join(chunk for _, chunk in chunks).decode(errors="replace")
+    assert code == 1, text[-2000:]
+    plain = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
+    lines = [line for part in plain.split("\n") for line in part.split("\r")]
+    assert "Problems (" in plain and "Verdict: " in plain
+    assert [line for line in lines if len(line) > 80] == []
