@@ -78,6 +78,13 @@ class Config:
             return None
         return next((env for env in self.environments.values() if env.matches(url)), None)
 
+    def environment_by_host(self, url: Optional[str]) -> Optional[Environment]:
+        """The one environment on ``url``'s host, whatever its scheme, port and path (those are
+        url.format's business): the environment meant by http://api.memorysync.io/v1."""
+        host = _origin(url)[1] if url else ""
+        found = [env for env in self.environments.values() if _origin(env.base_url)[1] == host]
+        return found[0] if host and len(found) == 1 else None
+
     def enabled(self, check_id: str) -> bool:
         return bool(self.checks.get(check_id, {}).get("enabled", True))
 

@@ -161,7 +161,8 @@ def key_env_match(ctx: CheckContext) -> Result:
         return skip("no API key set (see key.present)")
     if not url:
         return skip("base_url is not set")
-    env = ctx.environment
+    # A base_url url.format fails (http://, a path) still names its environment by its host.
+    env = ctx.environment or ctx.config.environment_by_host(url)
     if env is None:
         known = ", ".join(f"{e.name} ({e.base_url})" for e in ctx.config.environments.values())
         return warn(

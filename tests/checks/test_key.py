@@ -445,3 +445,12 @@ def test_an_unsafe_character_at_either_end(body: str, char: str, at_start: bool)
 def test_a_control_or_non_ascii_character_anywhere(before: str, char: str, after: str) -> None:
     value = before + char + after
     _assert_names_a_real_bad_character(value, header_problem(value, "X-Project-ID"))
+
+
+def test_key_env_match_knows_the_environment_of_a_url_url_format_fails(make_context, check) -> None:
+    """http:// and a path are url.format's to fail; the host still says which key it takes, so
+    fixing url.format alone does not lead to a 401."""
+    url = "http://staging.api.memorysync.io/v1"
+    result = check("key.env_match", make_context(MEMORYSYNC_API_KEY=LIVE_KEY, MEMORYSYNC_BASE_URL=url))
+    assert result.status is FAIL and result.code == "key.env_match/wrong-environment"
+    assert result.summary.startswith("a ms_live_ key against staging")
