@@ -175,6 +175,8 @@ def install_facts():  # type: ignore[no-untyped-def]
     except Exception as exc:
         info["origin"] = None
         info["find_error"] = type(exc).__name__ + ": " + str(exc)
+    if info.get("origin"):
+        info["origin_via"] = path_entry_source(info["origin"])
     try:
         import memorysync
 
@@ -187,6 +189,45 @@ def install_facts():  # type: ignore[no-untyped-def]
         info["import_ok"] = False
         info["import_error"] = (type(exc).__name__ + ": " + str(exc))[:MAX_MESSAGE]
     return info
+
+
+def path_entry_source(origin):  # type: ignore[no-untyped-def]
+    """What put on sys.path the folder ``origin`` was found in: {"kind": "cwd" | "pythonpath" |
+    "pth", "entry": folder, "file": the .pth file}; None for the interpreter's own folders."""
+    folder = os.path.dirname(origin)
+    if os.path.basename(origin).startswith("__init__."):
+        folder = os.path.dirname(folder)  # a package: its parent folder is the sys.path entry
+
+    def same(a, b):  # type: ignore[no-untyped-def]
+        try:
+            return os.path.realpath(a or ".") == os.path.realpath(b or ".")
+        except (OSError, ValueError):
+            return False
+
+    if _APP_PATH is not None and same(folder, os.getcwd()):
+        return {"kind": "cwd", "entry": folder}
+    for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+        if entry and same(entry, folder):
+            return {"kind": "pythonpath", "entry": entry}
+    import site
+
+    places = list(getattr(site, "getsitepackages", lambda: [])())
+    places.append(getattr(site, "getusersitepackages", lambda: "")())
+    for place in places:
+        try:
+            names = sorted(n for n in os.listdir(place) if n.endswith(".pth"))
+        except OSError:
+            continue
+        for name in names:
+            try:
+                with open(os.path.join(place, name), encoding="utf-8", errors="replace") as pth:
+                    lines = pth.read(1 << 16).splitlines()
+            except OSError:
+                continue
+            entries = [ln.strip() for ln in lines if not ln.startswith(("#", "import"))]
+            if any(e and same(os.path.join(place, e), folder) for e in entries):
+                return {"kind": "pth", "entry": folder, "file": os.path.join(place, name)}
+    return None
 
 
 _construct_lock = threading.Lock()

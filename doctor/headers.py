@@ -28,7 +28,16 @@ _H11_NAME = re.compile(r"^[-!#$%&'*+.^_`|~0-9a-zA-Z]+$")
 
 
 def describe(char: str) -> str:
-    """``U+000A (newline)``: a character named so a reader can find it."""
+    """``U+000A (newline)``: a character named so a reader can find it. A byte that is not UTF-8
+    (os.environ holds it as a lone surrogate, U+DC80-U+DCFF) is named as the byte it is."""
+    if 0xDC80 <= ord(char) <= 0xDCFF:
+        byte = ord(char) - 0xDC00
+        looks = bytes([byte]).decode("latin-1") if byte >= 0xA0 else ""
+        return f"byte 0x{byte:02X}, which is not UTF-8" + (
+            f" (looks like Latin-1 {looks!r}: the value was saved in another encoding)"
+            if looks
+            else ""
+        )
     name = _NAMES.get(char) or unicodedata.name(char, "").lower() or "control character"
     return f"U+{ord(char):04X} ({name})"
 
@@ -60,9 +69,11 @@ def header_problem(name: str, value: str) -> Optional[HeaderProblem]:
         )
     for position, char in enumerate(value, start=1):
         if ord(char) > 0x7F:
+            undecodable = 0xDC80 <= ord(char) <= 0xDCFF
             return HeaderProblem(
-                "non-ascii-character",
-                f"contains the non-ASCII character {describe(char)} at position {position}; the "
+                "not-utf8" if undecodable else "non-ascii-character",
+                f"contains {'the' if undecodable else 'the non-ASCII character'} "
+                f"{describe(char)} at position {position}; the "
                 f"SDK cannot encode the {name} header and raises UnicodeEncodeError (not a "
                 "MemorySyncError, so `except MemorySyncError` does not catch it)",
                 sdk_refuses=True,

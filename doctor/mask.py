@@ -125,9 +125,10 @@ def spellings(value: str) -> set[str]:
             repr(base.encode("utf-8", "surrogatepass"))[2:-1],
             visible(base),
             " ".join(base.split()),  # whitespace collapsed, as textwrap and many servers do
-            quote(base, safe=""),
-            quote(base),
-            quote_plus(base),
+            # Bytes that are not UTF-8 reach os.environ as lone surrogates: sent as those bytes.
+            quote(base, safe="", errors="surrogateescape"),
+            quote(base, errors="surrogateescape"),
+            quote_plus(base, errors="surrogateescape"),
             _html_escape(base, quote=True),
             _html_escape(base, quote=False),
         }

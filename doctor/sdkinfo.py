@@ -44,6 +44,11 @@ def _ints(value: Any) -> Tuple[int, ...]:
 def _strings(value: Any) -> Tuple[str, ...]:
     return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
 
+def _text_mapping(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v for k, v in value.items() if isinstance(v, str)}
+
 
 @dataclass(frozen=True)
 class SdkRuntime:
@@ -74,6 +79,9 @@ class SdkInstall:
     requires: Tuple[str, ...] = ()
     installed: Mapping[str, Optional[str]] = field(default_factory=dict)
     origin: Optional[str] = None
+    # What put the origin's folder on sys.path, when it is not the interpreter's own:
+    # {"kind": "cwd" | "pythonpath" | "pth", "entry": folder, "file": the .pth file}.
+    origin_via: Mapping[str, str] = field(default_factory=dict)
     import_ok: bool = False
     import_error: Optional[str] = None
     module_version: Optional[str] = None
@@ -99,6 +107,7 @@ class SdkInstall:
             if isinstance(installed, dict)
             else {},
             origin=_str(data.get("origin")),
+            origin_via=_text_mapping(data.get("origin_via")),
             import_ok=data.get("import_ok") is True,
             import_error=_str(data.get("import_error")),
             module_version=_str(data.get("module_version")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from ..context import CheckContext
 from ..facts import SDK_INSTALL
@@ -100,8 +100,9 @@ def sdk_version(ctx: CheckContext) -> Result:
     if origin and _shadowed(origin, info.dist_location, ctx):
         return fail(
             f"`import {SDK}` here loads {origin}, not the installed package",
-            f"rename or remove {origin}: it shadows the SDK for code started from this directory",
+            _unshadow(origin, info.origin_via),
             code="shadowed",
+            origin_via=dict(info.origin_via),
             **details,
         )
     if info.dist_version is None and not info.import_ok:
@@ -217,6 +218,20 @@ def _inside(path: str, directory: str) -> bool:
         ) == os.path.realpath(directory)
     except ValueError:
         return False
+
+
+def _unshadow(origin: str, via: Mapping[str, str]) -> str:
+    """Where the shadowing file came from decides the fix (the child finds it without importing
+    anything: see _sdk_child.path_entry_source)."""
+    kind, entry = via.get("kind"), via.get("entry", "")
+    if kind == "pythonpath":
+        return f"rename or remove {origin}, or take {entry} out of PYTHONPATH: it shadows the SDK"
+    if kind == "pth":
+        return (
+            f"rename or remove {origin}, or remove the line for {entry} from {via.get('file')}: "
+            "that .pth file puts it on the interpreter's path"
+        )
+    return f"rename or remove {origin}: it shadows the SDK for code started from this directory"
 
 
 def _shadowed(origin: str, dist_dir: Optional[str], ctx: CheckContext) -> bool:

@@ -374,6 +374,8 @@ HEADER_TABLE = [  # docs/network.md, "Header values"
     pytest.param(K + "\x7f", "sent", id="trailing-delete"),
     pytest.param(K + "\x1c", "sent", id="trailing-file-separator"),
     pytest.param(K[:20] + "\x00" + K[20:], "illegal", id="inner-nul"),
+    # a Latin-1 byte in an environment variable: os.environ holds it as a lone surrogate
+    pytest.param(K + "\udce9", "encode", id="latin1-byte-in-the-environment"),
 ]
 
 
@@ -454,3 +456,13 @@ def test_key_env_match_knows_the_environment_of_a_url_url_format_fails(make_cont
     result = check("key.env_match", make_context(MEMORYSYNC_API_KEY=LIVE_KEY, MEMORYSYNC_BASE_URL=url))
     assert result.status is FAIL and result.code == "key.env_match/wrong-environment"
     assert result.summary.startswith("a ms_live_ key against staging")
+
+
+def test_a_byte_that_is_not_utf8_is_named_as_a_byte_not_a_character(make_context, check) -> None:
+    import os
+
+    value = os.fsdecode(GOOD_KEY.encode() + b"\xe9")  # as os.environ decodes the raw bytes
+    result = check("key.format", make_context(**with_key(value)))
+    assert result.status is FAIL and result.code == "key.format/not-utf8"
+    assert "the byte 0xE9, which is not UTF-8 (looks like Latin-1 'é'" in result.summary
+    assert "control character" not in result.summary

@@ -340,3 +340,57 @@ def test_real_interpreter_without_the_sdk(config: Config, check, tmp_path: Path)
     assert version.summary == f"memorysync is not installed for {sys.executable}"
     assert version.fix.command == f"{sys.executable} -m pip install 'memorysync>=1.0,<2.0'"
     assert roundtrip.status is Status.SKIP and "see sdk.version" in roundtrip.summary
+
+
+@pytest.mark.slow
+def test_real_interpreter_names_the_pythonpath_entry_that_shadows_the_sdk(
+    config: Config, check, tmp_path: Path
+) -> None:
+    """A folder on PYTHONPATH (not the working directory) holding a memorysync.py: the fix names
+    the PYTHONPATH entry, found by the child without importing anything of the application's."""
+    libs = tmp_path / "libs"
+    libs.mkdir()
+    (libs / "memorysync.py").write_text("print('imported!')\n")
+    environ = {**os.environ, "PYTHONPATH": str(libs)}
+    settings = resolve(flags={}, environ={}, config=config)
+    entry = Entry(settings, config, environ, str(tmp_path))
+
+    result = check("sdk.version", entry, deadline=20)
+
+    assert result.status is FAIL, result.summary
+    assert result.details["origin_via"] == {"kind": "pythonpath", "entry": str(libs)}
+    assert fix_text(result) == (
+        f"rename or remove {libs / 'memorysync.py'}, or take {libs} out of PYTHONPATH: "
+        "it shadows the SDK"
+    )
+
+
+@pytest.mark.slow
+def test_real_interpreter_names_the_pth_file_that_shadows_the_sdk(
+    config: Config, check, tmp_path: Path
+) -> None:
+    """A .pth file in a virtualenv's site-packages puts a folder with a memorysync package on
+    the path: the fix names the .pth file."""
+    import venv
+
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    site_dir = next((env_dir / "lib").glob("python3*/site-packages"))
+    shadow = tmp_path / "vendored" / "memorysync"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("__version__ = '1.10.1'\n")
+    (site_dir / "vendored.pth").write_text(f"# vendored code\n{shadow.parent}\n")
+    from doctor.sdkproc import SdkProcess
+
+    settings = resolve(flags={}, environ={}, config=config)
+    sdk = SdkProcess(python=str(python), environ=dict(os.environ), cwd=str(tmp_path))
+    try:
+        result = check("sdk.version", Entry(settings, config, dict(os.environ), str(tmp_path), sdk=sdk), deadline=20)
+    finally:
+        sdk.close()
+
+    assert result.status is FAIL, result.summary
+    assert result.details["origin_via"]["kind"] == "pth"
+    assert result.details["origin_via"]["file"] == str(site_dir / "vendored.pth")
+    assert f"from {site_dir / 'vendored.pth'}" in fix_text(result)

@@ -236,3 +236,18 @@ def test_an_empty_key_is_shown_as_empty_not_as_a_masked_key() -> None:
     document = json.loads(invoke(OFFLINE + ["--format", "json"], env).stdout)
     assert document["settings"]["api_key"]["value"] == ""
     assert "fingerprint" not in document["settings"]["api_key"]
+
+
+def test_bytes_that_are_not_utf8_in_the_environment_are_findings_not_a_crash() -> None:
+    """os.environ holds such bytes as lone surrogates: every spelling of the key is still masked
+    and the rows name the byte."""
+    import os
+
+    key = os.fsdecode(GOOD_KEY.encode() + b"\xe9")
+    env = {**GOOD_ENV, "MEMORYSYNC_API_KEY": key, "MEMORYSYNC_END_USER_ID": os.fsdecode(b"us\xe9r")}
+    result = invoke(OFFLINE + ["--format", "json"], env)
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.stdout)
+    codes = {c["id"]: c["code"] for c in document["checks"] if c["status"] == "fail"}
+    assert codes == {"key.format": "key.format/not-utf8", "end_user.present": "end_user.present/not-utf8"}
+    assert GOOD_KEY[8:20] not in result.stdout + result.stderr
