@@ -81,6 +81,23 @@ def markdown(document: Mapping[str, Any]) -> str:
                 lines += [f"Fix: {fix['note']}", ""]
             if fix.get("command"):
                 lines += ["```sh", fix["command"], "```", ""]
+    certificates: list[Mapping[str, Any]] = next(
+        (
+            c["details"]["certificates"]
+            for c in checks
+            if (c.get("details") or {}).get("certificates")
+        ),
+        [],
+    )
+    if certificates:
+        lines += ["", "## Certificates the server presented (leaf first)", ""]
+        lines += ["| subject | issuer | valid from | valid until |", "|---|---|---|---|"]
+        lines += [
+            f"| {_cell(c.get('subject'))} | {_cell(c.get('issuer'))} | "
+            f"{_cell(c.get('not_before'))} | {_cell(c.get('not_after'))} |"
+            for c in certificates
+        ]
+        lines.append("")
     request_ids = sorted({str(i) for c in checks for i in _request_ids(c.get("details") or {})})
     if request_ids:
         lines += ["## Request ids (quote them to MemorySync support)", ""]

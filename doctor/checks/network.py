@@ -37,6 +37,8 @@ def _timing_details(ctx: CheckContext, exchange: Exchange) -> dict[str, Any]:
             tls_version=pre.tls_version,
             cert_not_after=pre.cert_not_after.isoformat() if pre.cert_not_after else None,
         )
+        if pre.certificates:
+            details["certificates"] = [cert.summary() for cert in pre.certificates]
     if exchange.elapsed_ms is not None:
         details["http_ms"] = round(exchange.elapsed_ms, 1)
     if exchange.attempts > 1:

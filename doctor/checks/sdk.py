@@ -106,6 +106,20 @@ def sdk_version(ctx: CheckContext) -> Result:
             **details,
         )
     if info.dist_version is None and not info.import_ok:
+        venv = _app_venv(ctx.cwd, info.executable)
+        if venv is not None:
+            return fail(
+                f"{SDK} is not installed for {info.executable}, but the virtualenv next to this "
+                f"directory has it ({venv})",
+                Fix(
+                    command=f"memorysync-doctor check --python {shlex.quote(venv)}",
+                    note="inspect the application's own interpreter (add your other options); or "
+                    f"install the SDK here: {_pip(ctx).command}",
+                ),
+                code="missing",
+                app_python=venv,
+                **details,
+            )
         return fail(
             f"{SDK} is not installed for {info.executable}", _pip(ctx), code="missing", **details
         )
@@ -218,6 +232,30 @@ def _inside(path: str, directory: str) -> bool:
         ) == os.path.realpath(directory)
     except ValueError:
         return False
+
+
+def _app_venv(cwd: str, inspected: Optional[str]) -> Optional[str]:
+    """The interpreter of a ``.venv`` or ``venv`` in ``cwd`` that has the SDK installed (its
+    metadata is looked for: nothing is run), unless it is the one inspected already."""
+    import glob
+
+    for name in (".venv", "venv"):
+        root = os.path.join(cwd, name)
+        python = (
+            os.path.join(root, "Scripts", "python.exe")
+            if os.name == "nt"
+            else os.path.join(root, "bin", "python")
+        )
+        if not os.path.exists(python) or (
+            inspected and os.path.realpath(python) == os.path.realpath(inspected)
+        ):
+            continue
+        pattern = (
+            ("Lib", "site-packages") if os.name == "nt" else ("lib", "python3*", "site-packages")
+        )
+        if glob.glob(os.path.join(root, *pattern, f"{SDK}-*.dist-info")):
+            return python
+    return None
 
 
 def _unshadow(origin: str, via: Mapping[str, str]) -> str:

@@ -118,6 +118,15 @@ class CertInfo:
             tuple(str(url) for url in info.get("caIssuers", ()) or ()),
         )
 
+    def summary(self) -> dict[str, Optional[str]]:
+        """What a report shows of it: subject, issuer and validity dates."""
+        return {
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "not_before": self.not_before,
+            "not_after": self.not_after,
+        }
+
     def issuer_label(self) -> str:
         issuer = dict(self._issuer_parts())
         return issuer.get("CN") or issuer.get("O") or self.issuer
@@ -175,6 +184,15 @@ def read_chain(
         return (), False
     leaf = _decode_der(der) if der else None
     return ((leaf,) if leaf else ()), False
+
+
+def presented_chain(tls: Any, leaf: Optional[Mapping[str, Any]]) -> Tuple[CertInfo, ...]:
+    """The chain a verified handshake received, leaf first; the leaf alone (from getpeercert)
+    where the interpreter cannot read the chain."""
+    chain = _unverified_chain(tls)
+    if chain:
+        return chain
+    return (CertInfo.from_info(leaf),) if leaf else ()
 
 
 def _unverified_chain(tls: Any) -> Optional[Tuple[CertInfo, ...]]:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import ssl
 
     from doctor.probe.cabundle import CABundle
-    from doctor.probe.certs import CertDiagnosis
+    from doctor.probe.certs import CertDiagnosis, CertInfo
     from doctor.probe.httpx_model import HttpxModel
 
 __all__ = ["Failure", "Preflight", "preflight"]
@@ -50,6 +50,9 @@ class Preflight:
     tls_version: Optional[str] = None
     cert_not_after: Optional[datetime] = None
     cert_days_left: Optional[float] = None
+    # The certificates the server presented, leaf first (the leaf alone where Python cannot
+    # read the chain: before 3.10), for the report a support engineer reads.
+    certificates: Tuple[CertInfo, ...] = ()
     connected_address: Optional[str] = None  # "ip:port" that accepted the connection
     failure: Optional[Failure] = None
 
@@ -220,15 +223,21 @@ def _handshake(
         diagnosis = _diagnose(exc, report.peer, host, clock, model)
         return report.done(tls_failure(exc, address, bundle, host=host, diagnosis=diagnosis))
     report.timings["tls"] = (time.monotonic() - start) * 1000
+    from doctor.probe.certs import presented_chain
+
     try:
-        not_after = cert_expiry(tls.getpeercert())
+        leaf = tls.getpeercert()
+        not_after = cert_expiry(leaf)
         version = tls.version()
+        chain = presented_chain(tls, leaf)
     finally:
         tls.close()
     days = None
     if not_after is not None:
         days = (not_after - datetime.now(timezone.utc)).total_seconds() / 86400
-    return report.done(tls_version=version, cert_not_after=not_after, cert_days_left=days)
+    return report.done(
+        tls_version=version, cert_not_after=not_after, cert_days_left=days, certificates=chain
+    )
 
 
 def _diagnose(

@@ -394,3 +394,23 @@ def test_real_interpreter_names_the_pth_file_that_shadows_the_sdk(
     assert result.details["origin_via"]["kind"] == "pth"
     assert result.details["origin_via"]["file"] == str(site_dir / "vendored.pth")
     assert f"from {site_dir / 'vendored.pth'}" in fix_text(result)
+
+
+def test_a_virtualenv_next_to_the_app_with_the_sdk_is_pointed_out(
+    make_context, check, tmp_path: Path
+) -> None:
+    """The doctor's own interpreter lacks the SDK, ./.venv has it (found by its metadata, nothing
+    run): the fix is to inspect that interpreter with --python."""
+    venv = tmp_path / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text("")
+    site = venv / "lib" / "python3.12" / "site-packages"
+    (site / "memorysync-1.10.1.dist-info").mkdir(parents=True)
+    result = check("sdk.version", make_context(install=MISSING))
+    assert result.status is FAIL and result.code == "sdk.version/missing"
+    assert result.summary.endswith(f"but the virtualenv next to this directory has it ({venv}/bin/python)")
+    assert result.fix.command == f"memorysync-doctor check --python {venv}/bin/python"
+
+    (site / "memorysync-1.10.1.dist-info").rmdir()  # a virtualenv without the SDK: not pointed out
+    result = check("sdk.version", make_context(install=MISSING))
+    assert "virtualenv" not in result.summary and "-m pip install" in result.fix.command

@@ -122,3 +122,36 @@ def test_a_server_echoing_secrets_is_redacted_too(
     everything = written(tmp_path, "echo", False)
     assert "INVALID_API_KEY" in everything
     assert [run for run in secret_runs(token) if run in everything] == []
+
+
+@pytest.mark.slow
+def test_the_report_shows_the_certificates_the_server_presented(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ca: Any, ca_pem: str
+) -> None:
+    """A TLS server (trustme): the bundle lists the certificate it sent, with its issuer and
+    validity dates, in the page and in the JSON."""
+    import ssl
+
+    from tests.probe.servers import HTTPServer, json_ok
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    server = HTTPServer(json_ok, tls=context)
+    env = {
+        "MEMORYSYNC_API_KEY": GOOD_KEY,
+        "MEMORYSYNC_BASE_URL": server.url(path=""),
+        "MEMORYSYNC_END_USER_ID": "u_1",
+        "SSL_CERT_FILE": ca_pem,
+    }
+    with server:
+        args = ["report", "--skip", "sdk.roundtrip", "-o", "bundle"]
+        result = cli_runner().invoke(cli, args, env=env)
+    assert result.exit_code in (0, 1), result.output
+    document = json.loads((tmp_path / "bundle.json").read_text())
+    reachable = next(c for c in document["checks"] if c["id"] == "url.reachable")
+    (leaf, *_) = reachable["details"]["certificates"]
+    assert "trustme" in leaf["issuer"] and leaf["not_before"] and leaf["not_after"]
+    page = (tmp_path / "bundle.md").read_text()
+    assert "## Certificates the server presented (leaf first)" in page
+    assert leaf["issuer"] in page
