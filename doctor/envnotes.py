@@ -71,10 +71,10 @@ def notes_on(
 ) -> Tuple[EnvNote, ...]:
     """The notes on ``text``, read by each reader in ``reads`` (python-dotenv's among them),
     for the ``watch`` variables, the app's launcher being ``fmt``; fails first."""
-    notes = _Notes(file, origin)
-    _line_notes(notes, text, reads, fmt, watch, key_variable)
-    _value_notes(notes, text, reads, fmt, watch, key_variable, environ)
-    return notes.ordered()
+    found = _Compare(_Notes(file, origin), text, reads, fmt, watch, key_variable, environ)
+    found.line_notes()
+    found.value_notes()
+    return found.notes.ordered()
 
 
 def bare_keys(text: str) -> Tuple[str, ...]:
@@ -118,135 +118,145 @@ class _Notes:
         return tuple(sorted(self.found.values(), key=lambda n: (not n.changes_value, n.line)))
 
 
-def _line_notes(
-    notes: _Notes,
-    text: str,
-    reads: Mapping[EnvFormat, EnvRead],
-    fmt: EnvFormat,
-    watch: Sequence[str],
-    key_variable: str,
-) -> None:
-    """What the lines are, whatever value they give: bare keys, a BOM, CRLF, names set twice,
-    lines python-dotenv skips, and a reader that refuses the file."""
-    dotenv = reads[EnvFormat.DOTENV]
-    lines = text.split("\n")
-    for number, line in enumerate(lines, 1):
-        if _bare_key(line):
-            notes.add(
-                NoteKind.BARE_KEY,
-                number,
-                f"line {number} is an API key on its own, without {key_variable}=: no reader "
-                "sets anything from it",
-                key_variable,
+@dataclass(frozen=True)
+class _Compare:
+    """One file's text, its reading by each reader, and the notes found on it."""
+
+    notes: _Notes
+    text: str
+    reads: Mapping[EnvFormat, EnvRead]
+    fmt: EnvFormat  # the app's launcher
+    watch: Sequence[str]  # the variables the settings are read from
+    key_variable: str
+    environ: Mapping[str, str]
+
+    def line_notes(self) -> None:
+        """What the lines are, whatever value they give: bare keys, lines python-dotenv skips,
+        a BOM, CRLF, names set twice, and a reader that refuses the file."""
+        lines = self.text.split("\n")
+        for number, line in enumerate(lines, 1):
+            if _bare_key(line):
+                self.notes.add(
+                    NoteKind.BARE_KEY,
+                    number,
+                    f"line {number} is an API key on its own, without {self.key_variable}=: no "
+                    "reader sets anything from it",
+                    self.key_variable,
+                )
+        for number, why in sorted(self.reads[EnvFormat.DOTENV].ignored.items()):
+            if why is Skipped.UNPARSED:
+                self.notes.add(
+                    NoteKind.UNPARSED,
+                    number,
+                    f"python-dotenv cannot parse line {number} and skips it with a warning: "
+                    "whatever it was meant to set is not set",
+                )
+        if self.text.startswith("\ufeff"):
+            kept = "keeps it in the first name" if _dotenv_keeps_bom() else "drops it"
+            self.notes.add(
+                NoteKind.BOM,
+                1,
+                f"the file starts with a UTF-8 byte-order mark: python-dotenv {kept} and docker "
+                "--env-file drops it, but a shell runs line 1 as a command and sets nothing from it",
             )
-    for number, why in sorted(dotenv.ignored.items()):
-        if why is Skipped.UNPARSED:
-            notes.add(
-                NoteKind.UNPARSED,
-                number,
-                f"python-dotenv cannot parse line {number} and skips it with a warning: whatever "
-                "it was meant to set is not set",
+        crlf = [n for n, line in enumerate(lines, 1) if line.endswith("\r")]
+        if crlf:
+            chosen = self.reads[self.fmt]
+            watched = [n for name, n in chosen.assigned if name in self.watch and n in crlf]
+            self.notes.add(
+                NoteKind.CRLF,
+                (watched or crlf)[0],
+                "the file has CRLF (Windows) line endings: python-dotenv and docker --env-file "
+                "drop the \\r, a shell keeps it at the end of each value",
             )
-    if text.startswith("\ufeff"):
-        kept = "keeps it in the first name" if _dotenv_keeps_bom() else "drops it"
-        notes.add(
-            NoteKind.BOM,
-            1,
-            f"the file starts with a UTF-8 byte-order mark: python-dotenv {kept} and docker "
-            "--env-file drops it, but a shell runs line 1 as a command and sets nothing from it",
-        )
-    crlf = [n for n, line in enumerate(lines, 1) if line.endswith("\r")]
-    if crlf:
-        watched = [n for name, n in reads[fmt].assigned if name in watch and n in crlf]
-        notes.add(
-            NoteKind.CRLF,
-            (watched or crlf)[0],
-            "the file has CRLF (Windows) line endings: python-dotenv and docker --env-file drop "
-            "the \\r, a shell keeps it at the end of each value",
-        )
-    chosen = reads[fmt]
-    for name in watch:
-        where = [n for assigned, n in chosen.assigned if assigned == name]
-        if len(where) > 1:
+        self._duplicates()
+        self._refusals()
+
+    def _duplicates(self) -> None:
+        chosen = self.reads[self.fmt]
+        for name in self.watch:
+            where = [n for assigned, n in chosen.assigned if assigned == name]
+            if len(where) < 2:
+                continue
             winner = chosen.values.get(name)
-            wins = (
-                f"line {winner.line}'s value wins"
-                if winner is not None
-                else f"line {where[-1]} leaves it with no value"
-            )
-            notes.add(
+            line = winner.line if winner is not None else where[-1]
+            wins = f"line {line}'s value wins" if winner else f"line {line} leaves it with no value"
+            self.notes.add(
                 NoteKind.DUPLICATE,
-                winner.line if winner is not None else where[-1],
-                f"{name} is set on lines {', '.join(map(str, where))}: for {fmt.reader}, {wins}",
+                line,
+                f"{name} is set on lines {', '.join(map(str, where))}: for {self.fmt.reader}, "
+                f"{wins}",
                 name,
             )
-    sets_watched = any(name in dotenv.values for name in watch)
-    for other, read in reads.items():
-        if read.refused is None or not (other is fmt or sets_watched):
-            continue
-        refusal = read.refused
-        verb = "refuses" if other is fmt else "would refuse"
-        notes.add(
-            NoteKind(refusal.kind.value),
-            refusal.line,
-            f"{other.reader} {verb} this file at line {refusal.line} "
-            f"({_KEY_TEXT.sub('ms_…', refusal.reason)}): the app "
-            "does not start"
-            + (
+
+    def _refusals(self) -> None:
+        """A reader that stops at a line: a fail for the chosen one when python-dotenv would have
+        given the app a MemorySync setting from the file; others only where the file has one."""
+        sets_watched = any(name in self.reads[EnvFormat.DOTENV].values for name in self.watch)
+        for other, read in self.reads.items():
+            chosen = other is self.fmt
+            if read.refused is None or not (chosen or sets_watched):
+                continue
+            refusal = read.refused
+            tail = (
                 ""
-                if other is fmt
+                if chosen
                 else f"; if it is started that way, pass --env-file-format {other.value}"
-            ),
-            changes=other is fmt and sets_watched,
-        )
+            )
+            self.notes.add(
+                NoteKind(refusal.kind.value),
+                refusal.line,
+                f"{other.reader} {'refuses' if chosen else 'would refuse'} this file at line "
+                f"{refusal.line} ({_KEY_TEXT.sub('ms_…', refusal.reason)}): the app does not "
+                f"start{tail}",
+                changes=chosen and sets_watched,
+            )
 
+    def value_notes(self) -> None:
+        """Where a reader gives a watched variable another value than python-dotenv: a fail for
+        the chosen reader, a warning for the others (with the default format), and for a
+        variable the environment sets (it wins over every file: the line does not decide)."""
+        dotenv = self.reads[EnvFormat.DOTENV]
+        for other, read in self.reads.items():
+            if other is EnvFormat.DOTENV or read.refused is not None:
+                continue
+            chosen = other is self.fmt
+            tail = (
+                ": the app gets another value than python-dotenv would give"
+                if chosen
+                else f"; if the app is started that way, pass --env-file-format {other.value}"
+            )
+            for name in self.watch:
+                mine, theirs = dotenv.values.get(name), read.values.get(name)
+                if theirs is not None and not theirs.exact:
+                    if chosen:
+                        self._not_modelled(name, theirs)
+                    continue
+                if (mine and mine.value) == (theirs and theirs.value):
+                    continue
+                kind, line, why = _difference(mine, theirs, dotenv, read, self.text)
+                if name != self.key_variable and mine is not None and theirs is not None:
+                    why += f" ({theirs.value!r} where python-dotenv gives {mine.value!r})"
+                if kind is NoteKind.VALUE_DIFFERS and not chosen:
+                    kind = NoteKind.READERS_DIFFER
+                known = self.notes.first(kind) if kind is NoteKind.CRLF else None
+                self.notes.add(
+                    kind,
+                    known.line if known else line,
+                    f"{name}: {other.reader} {why}{tail}",
+                    name,
+                    chosen and name not in self.environ,
+                )
 
-def _value_notes(
-    notes: _Notes,
-    text: str,
-    reads: Mapping[EnvFormat, EnvRead],
-    fmt: EnvFormat,
-    watch: Sequence[str],
-    key_variable: str,
-    environ: Mapping[str, str],
-) -> None:
-    """Where a reader gives a watched variable another value than python-dotenv: a fail for the
-    chosen reader, a warning for the others (with the default format), and for a variable the
-    environment sets (it wins over every file: the line does not decide what the app gets)."""
-    dotenv = reads[EnvFormat.DOTENV]
-    for other, read in reads.items():
-        if other is EnvFormat.DOTENV or read.refused is not None:
-            continue
-        chosen = other is fmt
-        tail = (
-            ": the app gets another value than python-dotenv would give"
-            if chosen
-            else f"; if the app is started that way, pass --env-file-format {other.value}"
+    def _not_modelled(self, name: str, value: EnvValue) -> None:
+        shown = "" if name == self.key_variable else f" {value.raw!r}"
+        self.notes.add(
+            NoteKind.NOT_MODELLED,
+            value.line,
+            f"{name}: the shell runs{shown} to make the value; the doctor cannot know what it "
+            "gives and checks what python-dotenv reads",
+            name,
         )
-        for name in watch:
-            mine, theirs = dotenv.values.get(name), read.values.get(name)
-            if theirs is not None and not theirs.exact:
-                if chosen:
-                    shown = "" if name == key_variable else f" {theirs.raw!r}"
-                    notes.add(
-                        NoteKind.NOT_MODELLED,
-                        theirs.line,
-                        f"{name}: the shell runs{shown} to make the value; the doctor cannot "
-                        "know what it gives and checks what python-dotenv reads",
-                        name,
-                    )
-                continue
-            if (mine and mine.value) == (theirs and theirs.value):
-                continue
-            kind, line, why = _difference(mine, theirs, dotenv, read, text)
-            if name != key_variable and mine is not None and theirs is not None:
-                why += f" ({theirs.value!r} where python-dotenv gives {mine.value!r})"
-            if kind is NoteKind.VALUE_DIFFERS and not chosen:
-                kind = NoteKind.READERS_DIFFER
-            known = notes.first(kind) if kind is NoteKind.CRLF else None
-            line = known.line if known else line
-            changes = chosen and name not in environ
-            notes.add(kind, line, f"{name}: {other.reader} {why}{tail}", name, changes)
 
 
 def _difference(

@@ -30,7 +30,9 @@ class Report:
     def failing(self) -> Tuple[Finding, ...]:
         """The findings that decide the exit code: at or above --fail-on, and not silenced."""
         threshold = self.fail_on.severity
-        return tuple(f for f in self.findings if f.status.severity >= threshold and not f.silenced)
+        return tuple(
+            f for f in self.findings if f.status.severity >= threshold and not f.silenced
+        )
 
     @property
     def exit_code(self) -> int:
@@ -93,6 +95,7 @@ def env_files_line(settings: Settings) -> Optional[str]:
 
 
 def env_files_words(dotenv: Dotenv, fmt: EnvFormat, any_file: bool = False) -> Optional[str]:
+    """The same from a report's fields (``report`` builds its page from the JSON document)."""
     how = "load_dotenv() does" if fmt is EnvFormat.DOTENV else f"{fmt.reader} does"
     if dotenv is Dotenv.READ:
         return f"read ./{DOTENV_FILE} as {how}; --no-dotenv ignores it"

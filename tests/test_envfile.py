@@ -191,7 +191,9 @@ def test_export_fails_under_docker_which_refuses_the_file(tmp_path: Path) -> Non
     assert (note.kind, note.line, note.changes_value) == (NoteKind.EXPORT_PREFIX, 2, True)
     assert "variable 'export MEMORYSYNC_API_KEY' contains whitespaces" in note.text
     # python-dotenv and a shell take the prefix: a warning that docker would not
-    assert notes(path)[NoteKind.EXPORT_PREFIX].changes_value is False
+    would = notes(path)[NoteKind.EXPORT_PREFIX]
+    assert would.changes_value is False
+    assert would.text.endswith("if it is started that way, pass --env-file-format docker")
     assert notes(path, EnvFormat.SHELL) == {}
 
 

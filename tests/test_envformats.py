@@ -4,7 +4,6 @@ parseKeyValueFile (docs/env-files.md; docker is not installed here)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 
 from doctor.envformats import EnvRead, Refused, read_docker, read_dotenv
 from doctor.envshell import read_shell
+from tests.test_envfile import load_dotenv_gives
 
 KEY = "ms_test_5b1d3c0e9f2a4d6b8c7e1f0a2b3c5f60"
 ENVIRON = {"HOME": "/home/app", "TEAM": "blue", "PASSED": "from-env"}
@@ -48,17 +48,9 @@ def values(read: EnvRead) -> Dict[str, str]:
 def test_dotenv_reads_as_load_dotenv(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dotenv import load_dotenv
-
     path = tmp_path / ".env"
     path.write_bytes(FIXTURES[name].encode("utf-8"))
-    with monkeypatch.context() as patch:
-        for variable in list(os.environ):
-            patch.delenv(variable)
-        for variable, value in ENVIRON.items():
-            patch.setenv(variable, value)
-        load_dotenv(path)
-        app = dict(os.environ)
+    app = load_dotenv_gives(path, ENVIRON, monkeypatch)
     expected = {k: v for k, v in app.items() if ENVIRON.get(k) != v}
     read = read_dotenv(FIXTURES[name], ENVIRON)
     assert {k: v for k, v in values(read).items() if k not in ENVIRON} == expected
