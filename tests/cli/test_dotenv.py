@@ -107,8 +107,10 @@ def test_docker_keeps_the_quotes_and_key_format_names_them(tmp_path: Path) -> No
         "source": "env-file:app.env:1",
     }
     assert doc["dotenv"]["format"] == "docker"
-    table = invoke(args + ["--env-file-format", "docker"], env)
+    table = invoke(args + ["--env-file-format", "docker", "-v"], env)
     assert "  (env files read as docker --env-file does)" in table.stdout.splitlines()
+    for text in (table.stdout + table.stderr, json.dumps(doc)):
+        assert GOOD_KEY[8:16] not in text and GOOD_KEY[12:-4] not in text
 
 
 def test_a_warning_on_an_env_file_line_never_fails_the_run(tmp_path: Path) -> None:
