@@ -233,8 +233,11 @@ def read_shell(text: str, environ: Mapping[str, str]) -> EnvRead:
     assigned: List[Tuple[str, int]] = []
     ignored: Dict[int, Skipped] = {}
 
-    def lookup(name: str) -> Optional[str]:
-        return values[name].value if name in values else environ.get(name)
+    def lookup(name: str) -> Tuple[Optional[str], bool]:
+        """A variable's value, and whether the doctor knows it (``A=$(cmd)``, then ``B=$A``)."""
+        if name in values:
+            return values[name].value, values[name].exact
+        return environ.get(name), True
 
     def assign(name: str, parts: List[_Part], word: _Word, exact: bool) -> None:
         value, known = _evaluate(parts, lookup)
@@ -268,7 +271,9 @@ def read_shell(text: str, environ: Mapping[str, str]) -> EnvRead:
     return EnvRead(values, tuple(assigned), ignored, refusal)
 
 
-def _evaluate(parts: List[_Part], lookup: Callable[[str], Optional[str]]) -> Tuple[str, bool]:
+def _evaluate(
+    parts: List[_Part], lookup: Callable[[str], Tuple[Optional[str], bool]]
+) -> Tuple[str, bool]:
     """The value the parts expand to, and whether the doctor knows it exactly."""
     out: List[str] = []
     exact = True
@@ -279,7 +284,8 @@ def _evaluate(parts: List[_Part], lookup: Callable[[str], Optional[str]]) -> Tup
             out.append(part.shown)
             exact = False
         else:
-            value = lookup(part.name)
+            value, known = lookup(part.name)
+            exact = exact and known
             if part.op == "~":
                 exact = exact and value is not None
                 out.append(value if value is not None else "~")

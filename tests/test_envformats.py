@@ -177,5 +177,5 @@ def test_the_shell_facts_that_matter_most() -> None:
     assert values(bom) == {"B": "2"} and list(bom.ignored) == [1]
     assert values(read_shell("export A=$TEAM\n", ENVIRON)) == {"A": "blue"}
     assert values(read_shell("A=two words\n", {})) == {}
-    computed = read_shell("A=$(id -u)\nB=`id -u`\nC=$1\n", {}).values
-    assert [computed[n].exact for n in "ABC"] == [False, False, False]
+    computed = read_shell("A=$(id -u)\nB=`id -u`\nC=$1\nD=x$A\nE=$HOME\n", ENVIRON).values
+    assert [computed[n].exact for n in "ABCDE"] == [False, False, False, False, True]
