@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, Protoco
 
 from . import policy, watchdog
 from .config import Config, load_config
+from .envformats import EnvFormat
 from .errors import RegistrationError, UsageError
 from .facts import SDK_INSTALL
 from .registry import (
@@ -51,6 +52,8 @@ class RunOptions:
     retries: int = 0  # retries of a request the service failed (5xx, reset), within the deadline
     python: Optional[str] = None  # the application's interpreter (--python); None: this one
     api_key: Optional[Found] = None  # from --api-key-file or stdin (keyinput)
+    dotenv: bool = True  # read ./.env as load_dotenv() would (--no-dotenv: False)
+    env_format: EnvFormat = EnvFormat.DOTENV  # how the app's launcher reads env files
 
 
 def default_deadline(timeout: Optional[float]) -> float:
@@ -159,6 +162,9 @@ def run(
         env_files=options.env_files,
         config=config,
         given={"api_key": options.api_key} if options.api_key else {},
+        dotenv_dir=cwd,
+        no_dotenv=not options.dotenv,
+        env_format=options.env_format,
     )
     secrets(settings.secrets)
     deadline, imports_end = _deadlines(started, options.deadline, settings.timeout_seconds)
@@ -230,6 +236,7 @@ def run_profiles(
             env_files=(profile.env_file,) if profile.env_file else (),
             config=config,
             given=profile.values,
+            env_format=options.env_format,  # no ./.env: each profile holds its own settings
         )
         secrets(settings.secrets)
         python = profile.python or options.python

@@ -10,12 +10,15 @@ import json
 import re
 from typing import Any, Mapping
 
+from .envformats import EnvFormat
 from .mask import mask_url_credentials
+from .report import env_files_words
+from .settings import Dotenv
 
 # The variables that change what the SDK does, by name (their values stay out, or are cleaned).
 _RELEVANT = re.compile(
     r"^(MEMORYSYNC_.*|(HTTPS?|ALL|NO)_PROXY|(https?|all|no)_proxy|SSL_CERT_(FILE|DIR)|"
-    r"REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|SSLKEYLOGFILE)$"
+    r"REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|SSLKEYLOGFILE|PYTHON_DOTENV_DISABLED)$"
 )
 
 
@@ -64,6 +67,11 @@ def markdown(document: Mapping[str, Any]) -> str:
         lines.append(
             f"| {name} | {_cell(value if value is not None else '(not set)')} | {_cell(view.get('source'))} |"
         )
+    dotenv = document.get("dotenv") or {}
+    words = (
+        env_files_words(Dotenv(dotenv["status"]), EnvFormat(dotenv["format"])) if dotenv else None
+    )
+    lines += ["", f"({words})"] if words else []
     variables = document.get("environment_variables") or {}
     lines += ["", "## Environment variables that matter", ""]
     lines += [f"- `{name}` = `{value}`" for name, value in variables.items()] or ["(none set)"]

@@ -11,6 +11,7 @@ import click
 from ._version import __version__
 from .boundary import DoctorGroup
 from .demo import BREAKS
+from .envformats import EnvFormat
 from .errors import DoctorError
 from .output import Output
 from .render import FORMATS
@@ -199,6 +200,20 @@ def settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 help="Read MEMORYSYNC_* from a dotenv file (repeatable; later files win).",
             ),
             click.option(
+                "--no-dotenv",
+                is_flag=True,
+                help="Do not read ./.env (read by default as load_dotenv() reads it, below the "
+                "environment and --env-file files).",
+            ),
+            click.option(
+                "--env-file-format",
+                type=click.Choice([f.value for f in EnvFormat]),
+                default=EnvFormat.DOTENV.value,
+                show_default=True,
+                help="How the app's launcher reads --env-file files and ./.env: dotenv "
+                "(load_dotenv), docker (docker run --env-file) or shell (set -a; . FILE).",
+            ),
+            click.option(
                 "--config",
                 type=click.Path(path_type=Path),
                 help="checks.yaml or pyproject.toml to use [default: ./pyproject.toml's "
@@ -247,7 +262,8 @@ def check(
     """Run the checks against the settings found here and print a report.
 
     Settings come from flags, then MEMORYSYNC_* environment variables, then --env-file files,
-    then checks.yaml settings:. Exit code 0: nothing failed; 1: a check failed or errored
+    then ./.env (as load_dotenv() reads it; --no-dotenv ignores it), then checks.yaml settings:.
+    Exit code 0: nothing failed; 1: a check failed or errored
     (or warned, with --fail-on warn); 2: usage or configuration error; 3: internal error.
     """
     from . import sdkproc
@@ -428,6 +444,8 @@ def _run_options(
         retries=opts.pop("retries"),
         python=opts.pop("python", None),
         api_key=key,
+        dotenv=not opts.pop("no_dotenv"),
+        env_format=EnvFormat(opts.pop("env_file_format")),
     )
 
 
@@ -477,7 +495,9 @@ def demo(
             base = load_config(config_path) if config_path is not None else None
             config = demo_config(sandbox.url, break_name, base)
             out: Output = click.get_current_context().obj
-            options = _run_options({}, (), None, dict(opts))
+            # The demo stands alone: no ./.env of the directory it happens to be started in.
+            demo_opts = {**opts, "no_dotenv": True, "env_file_format": EnvFormat.DOTENV.value}
+            options = _run_options({}, (), None, demo_opts)
             return _run_and_print(
                 out, options, environ=environ, sdk=sdk, config=config, **_shown(opts)
             )

@@ -109,7 +109,16 @@ def _settings(left: Mapping[str, Any], right: Mapping[str, Any]) -> list[Differe
         one, two = _setting(a.get(name)), _setting(b.get(name))
         if one != two:
             found.append(Difference(2, name, one, two))
+    one, two = _dotenv(left.get("dotenv")), _dotenv(right.get("dotenv"))
+    if one != two:  # "it works here": this run read a ./.env, the other did not
+        found.append(Difference(2, "./.env", one, two))
     return found
+
+
+def _dotenv(view: Optional[Mapping[str, Any]]) -> str:
+    if not view:
+        return "(not recorded)"
+    return f"{view.get('status')}, env files read as {view.get('format')}"
 
 
 def _setting(view: Optional[Mapping[str, Any]]) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence, Tuple
 
+from .envformats import EnvFormat
 from .errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_OUTAGE
 from .results import Finding, Status, count
-from .settings import Settings
+from .settings import DOTENV_DISABLED, DOTENV_FILE, Dotenv, Settings
 
 
 @dataclass(frozen=True)
@@ -86,3 +87,30 @@ def settings_view(settings: Settings) -> dict[str, dict[str, object]]:
             ],
         }
     return view
+
+
+def env_files_line(settings: Settings) -> Optional[str]:
+    """Words for under the settings: whether ./.env was read, and how env files are read."""
+    return env_files_words(settings.dotenv, settings.env_format, bool(settings.env_files))
+
+
+def env_files_words(dotenv: Dotenv, fmt: EnvFormat, any_file: bool = False) -> Optional[str]:
+    """The same from a report's fields (``report`` builds its page from the JSON document)."""
+    how = "load_dotenv() does" if fmt is EnvFormat.DOTENV else f"{fmt.reader} does"
+    if dotenv is Dotenv.READ:
+        return f"read ./{DOTENV_FILE} as {how}; --no-dotenv ignores it"
+    if dotenv is Dotenv.DISABLED:
+        return f"./{DOTENV_FILE} not read: {DOTENV_DISABLED} is set, so load_dotenv() reads nothing"
+    if any_file and fmt is not EnvFormat.DOTENV:
+        return f"env files read as {how}"
+    return None
+
+
+def dotenv_view(settings: Settings) -> dict[str, object]:
+    """The JSON report's ``dotenv`` field."""
+    read = settings.dotenv is Dotenv.READ
+    return {
+        "status": settings.dotenv.value,
+        "path": DOTENV_FILE if read else None,
+        "format": settings.env_format.value,
+    }

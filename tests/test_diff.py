@@ -91,3 +91,17 @@ def test_diff_reads_what_check_writes(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["diff", "a.json", "b.json"])
     assert result.exit_code == 1
     assert "timeout.sane" in result.stdout and "timeout" in result.stdout
+
+
+def test_a_dotenv_read_on_one_side_only_is_a_settings_difference() -> None:
+    left, right = documents()
+    right = {**right, "dotenv": {**left["dotenv"], "status": "read", "path": ".env"}}
+    (found,) = [d for d in diff.compare(left, right) if d.what == "./.env"]
+    assert (found.section, found.left, found.right) == (
+        "Settings",
+        f"{left['dotenv']['status']}, env files read as dotenv",
+        "read, env files read as dotenv",
+    )
+    old = {k: v for k, v in left.items() if k != "dotenv"}  # a report from before the field
+    assert not [d for d in diff.compare(left, {**left}) if d.what == "./.env"]
+    assert [d.right for d in diff.compare(left, old) if d.what == "./.env"] == ["(not recorded)"]

@@ -8,8 +8,10 @@ from typing import Optional
 import pytest
 
 from doctor.config import Config, load_config
+from doctor.envformats import EnvFormat
+from doctor.envnotes import NoteKind
 from doctor.errors import ConfigError
-from doctor.settings import Found, resolve
+from doctor.settings import Dotenv, Found, resolve
 from tests.conftest import GOOD_KEY, LIVE_KEY
 
 
@@ -220,8 +222,8 @@ def test_a_line_python_dotenv_cannot_parse_is_skipped_as_load_dotenv_does(
     path = env_file(tmp_path, ".env", f"# ok\nMEMORYSYNC_API_KEY={GOOD_KEY}\nthis is not valid\n")
     settings = resolve(flags={}, environ={}, env_files=[path], config=config)
     assert settings.api_key.value == GOOD_KEY == dotenv_values(path)["MEMORYSYNC_API_KEY"]
-    (note,) = settings.env_notes
-    assert (note.file, note.line) == (str(path), 3)
+    (note,) = [n for n in settings.env_notes if n.kind is NoteKind.UNPARSED]
+    assert (note.file, note.line, note.changes_value) == (str(path), 3, False)
     assert "skips it" in note.text and GOOD_KEY not in note.text
 
 
@@ -290,3 +292,127 @@ def test_alias_names_in_env_files_are_recorded_but_not_used(tmp_path) -> None:  
     assert [(f.value, f.source) for f in settings.end_user_id.aliases] == [
         ("u_42", f"env-file:{env_file}:1")
     ]
+
+
+# --- ./.env, as load_dotenv() finds it ---------------------------------------------------------
+
+
+def test_dotenv_sits_between_env_files_and_the_config(tmp_path: Path, user_config: Config) -> None:
+    env_file(tmp_path, ".env", "# app\nMEMORYSYNC_BASE_URL=https://dotenv.example\n")
+    given = env_file(tmp_path, "given.env", "MEMORYSYNC_BASE_URL=https://file.example\n")
+    layers = {
+        "given": {"base_url": Found("https://given.example", "profile:p")},
+        "flags": {"base_url": "https://flag.example"},
+        "environ": {"MEMORYSYNC_BASE_URL": "https://env.example"},
+        "env_files": [given],
+    }
+    expected = [
+        ("https://given.example", "profile:p"),
+        ("https://flag.example", "flag:--base-url"),
+        ("https://env.example", "env:MEMORYSYNC_BASE_URL"),
+        ("https://file.example", f"env-file:{given}:1"),
+        ("https://dotenv.example", "dotenv:.env:2"),
+        ("https://cfg.example", f"config:{user_config.source}"),
+    ]
+    for top in range(len(layers) + 1):  # peel the layers off one by one, highest first
+        chosen = dict(list(layers.items())[top:])
+        settings = resolve(
+            flags=chosen.get("flags", {}),  # type: ignore[arg-type]
+            environ=chosen.get("environ", {}),  # type: ignore[arg-type]
+            env_files=chosen.get("env_files", ()),  # type: ignore[arg-type]
+            given=chosen.get("given", {}),  # type: ignore[arg-type]
+            config=user_config,
+            dotenv_dir=tmp_path,
+        )
+        base_url = settings.base_url
+        assert (base_url.value, base_url.source) == expected[top]
+        assert [(f.value, f.source) for f in base_url.shadowed] == expected[top + 1 :]
+        assert settings.dotenv is Dotenv.READ
+    located = resolve(flags={}, environ={}, config=user_config, dotenv_dir=tmp_path).base_url
+    assert (located.file, located.line, located.location.source) == (".env", 2, "dotenv:.env:2")
+
+
+def test_no_dotenv_and_no_directory_read_nothing(tmp_path: Path, user_config: Config) -> None:
+    env_file(tmp_path, ".env", "MEMORYSYNC_BASE_URL=https://dotenv.example\n")
+    off = resolve(flags={}, environ={}, config=user_config, dotenv_dir=tmp_path, no_dotenv=True)
+    assert (off.base_url.source, off.dotenv) == (f"config:{user_config.source}", Dotenv.NO_DOTENV)
+    assert "./.env (ignored: --no-dotenv)" in off.searched
+    unlooked = resolve(flags={}, environ={}, config=user_config)  # profiles: their own settings
+    assert (unlooked.base_url.value, unlooked.dotenv) == ("https://cfg.example", Dotenv.NOT_LOOKED)
+    absent = resolve(flags={}, environ={}, config=user_config, dotenv_dir=tmp_path / "elsewhere")
+    assert absent.dotenv is Dotenv.ABSENT and "./.env (there is none)" in absent.searched
+
+
+def test_dotenv_given_with_env_file_is_read_once(tmp_path: Path, config: Config) -> None:
+    path = env_file(tmp_path, ".env", "MEMORYSYNC_END_USER_ID=u1\n")
+    settings = resolve(
+        flags={},
+        environ={},
+        env_files=[tmp_path / "." / ".env"],
+        config=config,
+        dotenv_dir=tmp_path,
+    )
+    assert settings.dotenv is Dotenv.GIVEN
+    assert settings.end_user_id.source == f"env-file:{tmp_path / '.' / '.env'}:1"
+    assert settings.end_user_id.shadowed == ()
+    assert settings.env_files == (str(tmp_path / "." / ".env"),)
+    assert path.exists()
+
+
+def test_python_dotenv_disabled_means_load_dotenv_reads_nothing(
+    tmp_path: Path, config: Config
+) -> None:
+    env_file(tmp_path, ".env", "MEMORYSYNC_END_USER_ID=u1\n")
+    environ = {"PYTHON_DOTENV_DISABLED": "True"}
+    settings = resolve(flags={}, environ=environ, config=config, dotenv_dir=tmp_path)
+    assert (settings.end_user_id.value, settings.dotenv) == (None, Dotenv.DISABLED)
+    # it is load_dotenv's switch: docker and a shell read the file all the same
+    docker = resolve(
+        flags={}, environ=environ, config=config, dotenv_dir=tmp_path, env_format=EnvFormat.DOCKER
+    )
+    assert docker.end_user_id.source == "dotenv:.env:1"
+
+
+def test_the_key_in_dotenv_is_searched_and_masked(tmp_path: Path, config: Config) -> None:
+    env_file(tmp_path, ".env", f"{GOOD_KEY}\n")
+    settings = resolve(flags={}, environ={}, config=config, dotenv_dir=tmp_path)
+    assert settings.api_key.value is None
+    assert "./.env" in settings.searched
+    assert GOOD_KEY in settings.secrets  # a bare key line: no setting holds it, the masker must
+
+
+@pytest.mark.parametrize("kind", ["fifo", "latin-1", "huge"])
+def test_an_unreadable_dotenv_is_a_config_error_naming_it(
+    tmp_path: Path, config: Config, kind: str
+) -> None:
+    import os
+
+    path = tmp_path / ".env"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.write_bytes(b"A=caf\xe9\n" if kind == "latin-1" else b"A=" + b"x" * (2 << 20))
+    with pytest.raises(ConfigError) as info:
+        resolve(flags={}, environ={}, config=config, dotenv_dir=tmp_path)
+    assert info.value.file == ".env" and "--no-dotenv" in str(info.value)
+    off = resolve(flags={}, environ={}, config=config, dotenv_dir=tmp_path, no_dotenv=True)
+    assert off.dotenv is Dotenv.NO_DOTENV
+
+
+def test_env_files_are_read_as_the_launcher_reads_them(tmp_path: Path, config: Config) -> None:
+    path = env_file(tmp_path, "app.env", f'MEMORYSYNC_API_KEY="{GOOD_KEY}"\r\n')
+    by = {
+        fmt: resolve(flags={}, environ={}, env_files=[path], config=config, env_format=fmt)
+        for fmt in EnvFormat
+    }
+    assert by[EnvFormat.DOTENV].api_key.value == GOOD_KEY
+    assert by[EnvFormat.DOCKER].api_key.value == f'"{GOOD_KEY}"'
+    assert by[EnvFormat.SHELL].api_key.value == GOOD_KEY + "\r"
+    refused = env_file(tmp_path, "bad.env", f"export MEMORYSYNC_API_KEY={GOOD_KEY}\n")
+    docker = resolve(
+        flags={}, environ={}, env_files=[refused], config=config, env_format=EnvFormat.DOCKER
+    )
+    assert docker.api_key.value is None
+    assert f"env file {refused} (docker --env-file refuses it at line 1: nothing is set)" in (
+        docker.searched
+    )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 from ..context import CheckContext
+from ..envnotes import NoteKind
 from ..headers import header_problem, quoted
 from ..mask import KEY_PREFIXES, fingerprint
 from ..registry import register
-from ..results import Fix, Result, fail, passed, skip, warn
+from ..results import Fix, Location, Result, fail, passed, skip, warn
 from ..settings import ENV_VARS
 from .fixes import assign, recopy_key, remove
 
@@ -50,18 +51,25 @@ def is_placeholder(key: str) -> bool:
 
 @register("key.present", title="API key set", tags=["offline", "key"])
 def key_present(ctx: CheckContext) -> Result:
-    """An API key is set; the fix lists every place searched.
+    """An API key is set; the fix lists every place searched (flag, environment, env files,
+    ./.env, checks.yaml), and names an env-file line holding a key without `NAME=`.
 
     Why: the SDK raises ValueError("api_key is required") at construction without one.
     Fix: set MEMORYSYNC_API_KEY; the row lists every place searched.
     """
     setting = ctx.settings.api_key
     if setting.value is None:
-        return fail(
-            "no API key found (searched: " + ", ".join(ctx.settings.searched) + ")",
-            _FIX_VAR,
-            code="missing",
-        )
+        searched = "no API key found (searched: " + ", ".join(ctx.settings.searched) + ")"
+        bare = next((n for n in ctx.settings.env_notes if n.kind is NoteKind.BARE_KEY), None)
+        if bare is not None:  # the key is there, without a name: say where, never what
+            return fail(
+                f"{searched}; line {bare.line} of {bare.file} is a key on its own, without "
+                f"{setting.variable}=, so nothing sets it",
+                Fix(note=f"in {bare.file}, write {setting.variable}=… on line {bare.line}"),
+                code="bare-key",
+                location=Location("api_key", bare.source, bare.file, bare.line),
+            )
+        return fail(searched, _FIX_VAR, code="missing")
     if not setting.value.strip():
         return fail(
             f"the API key from {setting.source} is empty; the SDK raises ValueError('api_key is required')",

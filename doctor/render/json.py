@@ -4,7 +4,8 @@ Schema version 2: ``fix`` is null or ``{"command", "note"}``; every check has a 
 (``<check id>/<kebab-case>``, set on every warn, fail and error), a ``location``
 (``{"file", "line", "setting", "source"}`` or null) and ``silenced`` (the config's silence that
 matched it, ``{"reason", "until", "expired"}``, or null); ``summary.silenced`` counts the
-problems kept out of the exit code.
+problems kept out of the exit code. ``dotenv`` (optional: older reports lack it) says whether
+./.env was read as load_dotenv() reads it (``{"status", "path", "format"}``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Sequence
 
 from .._version import __version__
 from ..mask import visible
-from ..report import Report, settings_view
+from ..report import Report, dotenv_view, settings_view
 from . import RenderOptions
 
 SCHEMA_VERSION = 2
@@ -30,6 +31,7 @@ def document_of(report: Report) -> dict[str, Any]:
         "environment": report.environment,
         "system": dict(report.system),
         "settings": settings_view(report.settings),
+        "dotenv": dotenv_view(report.settings),
         "checks": [
             {
                 "id": finding.id,

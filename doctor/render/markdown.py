@@ -10,7 +10,7 @@ from datetime import date
 from typing import Iterable, Sequence
 
 from .._version import __version__
-from ..report import Report, settings_view
+from ..report import Report, env_files_line, settings_view
 from ..results import Finding, Status
 from . import RenderOptions
 from .parts import TOOL, counts, place, silence_text, verdict
@@ -36,6 +36,9 @@ def render(report: Report, options: RenderOptions) -> str:
         "",
         *_table(["setting", "value", "source"], _settings(report)),
     ]
+    env_files = env_files_line(report.settings)
+    if env_files:
+        out += ["", f"<sub>{_text(env_files)}</sub>"]
     if problems:
         rows = [
             [_LABELS[f.status], _code(f.id), _finding(f, options, today), _fix(f)] for f in problems

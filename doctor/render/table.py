@@ -15,7 +15,7 @@ from typing import Any, Iterable, Optional, Sequence
 
 from .._version import __version__
 from ..mask import visible
-from ..report import Report, settings_view
+from ..report import Report, env_files_line, settings_view
 from ..results import Finding, Status
 from . import RenderOptions
 
@@ -61,6 +61,9 @@ def head(report: Report, options: RenderOptions) -> list[str]:
             lines.append(first)
             if where:
                 lines += _wrap(where, options.width, " " * 15)
+    env_files = env_files_line(report.settings)
+    if env_files:
+        lines += _wrap(_text(f"({env_files})", options), options.width, "  ", "   ")
     for warning in report.warnings:
         lines += _wrap(_text(f"warning: {warning}", options), options.width)
     return lines

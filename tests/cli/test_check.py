@@ -64,11 +64,13 @@ def test_json_is_one_document_with_the_documented_shape() -> None:
         "environment",
         "system",
         "settings",
+        "dotenv",
         "checks",
         "summary",
         "exit_code",
         "warnings",
     }
+    assert document["dotenv"] == {"status": "absent", "path": None, "format": "dotenv"}
     assert document["schema_version"] == 2 and document["tool"]["name"] == "memorysync-doctor"
     assert document["environment"] == "staging"
     key = document["settings"]["api_key"]

@@ -73,7 +73,8 @@ def test_a_run_of_profiles_summarises_each_and_keeps_their_settings_apart(tmp_pa
         f"MEMORYSYNC_API_KEY={GOOD_KEY}\nMEMORYSYNC_BASE_URL={STAGING}\n",
     )
     write(tmp_path / "profiles.yaml", PROFILES)
-    # The doctor's own settings must not leak into the tenants' setups.
+    # The doctor's own settings must not leak into the tenants' setups, nor the ./.env here.
+    write(tmp_path / ".env", "MEMORYSYNC_END_USER_ID=dotenv_user\n")
     env = {"MEMORYSYNC_END_USER_ID": "leaked_user", "MEMORYSYNC_API_KEY": "ms_test_" + "9" * 32}
     result = cli_runner().invoke(
         cli, ["check", "--offline", "--profiles", "profiles.yaml", "--format", "json"], env=env
@@ -86,6 +87,8 @@ def test_a_run_of_profiles_summarises_each_and_keeps_their_settings_apart(tmp_pa
     assert document["exit_code"] == result.exit_code == 1
     initech = next(p for p in document["profiles"] if p["profile"] == "initech")
     assert initech["settings"]["api_key"]["source"] == "env-file:tenants/initech.env:1"
+    assert initech["settings"]["end_user_id"]["value"] is None
+    assert {p["dotenv"]["status"] for p in document["profiles"]} == {"not-looked"}
     table = cli_runner().invoke(cli, ["check", "--offline", "--profiles", "profiles.yaml"], env=env)
     assert "2 of 3 profiles need attention · exit code 1" in table.stdout
     assert "== globex" in table.stdout and "== acme-staging" not in table.stdout
