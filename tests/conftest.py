@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from doctor import checks  # noqa: F401  (registers the built-in checks)
 from doctor.config import Config, load_config
@@ -40,6 +42,13 @@ HEALTHY_INSTALL = {
     "module_version": "1.10.1",
     "module_file": "/site-packages/memorysync/__init__.py",
 }
+
+# Property tests are derandomized: the same examples on every run, so a suite run (and CI) cannot
+# fail on one draw out of many. HYPOTHESIS_PROFILE=explore draws new examples (and many more).
+hypothesis_settings.register_profile("default", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", max_examples=2000, database=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
 _VARIABLES = (
     "MEMORYSYNC_API_KEY",
     "MEMORYSYNC_BASE_URL",
