@@ -36,8 +36,10 @@ def _python(args: list[str]) -> str | None:
 def main() -> None:
     signal.signal(signal.SIGINT, _interrupted)
     _reopen_closed_streams()
-    _limit_memory()
     args = sys.argv[1:]
+    if args == ["--version"]:
+        _version()
+    _limit_memory()
     if args[:1] == ["check"] and not {"-h", "--help"} & set(args):
         from . import sdkproc
 
@@ -63,6 +65,18 @@ def main() -> None:
         with contextlib.suppress(OSError, ValueError, AttributeError):  # `| head`, or closed
             stream.flush()
     os._exit(code)
+
+
+def _version() -> None:
+    """`--version` without click (it would triple the time): the same line click's
+    version_option prints (cli.py; tests/test_entrypoints.py compares the two)."""
+    from ._version import PROG_NAME, __version__
+
+    if sys.stdout is not None:  # closed: click prints nothing either
+        with contextlib.suppress(OSError):  # `| head -c0`
+            sys.stdout.write(f"{PROG_NAME}, version {__version__}\n")
+            sys.stdout.flush()
+    os._exit(0)
 
 
 def _interrupted(signum: int, frame: object) -> None:
