@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping, Optional, Tuple
 
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 
     from doctor.probe.httpx_model import HttpxModel
 
+# Setups checked side by side (--profiles) wait for the one load of a bundle, not each do it.
+_LOADING = threading.Lock()
 # OpenSSL looks certificates up in a capath by subject-hash file names ("5ed36f99.0").
 _HASHED_NAME = re.compile(r"^[0-9a-f]{8}\.r?[0-9]+$")
 
@@ -128,7 +131,8 @@ def _file_problem(path: str) -> Optional[str]:
     if not os.access(path, os.R_OK):
         return "not readable"
     stat = os.stat(path)
-    return _load_problem(path, stat.st_mtime_ns, stat.st_size)
+    with _LOADING:
+        return _load_problem(path, stat.st_mtime_ns, stat.st_size)
 
 
 @functools.lru_cache(maxsize=32)

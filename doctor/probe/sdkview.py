@@ -7,6 +7,7 @@ Proxy URLs are returned raw: callers mask them with ``mask_url_credentials`` bef
 from __future__ import annotations
 
 import enum
+import functools
 import importlib.util
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -115,6 +116,7 @@ def sdk_view(url: str, environ: Mapping[str, str], model: Optional[HttpxModel] =
     )
 
 
+@functools.cache
 def _socks_available() -> bool:
     return importlib.util.find_spec("socksio") is not None
 
