@@ -18,6 +18,10 @@ import time
 # The doctor holds small, bounded data (capped reads, a 1 MiB probe body): a plugin or a library
 # that runs away gets a MemoryError (an error row) long before the machine swaps.
 MEMORY_LIMIT = 1 << 30
+# Thread stacks count against that cap, 8 MiB each by default: a --profiles run waits on the
+# network and the SDK on over a hundred threads, which would fill it ("can't start new thread").
+# 4 MiB is many times what Python's recursion limit lets a thread use.
+THREAD_STACK = 4 << 20
 
 
 def _python(args: list[str]) -> str | None:
@@ -113,4 +117,7 @@ def _limit_memory() -> None:
         if soft == resource.RLIM_INFINITY or soft > limit:
             resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
     except (OSError, ValueError):  # not allowed here: bounded reads still bound it
-        pass
+        return
+    import threading
+
+    threading.stack_size(THREAD_STACK)
