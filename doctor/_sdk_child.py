@@ -230,29 +230,66 @@ def path_entry_source(origin):  # type: ignore[no-untyped-def]
     return None
 
 
-_construct_lock = threading.Lock()
+class EnvironLock:
+    """Clients built in the child's own environment are built side by side (each loads its CA
+    bundle, tens of milliseconds that need no GIL); one built in another environment is built
+    alone, while os.environ is swapped."""
+
+    def __init__(self):  # type: ignore[no-untyped-def]
+        self.changed = threading.Condition()
+        self.sharing = 0  # clients being built in the child's own environment
+        self.swapped = False  # os.environ holds another setup's environment
+        self.queued = 0  # builds waiting to swap it (they go before new sharing ones)
+
+    def build(self, environ, make):  # type: ignore[no-untyped-def]
+        with self.changed:
+            if environ is None:
+                while self.swapped or self.queued:
+                    self.changed.wait()
+                self.sharing += 1
+            else:
+                self.queued += 1
+                while self.swapped or self.sharing:
+                    self.changed.wait()
+                self.queued -= 1
+                self.swapped = True
+        try:
+            if environ is None:
+                return make()
+            saved = dict(os.environ)
+            try:
+                os.environ.clear()
+                os.environ.update(environ)
+                return make()
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
+        finally:
+            with self.changed:
+                if environ is None:
+                    self.sharing -= 1
+                else:
+                    self.swapped = False
+                self.changed.notify_all()
+
+
+_environ_lock = EnvironLock()
 
 
 def construct(memorysync, request, environ):  # type: ignore[no-untyped-def]
     """The client, built while os.environ is exactly ``environ`` when one is given: httpx reads
     its proxy and CA variables when the client is created, so one child serves many setups."""
-    with _construct_lock:
-        saved = dict(os.environ) if environ is not None else None
-        try:
-            if environ is not None:
-                os.environ.clear()
-                os.environ.update(environ)
-            return memorysync.MemorySyncClient(
-                api_key=request["api_key"],
-                base_url=request["base_url"],
-                end_user_id=request.get("end_user_id"),
-                project_id=request.get("project_id"),
-                timeout=request["timeout"],
-            )
-        finally:
-            if saved is not None:
-                os.environ.clear()
-                os.environ.update(saved)
+
+    def make():  # type: ignore[no-untyped-def]
+        return memorysync.MemorySyncClient(
+            api_key=request["api_key"],
+            base_url=request["base_url"],
+            end_user_id=request.get("end_user_id"),
+            project_id=request.get("project_id"),
+            timeout=request["timeout"],
+        )
+
+    return _environ_lock.build(environ, make)
 
 
 def roundtrip(request, environ=None):  # type: ignore[no-untyped-def]
@@ -360,5 +397,6 @@ def main():  # type: ignore[no-untyped-def]
         threading.Thread(target=work, daemon=True).start()
     emit(proto_out, {"install": install_facts()})
     threading.Event().wait()  # the reader ends the process
+
 
 main()

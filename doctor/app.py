@@ -223,11 +223,47 @@ def run_profiles(
 ) -> list[Report]:
     """Every profile checked in one session: one pool of workers, one deadline, one SDK child
     per interpreter. ``sdk`` (started early, for this interpreter) serves the profiles without
-    their own ``python``."""
+    their own ``python``, helped by more children when there are many (see _helpers)."""
     started = time.monotonic()
     config = config or load_config(options.config, cwd)
     _known_environment(options.environment, config, "--environment")
-    entries = []
+    own = sum(1 for profile in profiles if (profile.python or options.python) is None)
+    children = [sdk, *_helpers(own, environ, cwd)] if sdk is not None else []
+    try:
+        return _run_profiles(options, profiles, started, config, environ, cwd, children, secrets)
+    finally:
+        for helper in children[1:]:
+            helper.close()
+
+
+def _helpers(profiles: int, environ: Mapping[str, str], cwd: Path) -> list[SdkProcess]:
+    """More SDK children for a run of many profiles, one per core: each client the SDK builds
+    loads its CA bundle (tens of milliseconds of CPU, which one process cannot spread over the
+    cores), and that, times the profiles, is most of such a run."""
+    import os
+
+    from .sdkproc import SdkProcess
+
+    count = min(os.cpu_count() or 1, -(-profiles // PROFILES_PER_CHILD), MAX_CHILDREN)
+    return [SdkProcess(environ=environ, cwd=str(cwd)) for _ in range(count - 1)]
+
+
+# A second child (its start-up, ~30 MB) pays off from this many profiles on.
+PROFILES_PER_CHILD = 25
+MAX_CHILDREN = 4
+
+
+def _run_profiles(
+    options: RunOptions,
+    profiles: Sequence[Profile],
+    started: float,
+    config: Config,
+    environ: Mapping[str, str],
+    cwd: Path,
+    children: Sequence[SdkProcess],
+    secrets: Callable[[Iterable[str]], None],
+) -> list[Report]:
+    entries: list[Entry] = []
     for profile in profiles:
         _known_environment(profile.environment, config, f"environment of profile {profile.name!r}")
         settings = resolve(
@@ -248,7 +284,7 @@ def run_profiles(
                 str(cwd),
                 profile=profile.name,
                 python=python,
-                sdk=sdk if python is None else None,
+                sdk=children[len(entries) % len(children)] if python is None and children else None,
                 expected_environment=profile.environment or options.environment,
             )
         )

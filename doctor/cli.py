@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional
 
 import click
 
-from ._version import __version__
+from ._version import PROG_NAME, __version__
 from .boundary import DoctorGroup
 from .demo import BREAKS
 from .envformats import EnvFormat
@@ -239,7 +239,7 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @click.group(cls=DoctorGroup, context_settings=CONTEXT_SETTINGS)
-@click.version_option(__version__, "--version", prog_name="memorysync-doctor")
+@click.version_option(__version__, "--version", prog_name=PROG_NAME)
 def cli() -> None:
     """Will the MemorySync client work here? If not, exactly why, and what to type to fix it."""
 
@@ -682,7 +682,7 @@ def explain(check_id: str, config: Optional[Path]) -> int:
 
 
 def main() -> None:
-    cli.main(prog_name="memorysync-doctor")
+    cli.main(prog_name=PROG_NAME)
 
 
 __all__ = ["cli", "main"]

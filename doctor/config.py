@@ -127,7 +127,7 @@ def load_config(path: Optional[Path] = None, cwd: Optional[Path] = None) -> Conf
     ``--config PATH`` (a checks.yaml, or a pyproject.toml), ``[tool.memorysync-doctor]`` in
     ./pyproject.toml, ./checks.yaml when it is ours (it has a top-level ``version:``; another
     tool's is ignored, with a note), else the packaged default alone."""
-    default = _parse(PACKAGED, "packaged default checks.yaml")
+    default = _packaged_default()
     if path is not None:
         if not path.exists():
             raise ConfigError(
@@ -163,6 +163,48 @@ def load_config(path: Optional[Path] = None, cwd: Optional[Path] = None) -> Conf
         )
         return replace(default, warnings=default.warnings + (note,))
     return _merge(default, replace(_parse(local, "checks.yaml"), path="checks.yaml"))
+
+
+def _packaged_default() -> Config:
+    """The packaged checks.yaml. doctor/_packaged_config.py holds it parsed, for as long as the
+    file has the very text it was made from: a run that reads no other YAML then does not import
+    PyYAML (a quarter of what `list` costs). Any other text is parsed as usual."""
+    import copy
+    import hashlib
+
+    from . import _packaged_config as parsed
+
+    try:
+        same = hashlib.sha256(PACKAGED.read_bytes()).hexdigest() == parsed.SHA256
+    except OSError:
+        same = False  # _parse says what is wrong with it
+    if not same:
+        return _parse(PACKAGED, _PACKAGED_LABEL)
+    return _validate(copy.deepcopy(parsed.DATA), _PACKAGED_LABEL, parsed.LINES)
+
+
+_PACKAGED_LABEL = "packaged default checks.yaml"
+
+
+def packaged_source() -> str:
+    """The text of doctor/_packaged_config.py for the packaged checks.yaml as it is now."""
+    import hashlib
+    import pprint
+
+    data, lines = _read_yaml(PACKAGED, _PACKAGED_LABEL)
+    digest = hashlib.sha256(PACKAGED.read_bytes()).hexdigest()
+    return (
+        '"""The packaged checks.yaml as config._read_yaml reads it (see config._packaged_default).\n\n'
+        "Made by `python -m doctor._packaged_config` (then `ruff format` it); tests/test_config.py\n"
+        'fails when checks.yaml changed and this was not made again.\n"""\n\n'
+        f'SHA256 = "{digest}"\n'
+        f"DATA = {pprint.pformat(data, sort_dicts=False)}\n"
+        f"LINES = {pprint.pformat(lines)}\n\n"
+        'if __name__ == "__main__":\n'
+        "    from doctor.config import packaged_source\n\n"
+        '    with open(__file__, "w", encoding="utf-8") as module:\n'
+        "        module.write(packaged_source())\n"
+    )
 
 
 PYPROJECT_TABLE = "tool.memorysync-doctor"
@@ -209,6 +251,12 @@ def _pyproject_table(path: Path, label: str) -> Optional[dict[str, Any]]:
 
 
 def _parse(path: Path, label: str) -> Config:
+    data, lines = _read_yaml(path, label)
+    return _validate(data, label, lines)
+
+
+def _read_yaml(path: Path, label: str) -> Tuple[Any, dict[KeyPath, int]]:
+    """The data of a YAML file and the line of each key path."""
     import yaml
 
     from .files import FileRefused, read_bounded
@@ -246,7 +294,7 @@ def _parse(path: Path, label: str) -> Config:
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"not valid YAML: {exc}", file=label) from None
-    return _validate(data if data is not None else {}, label, lines)
+    return (data if data is not None else {}), lines
 
 
 def _screen(text: str, label: str) -> None:

@@ -18,6 +18,10 @@ import time
 # The doctor holds small, bounded data (capped reads, a 1 MiB probe body): a plugin or a library
 # that runs away gets a MemoryError (an error row) long before the machine swaps.
 MEMORY_LIMIT = 1 << 30
+# Thread stacks count against that cap, 8 MiB each by default: a --profiles run waits on the
+# network and the SDK on over a hundred threads, which would fill it ("can't start new thread").
+# 4 MiB is many times what Python's recursion limit lets a thread use.
+THREAD_STACK = 4 << 20
 
 
 def _python(args: list[str]) -> str | None:
@@ -36,8 +40,10 @@ def _python(args: list[str]) -> str | None:
 def main() -> None:
     signal.signal(signal.SIGINT, _interrupted)
     _reopen_closed_streams()
-    _limit_memory()
     args = sys.argv[1:]
+    if args == ["--version"]:
+        _version()
+    _limit_memory()
     if args[:1] == ["check"] and not {"-h", "--help"} & set(args):
         from . import sdkproc
 
@@ -63,6 +69,18 @@ def main() -> None:
         with contextlib.suppress(OSError, ValueError, AttributeError):  # `| head`, or closed
             stream.flush()
     os._exit(code)
+
+
+def _version() -> None:
+    """`--version` without click (it would triple the time): the same line click's
+    version_option prints (cli.py; tests/test_entrypoints.py compares the two)."""
+    from ._version import PROG_NAME, __version__
+
+    if sys.stdout is not None:  # closed: click prints nothing either
+        with contextlib.suppress(OSError):  # `| head -c0`
+            sys.stdout.write(f"{PROG_NAME}, version {__version__}\n")
+            sys.stdout.flush()
+    os._exit(0)
 
 
 def _interrupted(signum: int, frame: object) -> None:
@@ -99,4 +117,7 @@ def _limit_memory() -> None:
         if soft == resource.RLIM_INFINITY or soft > limit:
             resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
     except (OSError, ValueError):  # not allowed here: bounded reads still bound it
-        pass
+        return
+    import threading
+
+    threading.stack_size(THREAD_STACK)

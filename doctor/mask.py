@@ -233,27 +233,51 @@ class Masker:
         public: Iterable[str] = (),
         passwords: Iterable[str] = (),
     ) -> None:
-        secrets = list(secrets)
         self._public = frozenset(public)
-        forms: Dict[str, str] = {}
-        runs: Dict[str, str] = {}
+        self._known: frozenset[Tuple[str, bool]] = frozenset()  # (value, is a password)
+        self._by_form: Dict[str, str] = {}
+        self._runs: Dict[str, str] = {}
+        self._stubs: List[Tuple[str, str, str]] = []  # (prefix, body, mask) of prefixed keys
+        self._sorted: Optional[List[Tuple[str, str]]] = None
+        self._add(list(secrets), list(passwords))
+
+    def extended(self, secrets: Iterable[str] = (), passwords: Iterable[str] = ()) -> Masker:
+        """This masker and more secrets; only the new ones are worked out (a run of many
+        setups adds keys setup by setup). This one is left as it is, for threads using it."""
+        twin = Masker(public=self._public)
+        twin._known = self._known
+        twin._by_form, twin._runs = dict(self._by_form), dict(self._runs)
+        twin._stubs = list(self._stubs)
+        twin._add(list(secrets), list(passwords))
+        return twin
+
+    def _add(self, secrets: List[str], passwords: List[str]) -> None:
         entries = [(s, mask_key(s), _key_body(s), False) for s in secrets] + [
             (p, PASSWORD_MASK, p, True) for p in passwords
         ]
         for value, replacement, body, password in entries:
+            if (value, password) in self._known:
+                continue
+            self._known |= {(value, password)}
             for form in secret_forms(value, password=password):
-                forms.setdefault(form, replacement)
+                self._by_form.setdefault(form, replacement)
             for run in _windows(body):
-                runs.setdefault(run, replacement)
-        # Longest first, so a stripped form never leaves the rest of a raw form behind.
-        self._forms: List[Tuple[str, str]] = sorted(forms.items(), key=lambda f: -len(f[0]))
-        self._runs = runs
-        self._stubs = [  # (prefix, body, mask) of each key that has a prefix
-            (prefix, _key_body(s), mask_key(s))
-            for s in secrets
-            for prefix in KEY_PREFIXES
-            if _bare(s).startswith(prefix) and _key_body(s)
-        ]
+                self._runs.setdefault(run, replacement)
+            if not password:
+                stripped, key_body = _bare(value), _key_body(value)
+                self._stubs += [
+                    (prefix, key_body, replacement)
+                    for prefix in KEY_PREFIXES
+                    if stripped.startswith(prefix) and key_body
+                ]
+
+    @property
+    def _forms(self) -> List[Tuple[str, str]]:
+        # Longest first, so a stripped form never leaves the rest of a raw form behind. Sorted
+        # on first use: setups adding keys one by one do not sort each time.
+        if self._sorted is None:
+            self._sorted = sorted(self._by_form.items(), key=lambda f: -len(f[0]))
+        return self._sorted
 
     def __call__(self, text: str) -> str:
         # Runs first: a key cut, escaped or broken over lines becomes one mask, not several.

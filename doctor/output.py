@@ -34,9 +34,10 @@ class Output:
 
     def add_secrets(self, secrets: Iterable[str], passwords: Iterable[str] = ()) -> None:
         """API keys (and proxy passwords) found after the start, e.g. in env files."""
+        secrets, passwords = list(secrets), list(passwords)
         self._secrets.extend(secrets)
         self._passwords.extend(passwords)
-        self.mask = Masker(self._secrets, self._public, self._passwords)
+        self.mask = self.mask.extended(secrets, passwords)
 
     def allow_public(self, values: Iterable[str]) -> None:
         """Published test data (the sandbox's demo keys) that may be shown in full."""
@@ -64,7 +65,11 @@ class Output:
             return
         text = self.mask(text)
         try:
-            click.echo(_encodable(text if styled else visible(text, keep="\n\t"), stream), nl=nl, file=stream)
+            click.echo(
+                _encodable(text if styled else visible(text, keep="\n\t"), stream),
+                nl=nl,
+                file=stream,
+            )
         except BrokenPipeError:
             self._reader_gone = True
         except OSError as exc:

@@ -12,18 +12,21 @@ memory is capped.
 from __future__ import annotations
 
 import itertools
-import json
+import os
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
-from typing import IO, Any, Mapping, Optional
 
-from .sdkinfo import SdkInstall, SdkRoundtrip, SdkRuntime, Stage
 from .watchdog import MAX_DEADLINE
 
-_SOURCE = Path(__file__).with_name("_sdk_child.py")
+TYPE_CHECKING = False  # typing is not imported before the child starts (doctor.launch)
+if TYPE_CHECKING:
+    from typing import IO, Any, Mapping, Optional
+
+    from .sdkinfo import SdkInstall, SdkRoundtrip, SdkRuntime
+
+_SOURCE = os.path.join(os.path.dirname(__file__), "_sdk_child.py")
 _MAX_LINE = 1 << 20
 # The child exits on its own this long after the run's deadline, if nothing else ended it.
 _CHILD_GRACE_S = 1.0
@@ -46,11 +49,14 @@ def take_early() -> Optional[SdkProcess]:
     return early
 
 
+def _read_source() -> str:
+    with open(_SOURCE, encoding="utf-8") as source:
+        return source.read()
+
+
 def _child_env(environ: Optional[Mapping[str, str]]) -> dict[str, str]:
     """The environment the application would have, plus a cap on glibc's malloc arenas: many
     round trips run on threads in the child, and its address space is capped."""
-    import os
-
     env = dict(os.environ if environ is None else environ)
     env.setdefault("MALLOC_ARENA_MAX", "2")
     return env
@@ -83,7 +89,7 @@ class SdkProcess:
                 [
                     self.python,
                     "-c",
-                    _SOURCE.read_text(encoding="utf-8"),
+                    _read_source(),
                     str(_CHILD_LIFETIME_S),
                     "die-with-parent" if main_thread else "",
                 ],
@@ -121,6 +127,10 @@ class SdkProcess:
             stream.close()
 
     def _take(self, line: str) -> None:
+        import json
+
+        from .sdkinfo import SdkInstall, SdkRuntime
+
         try:
             message = json.loads(line)
         except (ValueError, RecursionError):
@@ -153,6 +163,8 @@ class SdkProcess:
         For this very interpreter with the same PYTHONPATH the answer is read here at once (from
         metadata; httpx is not imported), so the network facts need not wait for the child.
         """
+        from .sdkinfo import SdkRuntime
+
         if self._same_interpreter():
             from importlib.metadata import PackageNotFoundError, version
 
@@ -169,8 +181,6 @@ class SdkProcess:
         return SdkRuntime(error=f"{self.python} did not report its httpx version in time")
 
     def _same_interpreter(self) -> bool:
-        import os
-
         environ = self.environ if self.environ is not None else os.environ
         return self.python == sys.executable and environ.get("PYTHONPATH") == os.environ.get(
             "PYTHONPATH"
@@ -178,6 +188,8 @@ class SdkProcess:
 
     def install(self, deadline: float) -> SdkInstall:
         """What the target interpreter knows of the SDK (``error`` set if it could not say)."""
+        from .sdkinfo import SdkInstall
+
         if self._proc is None:
             return SdkInstall.failed(self.start_error or "the interpreter could not be started")
         if self._wait(lambda: self._install is not None, deadline):
@@ -204,6 +216,10 @@ class SdkProcess:
         can, so the import and the round trip overlap the doctor's own work. ``environ``: the
         environment the client is built in, when it is not the one the child started with.
         """
+        import json
+
+        from .sdkinfo import SdkRoundtrip, Stage
+
         if self._proc is None:
             return SdkRoundtrip(Stage.IMPORT)
         request_id = next(self._ids)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 import sys
 from typing import Any, Mapping, Optional
@@ -12,14 +13,6 @@ from ._version import __version__
 def describe(install: Any) -> dict[str, Optional[str]]:
     """The doctor, this interpreter and OS, and the inspected interpreter's SDK, httpx and
     OpenSSL (from the SDK child's report, ``install``: an SdkInstall or None)."""
-    from importlib import metadata
-
-    def version(name: str) -> Optional[str]:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            return None
-
     installed: Mapping[str, Optional[str]] = getattr(install, "installed", {}) or {}
     python = getattr(install, "python", ()) or ()
     return {
@@ -31,8 +24,20 @@ def describe(install: Any) -> dict[str, Optional[str]]:
         "openssl": getattr(install, "openssl", None),
         "sdk": getattr(install, "version", None),
         "httpx": installed.get("httpx"),
-        "requests": version("requests"),
-        "urllib3": version("urllib3"),
-        "certifi": version("certifi"),
+        **_own_versions(),
         "platform": getattr(install, "platform", None) or sys.platform,
     }
+
+
+@functools.cache
+def _own_versions() -> dict[str, Optional[str]]:
+    """The doctor's own probe libraries: read once a run, however many setups it checks."""
+    from importlib import metadata
+
+    def version(name: str) -> Optional[str]:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return None
+
+    return {name: version(name) for name in ("requests", "urllib3", "certifi")}

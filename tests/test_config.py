@@ -51,6 +51,36 @@ def test_packaged_default_is_found_installed_or_in_a_source_tree() -> None:
     assert PACKAGED in (package / "checks.yaml", package.parent / "checks.yaml")
 
 
+def test_the_packaged_default_is_parsed_ahead_exactly_as_the_file_reads() -> None:
+    """doctor/_packaged_config.py is checks.yaml as parsed: make it again when this fails
+    (`python -m doctor._packaged_config`)."""
+    import hashlib
+
+    from doctor import _packaged_config as parsed
+    from doctor.config import _read_yaml
+
+    assert hashlib.sha256(PACKAGED.read_bytes()).hexdigest() == parsed.SHA256
+    assert _read_yaml(PACKAGED, "packaged default checks.yaml") == (parsed.DATA, parsed.LINES)
+
+
+def test_a_packaged_file_with_other_text_is_parsed_not_taken_from_the_parsed_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone edited the installed checks.yaml: their text is what counts, errors included."""
+    import doctor.config
+
+    edited = write(
+        tmp_path,
+        "version: 1\nenvironments:\n  dev: {base_url: http://localhost:1, key_prefix: ms_test_}\n",
+    )
+    monkeypatch.setattr(doctor.config, "PACKAGED", edited)
+    assert set(load_config(None, tmp_path).environments) == {"dev"}
+    write(tmp_path, "version: 1\nchecks: [\n", "user.yaml")
+    with pytest.raises(ConfigError) as error:
+        load_config(None, tmp_path)
+    assert error.value.file == "packaged default checks.yaml" and error.value.line == 3
+
+
 def test_local_checks_yaml_in_cwd_is_picked_up(tmp_path: Path) -> None:
     write(tmp_path, "version: 1\nchecks:\n  timeout.sane: {max: 60}\n", "checks.yaml")
 
@@ -115,61 +145,132 @@ def test_config_flag_with_a_missing_file(tmp_path: Path) -> None:
 BROKEN = [
     pytest.param(
         "version: 1\nenvironments:\n  staging: {base_url: https://x.example\n",
-        4, None, "not valid YAML", id="yaml-syntax",
+        4,
+        None,
+        "not valid YAML",
+        id="yaml-syntax",
     ),
     pytest.param(
         "version: 1\nchecks:\n  timeout.sane: {min: 1\n   max: 2}\n  bad: [\n",
-        None, None, "not valid YAML", id="yaml-syntax-2",
+        None,
+        None,
+        "not valid YAML",
+        id="yaml-syntax-2",
     ),
-    pytest.param("- production\n- staging\n", 1, None, "expected a mapping at the top level, got a list",
-                 id="top-level-list"),
+    pytest.param(
+        "- production\n- staging\n",
+        1,
+        None,
+        "expected a mapping at the top level, got a list",
+        id="top-level-list",
+    ),
     pytest.param("# comment\nversion: 2\n", 2, "version", "expected 1, got 2", id="version-2"),
     pytest.param("version: true\n", 1, "version", "expected 1, got True", id="version-bool"),
     pytest.param(
         "environments:\n  staging:\n    base_url: https://staging.example\n",
-        2, "environments > staging > key_prefix", "expected a non-empty string, got None",
+        2,
+        "environments > staging > key_prefix",
+        "expected a non-empty string, got None",
         id="missing-key-prefix",
     ),
     pytest.param(
         "environments:\n  staging:\n    base_url: https://staging.example\n    key_prefix: ''\n",
-        4, "environments > staging > key_prefix", "expected a non-empty string, got ''",
+        4,
+        "environments > staging > key_prefix",
+        "expected a non-empty string, got ''",
         id="empty-key-prefix",
     ),
     pytest.param(
         "environments:\n  dev:\n    key_prefix: ms_test_\n    base_url: not a url\n",
-        4, "environments > dev > base_url", "expected a URL like https://api.memorysync.io",
+        4,
+        "environments > dev > base_url",
+        "expected a URL like https://api.memorysync.io",
         id="base-url-not-a-url",
     ),
     pytest.param(
         "environments:\n  dev: {base_url: 'http://[::1', key_prefix: ms_test_}\n",
-        2, "environments > dev > base_url", "expected a URL like https://api.memorysync.io",
+        2,
+        "environments > dev > base_url",
+        "expected a URL like https://api.memorysync.io",
         id="base-url-unparseable",
     ),
-    pytest.param("environments:\n  dev: https://x.example\n", 2, "environments > dev",
-                 "expected a mapping with base_url and key_prefix", id="environment-not-mapping"),
-    pytest.param("environments: [a, b]\n", 1, "environments", "expected a mapping, got a list",
-                 id="environments-list"),
-    pytest.param("checks:\n  timeout.sane: 5\n", 2, "checks > timeout.sane",
-                 "expected a mapping of options, got 5", id="check-options-not-mapping"),
-    pytest.param('checks:\n  key.format:\n    enabled: "yes"\n', 3, "checks > key.format > enabled",
-                 "expected true or false, got 'yes'", id="enabled-string"),
-    pytest.param("plugins: acme_checks\n", 1, "plugins", "expected a list of importable module names",
-                 id="plugins-not-list"),
-    pytest.param("plugins:\n  - 3\n", 1, "plugins", "expected a list of importable module names",
-                 id="plugins-not-names"),
-    pytest.param("settings:\n  api_key: [a, b]\n", 2, "settings > api_key",
-                 "expected a string or number, got a list", id="setting-list"),
-    pytest.param("settings:\n  timeout: true\n", 2, "settings > timeout",
-                 "expected a string or number, got True", id="setting-bool"),
-    pytest.param("checks:\n  timeout.sane: {min: 1}\n  timeout.sane: {max: 2}\n", 3,
-                 "checks > timeout.sane", "duplicate key", id="duplicate-key"),
-    pytest.param("base: &base {min: 1}\nchecks:\n  timeout.sane: *base\n", 1, None,
-                 "anchors and aliases", id="anchor"),
+    pytest.param(
+        "environments:\n  dev: https://x.example\n",
+        2,
+        "environments > dev",
+        "expected a mapping with base_url and key_prefix",
+        id="environment-not-mapping",
+    ),
+    pytest.param(
+        "environments: [a, b]\n",
+        1,
+        "environments",
+        "expected a mapping, got a list",
+        id="environments-list",
+    ),
+    pytest.param(
+        "checks:\n  timeout.sane: 5\n",
+        2,
+        "checks > timeout.sane",
+        "expected a mapping of options, got 5",
+        id="check-options-not-mapping",
+    ),
+    pytest.param(
+        'checks:\n  key.format:\n    enabled: "yes"\n',
+        3,
+        "checks > key.format > enabled",
+        "expected true or false, got 'yes'",
+        id="enabled-string",
+    ),
+    pytest.param(
+        "plugins: acme_checks\n",
+        1,
+        "plugins",
+        "expected a list of importable module names",
+        id="plugins-not-list",
+    ),
+    pytest.param(
+        "plugins:\n  - 3\n",
+        1,
+        "plugins",
+        "expected a list of importable module names",
+        id="plugins-not-names",
+    ),
+    pytest.param(
+        "settings:\n  api_key: [a, b]\n",
+        2,
+        "settings > api_key",
+        "expected a string or number, got a list",
+        id="setting-list",
+    ),
+    pytest.param(
+        "settings:\n  timeout: true\n",
+        2,
+        "settings > timeout",
+        "expected a string or number, got True",
+        id="setting-bool",
+    ),
+    pytest.param(
+        "checks:\n  timeout.sane: {min: 1}\n  timeout.sane: {max: 2}\n",
+        3,
+        "checks > timeout.sane",
+        "duplicate key",
+        id="duplicate-key",
+    ),
+    pytest.param(
+        "base: &base {min: 1}\nchecks:\n  timeout.sane: *base\n",
+        1,
+        None,
+        "anchors and aliases",
+        id="anchor",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("text", "line", "keys", "expected"), BROKEN)
-def test_broken_file(tmp_path: Path, text: str, line: int | None, keys: str | None, expected: str) -> None:
+def test_broken_file(
+    tmp_path: Path, text: str, line: int | None, keys: str | None, expected: str
+) -> None:
     path = write(tmp_path, text)
 
     with pytest.raises(ConfigError) as info:
@@ -190,7 +291,9 @@ def test_broken_file(tmp_path: Path, text: str, line: int | None, keys: str | No
 
 
 def test_yaml_syntax_error_names_the_line_of_the_problem(tmp_path: Path) -> None:
-    path = write(tmp_path, "version: 1\nplugins: []\nchecks:\n  key.format: {enabled: true\n\nsettings: {}\n")
+    path = write(
+        tmp_path, "version: 1\nplugins: []\nchecks:\n  key.format: {enabled: true\n\nsettings: {}\n"
+    )
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert info.value.line in (5, 6)  # where the flow mapping was found unterminated
@@ -299,7 +402,10 @@ def test_validate_options_rejects_a_wrongly_typed_option(tmp_path: Path) -> None
         ("timeout.sane: {max: .inf}", "expected a number, got inf"),
         ("timeout.sane: {max: true}", "expected a number, got True"),
         ("sdk.version: {require: 1.0}", 'expected a version range such as ">=1.0,<2.0", got 1.0'),
-        ("sdk.version: {require: =>1.0}", "expected a version range such as \">=1.0,<2.0\", got '=>1.0'"),
+        (
+            "sdk.version: {require: =>1.0}",
+            "expected a version range such as \">=1.0,<2.0\", got '=>1.0'",
+        ),
     ],
 )
 def test_validate_options_other_type_errors(tmp_path: Path, options: str, expected: str) -> None:
@@ -393,7 +499,7 @@ def test_a_pyproject_without_our_table_is_passed_over(tmp_path: Path) -> None:
 
 
 def test_config_flag_takes_a_pyproject_and_names_a_broken_one(tmp_path: Path) -> None:
-    good = write(tmp_path, '[tool.memorysync-doctor]\nversion = 1\nplugins = []\n', "a.toml")
+    good = write(tmp_path, "[tool.memorysync-doctor]\nversion = 1\nplugins = []\n", "a.toml")
     assert load_config(good).source == str(good)
     broken = write(tmp_path, "[tool.memorysync-doctor\n", "b.toml")
     with pytest.raises(ConfigError, match="not valid TOML"):
@@ -406,8 +512,12 @@ def test_config_flag_takes_a_pyproject_and_names_a_broken_one(tmp_path: Path) ->
 def test_setting_variable_names_can_be_configured(tmp_path: Path) -> None:
     from doctor.settings import resolve
 
-    cfg = load_config(write(tmp_path, "version: 1\nsettings:\n  base_url: {env: MEMORYSYNC_API_URL}\n"))
-    settings = resolve(flags={}, environ={"MEMORYSYNC_API_URL": "https://api.memorysync.io"}, config=cfg)
+    cfg = load_config(
+        write(tmp_path, "version: 1\nsettings:\n  base_url: {env: MEMORYSYNC_API_URL}\n")
+    )
+    settings = resolve(
+        flags={}, environ={"MEMORYSYNC_API_URL": "https://api.memorysync.io"}, config=cfg
+    )
     assert settings.base_url.value == "https://api.memorysync.io"
     assert settings.base_url.source == "env:MEMORYSYNC_API_URL"
     assert settings.base_url.variable == "MEMORYSYNC_API_URL"

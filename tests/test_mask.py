@@ -73,7 +73,9 @@ def test_registered_secret_is_hidden_in_every_form(found: str, text: str) -> Non
     assert "ms_test_…5f60" in out
 
 
-@pytest.mark.parametrize("found", ["sk-PLAINOLDsecret42xyz", "sk-PLAINOLDsecret42xyz\n", "'sk-PLAINOLDsecret42xyz'"])
+@pytest.mark.parametrize(
+    "found", ["sk-PLAINOLDsecret42xyz", "sk-PLAINOLDsecret42xyz\n", "'sk-PLAINOLDsecret42xyz'"]
+)
 def test_registered_secret_that_does_not_look_like_a_key(found: str) -> None:
     # no key-shaped safety net here: only the registered forms protect it
     secret = "sk-PLAINOLDsecret42xyz"
@@ -81,7 +83,6 @@ def test_registered_secret_that_does_not_look_like_a_key(found: str) -> None:
     assert leaks(out, secret) == []
     assert out.startswith("token=…2xyz; again ")
     assert out.count("…2xyz") == 2
-
 
 
 def test_mask_key_ignores_whitespace_inside_quotes() -> None:
@@ -116,7 +117,10 @@ def test_tiny_registered_values_are_not_replaced_everywhere() -> None:
     ("text", "masked"),
     [
         ("http://u:p4ss@proxy:8080", "http://u:***@proxy:8080"),
-        ("HTTPS_PROXY=https://alice:s3cr3t%40x@proxy.corp:3128/ ok", "HTTPS_PROXY=https://alice:***@proxy.corp:3128/ ok"),
+        (
+            "HTTPS_PROXY=https://alice:s3cr3t%40x@proxy.corp:3128/ ok",
+            "HTTPS_PROXY=https://alice:***@proxy.corp:3128/ ok",
+        ),
         ("socks5://:token@10.0.0.1:1080", "socks5://:***@10.0.0.1:1080"),
         ("http://proxy:8080", "http://proxy:8080"),
         ("http://user@proxy:8080", "http://***@proxy:8080"),  # a user part alone may be a token
@@ -139,7 +143,12 @@ def test_data_walks_dicts_lists_and_tuples() -> None:
     }
     out = masker.data(data)
     assert out == {
-        "settings": {"api_key": {"value": "ms_test_…5f60", "shadowed": ["ms_live_…7a90", ["x", "ms_test_…5f60"]]}},
+        "settings": {
+            "api_key": {
+                "value": "ms_test_…5f60",
+                "shadowed": ["ms_live_…7a90", ["x", "ms_test_…5f60"]],
+            }
+        },
         "ms_test_…5f60": 1,
         "count": 3,
         "ratio": 0.5,
@@ -152,7 +161,11 @@ def test_data_walks_dicts_lists_and_tuples() -> None:
 
 # --- property: no 12-character run of a key survives -----------------------------------------
 
-BODY = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", min_size=16, max_size=64)
+BODY = st.text(
+    alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+    min_size=16,
+    max_size=64,
+)
 # Surroundings that cannot themselves contain a run of the body (no letters or digits).
 AROUND = st.text(alphabet=" \n\t:=\"'{}[](),.;/@", max_size=20)
 STORED = ["{k}", '"{k}"', "'{k}'", "{k}\n", " {k} ", "{k}\r\n"]
@@ -421,3 +434,24 @@ def test_visible_shows_control_characters_as_escapes(text: str, shown: str) -> N
 def test_visible_keeps_what_it_is_told_to_keep() -> None:
     assert visible("one\ntwo\t\x1b", keep="\n\t") == "one\ntwo\t\\x1b"
     assert visible("\x1b\x9b", json_text=True) == "\\u001b\\u009b"
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    texts=st.lists(
+        st.sampled_from(["", " ", "\n", "'", '"', "%", "/", "x", "ms_test_"]), max_size=6
+    )
+)
+def test_a_masker_extended_with_secrets_masks_as_one_built_with_them(texts: list[str]) -> None:
+    """Output.add_secrets extends its masker (once per setup of a --profiles run) instead of
+    rebuilding it: the result is the same masker, and the one extended is left unchanged."""
+    password = "pa ss#w/rd@99"
+    first = Masker([GOOD_KEY])
+    extended = first.extended([LIVE_KEY, GOOD_KEY], [password])
+    whole = Masker([GOOD_KEY, LIVE_KEY], passwords=[password])
+    text = "".join(texts).join(
+        [GOOD_KEY, repr(LIVE_KEY), LIVE_KEY[:20], "http://u:" + password + "@proxy", GOOD_KEY[3:14]]
+    )
+    assert extended(text) == whole(text)
+    assert LIVE_KEY[10:18] not in extended(text) and "ss#w/rd" not in extended(text)
+    assert first(LIVE_KEY[8:]) == LIVE_KEY[8:]

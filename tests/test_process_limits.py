@@ -413,3 +413,26 @@ def _limit(pid: int, name: str) -> List[str]:
         return []
     line = next((line for line in text.splitlines() if line.startswith(name)), "")
     return line[len(name) :].split()[:2]
+
+
+def test_the_memory_cap_leaves_room_for_the_threads_of_a_run_of_many_profiles() -> None:
+    """Thread stacks count against the doctor's data cap: a --profiles run waits on well over a
+    hundred threads, and 8 MiB stacks would fill 1 GiB ("can't start new thread", exit 3)."""
+    code = textwrap.dedent(
+        """
+        import threading
+        from doctor import launch
+        launch._limit_memory()
+        done = threading.Event()
+        threads = [threading.Thread(target=done.wait, daemon=True) for _ in range(200)]
+        for thread in threads:
+            thread.start()
+        done.set()
+        print("started", len(threads))
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.stdout.strip() == "started 200", result.stderr

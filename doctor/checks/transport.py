@@ -29,8 +29,13 @@ def tls_trust_env(ctx: CheckContext) -> Result:
     SSL_CERT_FILE breaks the SDK's client before any request.
     Fix: export SSL_CERT_FILE with the bundle your other tools use.
     """
+    from ..probe.cabundle import CABundle, requests_ca_source
+
     view = ctx.sdk_view
-    sdk_bundle, other = view.bundle, view.requests_bundle
+    source, path = requests_ca_source(ctx.environ)
+    # requests' own certifi is never what is wrong here: no need to load it (tens of ms).
+    other = view.requests_bundle if source != "certifi" else CABundle(source, path)
+    sdk_bundle = view.bundle
     details: dict[str, Any] = {"sdk": sdk_bundle.describe(), "requests": other.describe()}
     if sdk_bundle.problem:
         fix = Fix(

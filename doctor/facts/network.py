@@ -155,19 +155,18 @@ def _trust_alternative(ctx: FactContext) -> Optional[bool]:
     Direct: one more TLS handshake, no HTTP. Through a proxy: one more request over the same
     route, without the key or any SDK header.
     """
+    from ..probe.cabundle import requests_ca_source
     from ..probe.failures import Kind
 
     view = ctx.get(SDK_VIEW)
-    other = view.requests_bundle
-    if (
-        not view.https
-        or other.source not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
-        or other.problem
-    ):
+    if not view.https or requests_ca_source(ctx.environ)[0] == "certifi":
         return None
     pre = ctx.get(PREFLIGHT)
     failure = pre.failure if pre is not None else ctx.get(EXCHANGE).failure
     if failure is None or failure.kind is not Kind.TLS_UNTRUSTED:
+        return None
+    other = view.requests_bundle  # (loading it is checked only now: tens of milliseconds)
+    if other.problem:
         return None
     if pre is not None:
         return _handshake_trusts(ctx, other)

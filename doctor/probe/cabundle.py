@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping, Optional, Tuple
 
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 
     from doctor.probe.httpx_model import HttpxModel
 
+# Setups checked side by side (--profiles) wait for the one load of a bundle, not each do it.
+_LOADING = threading.Lock()
 # OpenSSL looks certificates up in a capath by subject-hash file names ("5ed36f99.0").
 _HASHED_NAME = re.compile(r"^[0-9a-f]{8}\.r?[0-9]+$")
 
@@ -96,14 +99,19 @@ def _strict_bundle(environ: Mapping[str, str]) -> CABundle:
     return CABundle("certifi", path, problem, fatal=problem is not None)
 
 
-def requests_ca_bundle(environ: Mapping[str, str]) -> CABundle:
-    """requests with trust_env=True: REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE, else certifi."""
+def requests_ca_source(environ: Mapping[str, str]) -> Tuple[str, str]:
+    """(variable, path) requests with trust_env=True verifies with: REQUESTS_CA_BUNDLE, else
+    CURL_CA_BUNDLE, else ("certifi", its bundle)."""
     for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         path = environ.get(name)
         if path:
-            break
-    else:
-        name, path = "certifi", _certifi_path()
+            return name, path
+    return "certifi", _certifi_path()
+
+
+def requests_ca_bundle(environ: Mapping[str, str]) -> CABundle:
+    """The bundle of requests_ca_source, with what is wrong with it."""
+    name, path = requests_ca_source(environ)
     # requests accepts a directory here (it becomes ca_cert_dir); a missing path raises OSError
     # "Could not find a suitable TLS CA certificate bundle" before any https connection.
     if os.path.isdir(path):
@@ -128,16 +136,34 @@ def _file_problem(path: str) -> Optional[str]:
     if not os.access(path, os.R_OK):
         return "not readable"
     stat = os.stat(path)
-    return _load_problem(path, stat.st_mtime_ns, stat.st_size)
+    with _LOADING:
+        return _load_problem(path, stat.st_mtime_ns, stat.st_size)
+
+
+def take_loaded(bundle: CABundle) -> Optional[ssl.SSLContext]:
+    """The context that showed this bundle file loads, with its certificates in it, if no one
+    took it yet (see tlscontext.sdk_ssl_context): its load need not be done again."""
+    try:
+        stat = os.stat(bundle.path)
+    except OSError:
+        return None
+    return _loaded.pop((bundle.path, stat.st_mtime_ns, stat.st_size), None)
+
+
+# (path, mtime_ns, size) -> a context holding that file's certificates, for the first taker
+_loaded: dict[Tuple[str, int, int], ssl.SSLContext] = {}
 
 
 @functools.lru_cache(maxsize=32)
 def _load_problem(path: str, mtime_ns: int, size: int) -> Optional[str]:
     """Loading a bundle costs tens of milliseconds: once per file version and process."""
-    import ssl
 
+    from doctor.probe.tlscontext import loaded_once
+
+    context = loaded_once()
     try:
-        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=path)
+        context.load_verify_locations(cafile=path)
+        _loaded[(path, mtime_ns, size)] = context
     except PermissionError:
         return "not readable"
     except OSError as exc:  # ssl.SSLError is an OSError

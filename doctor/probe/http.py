@@ -21,7 +21,7 @@ from doctor.headers import first_refused
 from doctor.mask import mask_url_credentials
 from doctor.probe import httpx_url
 from doctor.probe.adapter import SDKLikeAdapter, SocketTracker
-from doctor.probe.cabundle import CABundle, requests_ca_bundle, sdk_ca_bundle, sdk_ssl_context
+from doctor.probe.cabundle import CABundle, requests_ca_source, sdk_ca_bundle, sdk_ssl_context
 from doctor.probe.classify import classify, url_place
 from doctor.probe.failures import Failure, Kind, Phase, deadline_failure
 from doctor.probe.loopback import loopback_addresses
@@ -257,14 +257,11 @@ def _usable_dir(bundle: CABundle) -> bool:
 
 
 def _tls_hint(environ: Mapping[str, str], bundle: CABundle) -> Optional[str]:
-    other = requests_ca_bundle(environ)
-    if (
-        other.source in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
-        and bundle.source != "SSL_CERT_FILE"
-    ):
+    source, path = requests_ca_source(environ)
+    if source in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") and bundle.source != "SSL_CERT_FILE":
         return (
-            f"{other.source}={other.path} is set, but the SDK (httpx) ignores it: "
-            f"export SSL_CERT_FILE={other.path} as well"
+            f"{source}={path} is set, but the SDK (httpx) ignores it: "
+            f"export SSL_CERT_FILE={path} as well"
         )
     return None
 

@@ -7,6 +7,7 @@ Proxy URLs are returned raw: callers mask them with ``mask_url_credentials`` bef
 from __future__ import annotations
 
 import enum
+import functools
 import importlib.util
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -78,15 +79,26 @@ class ProxyRoute:
 
 @dataclass(frozen=True)
 class SdkView:
-    """How the SDK's client would be set up for ``url`` here, and how requests would differ."""
+    """How the SDK's client would be set up for ``url`` here, and how requests would differ.
+
+    The CA bundles are read when first asked for: checking that one loads costs tens of
+    milliseconds, and a run without network checks (--offline: proxy.env) never needs them."""
 
     url: str  # the URL export_all() calls
-    bundle: CABundle  # the CA bundle httpx verifies with
     route: ProxyRoute  # the proxy httpx uses for url
-    requests_bundle: CABundle
     requests_route: ProxyRoute
+    environ: Mapping[str, str] = field(repr=False, compare=False)
     model: HttpxModel = field(default_factory=newest)  # the installed httpx, as modelled
     keylog_problem: Optional[str] = None  # why SSLKEYLOGFILE breaks the client, if it does
+
+    @functools.cached_property
+    def bundle(self) -> CABundle:
+        """The CA bundle httpx verifies with."""
+        return sdk_ca_bundle(self.environ, self.model)
+
+    @functools.cached_property
+    def requests_bundle(self) -> CABundle:
+        return requests_ca_bundle(self.environ)
 
     @property
     def https(self) -> bool:
@@ -106,15 +118,15 @@ def sdk_view(url: str, environ: Mapping[str, str], model: Optional[HttpxModel] =
     model = model or newest()
     return SdkView(
         url,
-        sdk_ca_bundle(environ, model),
         sdk_proxy_for(url, environ, model=model),
-        requests_ca_bundle(environ),
         requests_proxy_for(url, environ),
+        dict(environ),
         model,
         keylog_problem(environ),
     )
 
 
+@functools.cache
 def _socks_available() -> bool:
     return importlib.util.find_spec("socksio") is not None
 

@@ -13,8 +13,9 @@ set a key log (they are built here, from the environ given, not from this proces
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-from typing import TYPE_CHECKING, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 if TYPE_CHECKING:
     import ssl
@@ -44,11 +45,20 @@ OWN_CIPHERS = ":".join(
 
 
 def sdk_ssl_context(bundle: CABundle, model: Optional[HttpxModel] = None) -> ssl.SSLContext:
-    """The context httpx builds for this bundle; raises OSError/ssl.SSLError as httpx would."""
+    """The context httpx builds for this bundle; raises OSError/ssl.SSLError as httpx would.
+
+    Its certificates are loaded once: a context cabundle left after checking that the bundle
+    loads is taken over when there is one, and loading the same file into it again (urllib3
+    does, for every connection) does nothing. Loading a bundle costs tens of milliseconds."""
+    from doctor.probe.cabundle import take_loaded
     from doctor.probe.httpx_model import newest
 
     model = model or newest()
-    context = _default_context(model) if model.default_tls_context else _own_context()
+    context = take_loaded(bundle) or loaded_once()
+    if model.default_tls_context:
+        _default_context(context, model)
+    else:
+        _own_context(context)
     if bundle.is_directory:
         context.load_verify_locations(capath=bundle.path)
     else:
@@ -56,23 +66,49 @@ def sdk_ssl_context(bundle: CABundle, model: Optional[HttpxModel] = None) -> ssl
     return context
 
 
-def _default_context(model: HttpxModel) -> ssl.SSLContext:
-    """``ssl.create_default_context()`` of the interpreter the SDK runs on, without its key log."""
+def loaded_once() -> ssl.SSLContext:
+    """A client context (CERT_REQUIRED, hostname checked) that loads each CA file or directory
+    once: the certificates the same path gives are already in it, whatever asks again."""
     import ssl
 
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED, check_hostname on
+    context = _loaded_once_class()(ssl.PROTOCOL_TLS_CLIENT)
+    context.loaded_from = set()
+    return context
+
+
+@functools.cache
+def _loaded_once_class() -> Any:
+    import ssl
+
+    class LoadedOnce(ssl.SSLContext):
+        loaded_from: set[tuple[Any, Any]]
+
+        def load_verify_locations(
+            self, cafile: Any = None, capath: Any = None, cadata: Any = None
+        ) -> None:
+            if cadata is not None or (cafile, capath) not in self.loaded_from:
+                super().load_verify_locations(cafile, capath, cadata)
+                if cadata is None:
+                    self.loaded_from.add((cafile, capath))
+
+    return LoadedOnce
+
+
+def _default_context(context: ssl.SSLContext, model: HttpxModel) -> None:
+    """``ssl.create_default_context()`` of the interpreter the SDK runs on, without its key log
+    (PROTOCOL_TLS_CLIENT: CERT_REQUIRED, check_hostname on)."""
+    import ssl
+
     if model.strict_x509:
         strict = getattr(ssl, "VERIFY_X509_STRICT", 0)
         partial = getattr(ssl, "VERIFY_X509_PARTIAL_CHAIN", 0)
         context.verify_flags |= strict | partial
-    return context
 
 
-def _own_context() -> ssl.SSLContext:
+def _own_context(context: ssl.SSLContext) -> None:
     """httpx 0.25-0.27 ``SSLConfig.load_ssl_context_verify`` (http2 off, no client cert)."""
     import ssl
 
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.options |= ssl.OP_NO_COMPRESSION
     context.set_ciphers(OWN_CIPHERS)
@@ -83,7 +119,6 @@ def _own_context() -> ssl.SSLContext:
     with contextlib.suppress(AttributeError):  # read-only on some builds, as httpx allows
         context.post_handshake_auth = True
     context.hostname_checks_common_name = False
-    return context
 
 
 def unverified_context() -> ssl.SSLContext:

@@ -28,3 +28,40 @@ def test_startup_and_import_time_output_do_not_break_the_protocol(tmp_path: Path
         assert child.install(time.monotonic() + 20).import_ok
     finally:
         child.close()
+
+
+def test_clients_of_the_childs_own_environment_and_of_another_do_not_see_each_others(
+    tmp_path: Path,
+) -> None:
+    """Clients in the child's own environment are built side by side; one built in another
+    environment (here a missing SSL_CERT_FILE, which httpx fails on at construction) is built
+    alone, while os.environ is swapped: neither may see the other's variables."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from doctor.sandbox import DEMO_END_USER, DEMO_KEY, Sandbox
+    from doctor.sdkinfo import Stage
+
+    own = {
+        k: v for k, v in os.environ.items() if "proxy" not in k.lower() and not k.startswith("SSL_")
+    }
+    broken = {**own, "SSL_CERT_FILE": str(tmp_path / "missing.pem")}
+    child = SdkProcess(environ=own, cwd=str(tmp_path))
+    try:
+        with Sandbox(faults=["latency=0.05"]) as sandbox:
+            request = {
+                "api_key": DEMO_KEY,
+                "base_url": sandbox.url,
+                "end_user_id": DEMO_END_USER,
+                "timeout": 5.0,
+            }
+            deadline = time.monotonic() + 30
+            with ThreadPoolExecutor(12) as pool:
+                outcomes = list(
+                    pool.map(
+                        lambda environ: child.roundtrip(request, deadline, environ).stage,
+                        [own, broken] * 6,
+                    )
+                )
+    finally:
+        child.close()
+    assert outcomes == [Stage.OK, Stage.CONSTRUCT] * 6

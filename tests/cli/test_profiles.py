@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -224,3 +225,21 @@ def test_python_without_the_sdk_says_so(tmp_path: Path) -> None:
     row = next(c for c in json.loads(result.stdout)["checks"] if c["id"] == "sdk.version")
     assert row["status"] == "fail" and row["summary"].startswith("memorysync is not installed for ")
     assert row["fix"]["command"].endswith("-m pip install 'memorysync>=1.0,<2.0'")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("profiles", "cores", "helpers"), [(20, 2, 0), (30, 2, 1), (100, 1, 0), (100, 8, 3)]
+)
+def test_many_profiles_get_one_more_sdk_child_per_core(
+    profiles: int, cores: int, helpers: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from doctor import app
+
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    started = app._helpers(profiles, dict(os.environ), tmp_path)
+    try:
+        assert len(started) == helpers and all(child.alive for child in started)
+    finally:
+        for child in started:
+            child.close()

@@ -288,7 +288,10 @@ def test_socks_with_socksio_installed_is_a_route() -> None:
         ("http://proxy:3128", "http://proxy:3128"),
         ("http://proxy:3128/a@b", "http://proxy:3128/a@b"),
         # A raw "@" in the password: everything up to the authority's last "@" is user-info.
-        ("the proxy http://user:p@ss@127.0.0.1:8080 (HTTP_PROXY)", "the proxy http://user:***@127.0.0.1:8080 (HTTP_PROXY)"),
+        (
+            "the proxy http://user:p@ss@127.0.0.1:8080 (HTTP_PROXY)",
+            "the proxy http://user:***@127.0.0.1:8080 (HTTP_PROXY)",
+        ),
         ("user:p@ss@proxy:3128", "user:***@proxy:3128"),
     ],
 )
@@ -350,3 +353,15 @@ def test_proxy_for_matches_httpx_and_requests(
             return
     assert route.problem is None
     assert normalised(route.proxy_url) == expected, (env, url, route)
+
+
+def test_the_ca_bundles_are_read_only_when_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading a bundle costs tens of milliseconds: a run that reads only the route (proxy.env,
+    --offline) never pays for it."""
+    from doctor.probe import cabundle, sdkview
+
+    read: list[str] = []
+    monkeypatch.setattr(cabundle, "_file_problem", lambda path: read.append(path))
+    view = sdkview.sdk_view("https://api.memorysync.io/memory/export", {"SSL_CERT_FILE": "/x.pem"})
+    assert view.route.is_direct and read == []
+    assert view.bundle.describe() == "SSL_CERT_FILE=/x.pem" and read == ["/x.pem"]

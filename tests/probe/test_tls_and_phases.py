@@ -242,3 +242,35 @@ def test_expired_deadline_sends_nothing(http_server: Callable[..., HTTPServer]) 
     flight = preflight(server.url(), timeout=3, ssl_context=None, deadline=gone)
     assert flight.failure is not None and flight.failure.kind == "deadline_exceeded"
     assert server.requests == []
+
+
+def test_a_bundle_is_loaded_once_for_its_check_the_preflight_and_the_exchange(
+    tls_server: Callable[..., HTTPServer],
+    ca_pem: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Loading a bundle costs tens of milliseconds. The context that showed it loads is taken
+    over by the first context built for it (never shared by two), and urllib3 loading the same
+    file into the exchange's context again does nothing: on the happy path, two loads in all."""
+    import ssl
+
+    bundle_file = tmp_path / "bundle.pem"  # a file of its own: no load of it is cached yet
+    bundle_file.write_bytes(Path(ca_pem).read_bytes())
+    loads = []
+    real = ssl.SSLContext.load_verify_locations
+    monkeypatch.setattr(
+        ssl.SSLContext, "load_verify_locations", lambda self, *a: loads.append(a) or real(self, *a)
+    )
+    server = tls_server()
+    env = {"SSL_CERT_FILE": str(bundle_file)}
+    bundle = sdk_ca_bundle(env)
+    assert bundle.problem is None and len(loads) == 1
+    first, second = sdk_ssl_context(bundle), sdk_ssl_context(bundle)
+    assert first is not second and len(loads) == 2
+    assert pre(server.url(), env).failure is None  # (a context of its own: a third load)
+    result = exchange(
+        server.url(), HEADERS, timeout=3, environ=env, bundle=bundle, deadline=time.monotonic() + 5
+    )
+    assert result.failure is None and result.status == 200
+    assert len(loads) == 4, loads  # the exchange's context, once; urllib3's reload did nothing
