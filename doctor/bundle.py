@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from .envformats import EnvFormat
 from .mask import mask_url_credentials
-from .report import env_files_words
+from .report import Report, env_files_words
 from .settings import Dotenv
 
 # The variables that change what the SDK does, by name (their values stay out, or are cleaned).
@@ -41,8 +41,7 @@ def environment_variables(environ: Mapping[str, str]) -> dict[str, str]:
 
 def markdown(document: Mapping[str, Any]) -> str:
     """The page, from a (redacted) report document with ``environment_variables`` added."""
-    checks = document.get("checks", [])
-    problems = [c for c in checks if c["status"] in ("warn", "fail", "error")]
+    problems = _problems(document)
     lines = [
         "# memorysync-doctor report",
         "",
@@ -51,15 +50,76 @@ def markdown(document: Mapping[str, Any]) -> str:
         f"({_counts(document.get('summary', {}))}). Environment: "
         f"{document.get('environment') or 'unknown'}.",
         "",
-        "## Where it ran",
-        "",
-        "| | |",
-        "|---|---|",
     ]
+    lines += _machine(document) + _setup(document, level=2)
+    return "\n".join(lines)
+
+
+def markdown_many(document: Mapping[str, Any]) -> str:
+    """The page of a ``report --profiles`` run: a row per profile, the machine once, then each
+    profile's setup, problems and checks under its own heading."""
+    rows = document.get("summary") or []
+    troubled = [row for row in rows if row.get("failing")]
+    lines = [
+        f"# memorysync-doctor report: {len(rows)} profile{'' if len(rows) == 1 else 's'}",
+        "",
+        f"**Verdict:** exit code {document.get('exit_code')}, {len(troubled)} of {len(rows)} "
+        f"profile{'' if len(rows) == 1 else 's'} need{'s' if len(rows) == 1 else ''} attention.",
+        "",
+        "| profile | environment | worst | failing checks |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {_cell(row.get('profile'))} | {_cell(row.get('environment') or 'unknown')} | "
+        f"{_cell(row.get('worst'))} | {_cell(', '.join(row.get('failing') or []) or '-')} |"
+        for row in rows
+    ]
+    lines.append("")
+    profiles = document.get("profiles") or []
+    shared = {**(profiles[0] if profiles else {}), **document}  # one machine for every profile
+    lines += _machine(shared)
+    for profile in profiles:
+        problems = _problems(profile)
+        lines += [
+            f"## Profile `{_cell(profile.get('profile'))}`",
+            "",
+            f"Exit code {profile.get('exit_code')}, {len(problems)} "
+            f"problem{'' if len(problems) == 1 else 's'} ({_counts(profile.get('summary', {}))}). "
+            f"Environment: {profile.get('environment') or 'unknown'}.",
+            "",
+        ]
+        # A profile with its own `python:` ran another interpreter: what differs is said here.
+        system = profile.get("system") or {}
+        differs = {k: v for k, v in system.items() if (shared.get("system") or {}).get(k) != v}
+        if differs:
+            lines += ["### Where it ran (where this profile differs)", "", "| | |", "|---|---|"]
+            lines += [f"| {name} | {_cell(value)} |" for name, value in differs.items()] + [""]
+        lines += _setup(profile, level=3)
+    return "\n".join(lines)
+
+
+def _problems(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [c for c in document.get("checks", []) if c["status"] in ("warn", "fail", "error")]
+
+
+def _machine(document: Mapping[str, Any]) -> list[str]:
+    """Where it ran and the environment variables that matter: one machine, however many setups."""
+    lines = ["## Where it ran", "", "| | |", "|---|---|"]
     lines += [
         f"| {name} | {_cell(value)} |" for name, value in (document.get("system") or {}).items()
     ]
-    lines += ["", "## Settings", "", "| setting | value | from |", "|---|---|---|"]
+    variables = document.get("environment_variables") or {}
+    lines += ["", "## Environment variables that matter", ""]
+    lines += [f"- `{name}` = `{value}`" for name, value in variables.items()] or ["(none set)"]
+    return lines + [""]
+
+
+def _setup(document: Mapping[str, Any], level: int) -> list[str]:
+    """One setup's settings, problems, certificates, request ids and checks, under headings of
+    ``level``."""
+    heading, sub = "#" * level, "#" * (level + 1)
+    checks = document.get("checks", [])
+    lines = [f"{heading} Settings", "", "| setting | value | from |", "|---|---|---|"]
     for name, view in (document.get("settings") or {}).items():
         value = view.get("value")
         if view.get("fingerprint"):
@@ -72,14 +132,12 @@ def markdown(document: Mapping[str, Any]) -> str:
         env_files_words(Dotenv(dotenv["status"]), EnvFormat(dotenv["format"])) if dotenv else None
     )
     lines += ["", f"({words})"] if words else []
-    variables = document.get("environment_variables") or {}
-    lines += ["", "## Environment variables that matter", ""]
-    lines += [f"- `{name}` = `{value}`" for name, value in variables.items()] or ["(none set)"]
+    problems = _problems(document)
     if problems:
-        lines += ["", "## Problems", ""]
+        lines += ["", f"{heading} Problems", ""]
         for check in problems:
             lines += [
-                f"### {check['status'].upper()} `{check['id']}` ({check.get('code')})",
+                f"{sub} {check['status'].upper()} `{check['id']}` ({check.get('code')})",
                 "",
                 check["summary"],
                 "",
@@ -98,7 +156,7 @@ def markdown(document: Mapping[str, Any]) -> str:
         [],
     )
     if certificates:
-        lines += ["", "## Certificates the server presented (leaf first)", ""]
+        lines += ["", f"{heading} Certificates the server presented (leaf first)", ""]
         lines += ["| subject | issuer | valid from | valid until |", "|---|---|---|---|"]
         lines += [
             f"| {_cell(c.get('subject'))} | {_cell(c.get('issuer'))} | "
@@ -108,9 +166,15 @@ def markdown(document: Mapping[str, Any]) -> str:
         lines.append("")
     request_ids = sorted({str(i) for c in checks for i in _request_ids(c.get("details") or {})})
     if request_ids:
-        lines += ["## Request ids (quote them to MemorySync support)", ""]
+        lines += [f"{heading} Request ids (quote them to MemorySync support)", ""]
         lines += [f"- `{i}`" for i in request_ids] + [""]
-    lines += ["## Every check", "", "| status | check | summary | ms |", "|---|---|---|---|"]
+    lines += [
+        "",
+        f"{heading} Every check",
+        "",
+        "| status | check | summary | ms |",
+        "|---|---|---|---|",
+    ]
     for check in checks:
         lines.append(
             f"| {check['status']} | `{check['id']}` | {_cell(check['summary'])} | {check.get('duration_ms', 0):.0f} |"
@@ -118,7 +182,7 @@ def markdown(document: Mapping[str, Any]) -> str:
     lines += ["", "<details><summary>Details of every check</summary>", "", "```json"]
     lines += [json.dumps({c["id"]: c.get("details") for c in checks}, indent=2, ensure_ascii=False)]
     lines += ["```", "", "</details>", ""]
-    return "\n".join(lines)
+    return lines
 
 
 def _request_ids(details: Mapping[str, Any]) -> list[Any]:
@@ -137,30 +201,38 @@ def _cell(value: Any) -> str:
 
 def write(
     out: Any,
-    report: Any,
+    reports: Sequence[Report],
     environ: Mapping[str, str],
     base: Any,
     *,
+    many: bool = False,
     anonymize: bool = False,
     as_zip: bool = False,
 ) -> list[str]:
     """Write the bundle next to ``base`` (a Path without suffix); returns the files written.
-    Everything passes the Output's masker as well as the redactor."""
+    ``many``: the reports of a --profiles run, in one bundle. Everything passes the Output's
+    masker as well as the redactor."""
     from pathlib import Path
 
     from .redact import Redactor, machine_salt
-    from .render.json import document_of
+    from .render.json import document_of, documents_of
 
-    document = document_of(report)
+    document = documents_of(reports) if many else document_of(reports[0])
     document["environment_variables"] = environment_variables(environ)
-    settings = report.settings.end_user_id
+    # Every setup's end-user ids are personal in every part of the bundle.
+    personal = [
+        value
+        for report in reports
+        for value in (
+            report.settings.end_user_id.value or "",
+            *(found.value for found in report.settings.end_user_id.shadowed),
+        )
+    ]
     redactor = Redactor(
-        anonymize=anonymize,
-        salt=machine_salt() if anonymize else b"",
-        personal=[settings.value or "", *(f.value for f in settings.shadowed)],
+        anonymize=anonymize, salt=machine_salt() if anonymize else b"", personal=personal
     )
     document = redactor.data(document)
-    page = markdown(document)
+    page = markdown_many(document) if many else markdown(document)
     data = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False, default=str)
     base = Path(base)
     if as_zip:

@@ -15,7 +15,7 @@ from .envformats import EnvFormat
 from .errors import DoctorError
 from .output import Output
 from .render import FORMATS
-from .settings import ENV_VARS, FLAGS
+from .settings import ENV_VARS, FLAGS, SETTING_NAMES
 from .watchdog import MAX_DEADLINE
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -247,52 +247,21 @@ def cli() -> None:
 @cli.command()
 @settings_options
 @run_options
-def check(
-    api_key: Optional[str],
-    base_url: Optional[str],
-    end_user_id: Optional[str],
-    project_id: Optional[str],
-    timeout: Optional[str],
-    env_files: tuple[Path, ...],
-    config: Optional[Path],
-    python: Optional[str],
-    profiles_path: Optional[Path],
-    **opts: Any,
-) -> int:
+def check(**opts: Any) -> int:
     """Run the checks against the settings found here and print a report.
 
     Settings come from flags, then MEMORYSYNC_* environment variables, then --env-file files,
     then ./.env (as load_dotenv() reads it; --no-dotenv ignores it), then checks.yaml settings:.
     Exit code 0: nothing failed; 1: a check failed or errored
-    (or warned, with --fail-on warn); 2: usage or configuration error; 3: internal error.
+    (or warned, with --fail-on warn); 2: usage or configuration error; 3: internal error;
+    4: the service could not be reached or answered with an outage.
     """
     from . import sdkproc
 
-    flags = {
-        "api_key": api_key,
-        "base_url": base_url,
-        "end_user_id": end_user_id,
-        "project_id": project_id,
-        "timeout": timeout,
-    }
-    profiles = None
-    if profiles_path is not None:
-        given = [FLAGS[name] for name, value in flags.items() if value is not None]
-        given += ["--env-file"] if env_files else []
-        given += ["--api-key-file"] if opts["api_key_file"] else []
-        if given:
-            raise click.UsageError(
-                f"{', '.join(given)} cannot be used with --profiles: each profile holds its own settings"
-            )
-        from .profiles import load_profiles
-
-        profiles = load_profiles(profiles_path)
-    if python is not None:
-        python = _interpreter(python)
-    options = _run_options(flags, env_files, config, {**opts, "python": python})
+    options, profiles = _prepared(opts)
     # Started first (or already, by doctor.launch) so the child's start-up overlaps ours.
     sdk = sdkproc.take_early() or sdkproc.SdkProcess(
-        python=python, environ=os.environ, cwd=os.getcwd()
+        python=options.python, environ=os.environ, cwd=os.getcwd()
     )
     out: Output = click.get_current_context().obj
     try:
@@ -322,58 +291,75 @@ def check(
     "directory by stable pseudonyms (the same on every report from this machine).",
 )
 @click.option("--zip", "as_zip", is_flag=True, help="Write one NAME.zip holding both files.")
-def report(
-    api_key: Optional[str],
-    base_url: Optional[str],
-    end_user_id: Optional[str],
-    project_id: Optional[str],
-    timeout: Optional[str],
-    env_files: tuple[Path, ...],
-    config: Optional[Path],
-    python: Optional[str],
-    profiles_path: Optional[Path],
-    base: str,
-    anonymize: bool,
-    as_zip: bool,
-    **opts: Any,
-) -> int:
+def report(base: str, anonymize: bool, as_zip: bool, **opts: Any) -> int:
     """Run the checks and write a report safe to paste in a public issue: versions, settings
     and their sources (masked), the environment variables that matter, every check with its
-    details and timings, and the server's request ids.
+    details and timings, and the server's request ids. With --profiles, one bundle holds a row
+    per profile and each profile's report.
 
     Keys, proxy passwords and any other well-known secret are masked. Exit code: the run's.
     """
     from . import app, bundle, sdkproc
+    from .report import overall_exit_code
 
-    if profiles_path is not None:
-        raise click.UsageError("report describes one setup: run it once per profile")
-    if python is not None:
-        python = _interpreter(python)
-    sdk = sdkproc.SdkProcess(python=python, environ=os.environ, cwd=os.getcwd())
+    options, profiles = _prepared(opts)
+    sdk = sdkproc.SdkProcess(python=options.python, environ=os.environ, cwd=os.getcwd())
     out: Output = click.get_current_context().obj
-    flags = {
-        "api_key": api_key,
-        "base_url": base_url,
-        "end_user_id": end_user_id,
-        "project_id": project_id,
-        "timeout": timeout,
-    }
-    options = _run_options(flags, env_files, config, {**opts, "python": python})
     environ = dict(os.environ)
+    run: dict[str, Any] = {
+        "environ": environ,
+        "cwd": Path.cwd(),
+        "sdk": sdk,
+        "secrets": out.add_secrets,
+    }
     with out.guard():
         try:
-            result = app.run(
-                options, environ=environ, cwd=Path.cwd(), sdk=sdk, secrets=out.add_secrets
+            reports = (
+                [app.run(options, **run)]
+                if profiles is None
+                else app.run_profiles(options, profiles, **run)
             )
         finally:
             sdk.close()
-        written = bundle.write(out, result, environ, Path(base), anonymize=anonymize, as_zip=as_zip)
+        written = bundle.write(
+            out,
+            reports,
+            environ,
+            Path(base),
+            many=profiles is not None,
+            anonymize=anonymize,
+            as_zip=as_zip,
+        )
+    exit_code = overall_exit_code(reports)
     out.out(
         f"Wrote {' and '.join(written)}: safe to paste (keys and secrets masked"
         + (", personal data pseudonymised" if anonymize else "")
-        + f"). The run's exit code: {result.exit_code}."
+        + f"). The run's exit code: {exit_code}."
     )
-    return result.exit_code
+    return exit_code
+
+
+def _prepared(opts: dict[str, Any]) -> tuple[Any, Any]:
+    """`check`'s and `report`'s shared options: (app.RunOptions, the --profiles setups or None).
+    What is left in ``opts`` is how to show the run."""
+    flags = {name: opts.pop(name) for name in SETTING_NAMES}
+    env_files = opts.pop("env_files")
+    profiles = None
+    profiles_path = opts.pop("profiles_path")
+    if profiles_path is not None:
+        given = [FLAGS[name] for name, value in flags.items() if value is not None]
+        given += ["--env-file"] if env_files else []
+        given += ["--api-key-file"] if opts["api_key_file"] else []
+        if given:
+            raise click.UsageError(
+                f"{', '.join(given)} cannot be used with --profiles: each profile holds its own settings"
+            )
+        from .profiles import load_profiles
+
+        profiles = load_profiles(profiles_path)
+    python = opts.pop("python")
+    opts["python"] = _interpreter(python) if python is not None else None
+    return _run_options(flags, env_files, opts.pop("config"), opts), profiles
 
 
 def _shown(opts: dict[str, Any]) -> dict[str, Any]:

@@ -63,9 +63,13 @@ def render(report: Report, options: RenderOptions) -> str:
 
 def render_many(reports: Sequence[Report], options: RenderOptions) -> str:
     """``--profiles``: one document holding each profile's report and a summary row each."""
+    return _dumps(documents_of(reports), options)
+
+
+def documents_of(reports: Sequence[Report]) -> dict[str, Any]:
     from ..report import overall_exit_code, worst
 
-    document = {
+    return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "memorysync-doctor", "version": __version__},
         "summary": [
@@ -81,7 +85,6 @@ def render_many(reports: Sequence[Report], options: RenderOptions) -> str:
         "profiles": [document_of(report) for report in reports],
         "exit_code": overall_exit_code(reports),
     }
-    return _dumps(document, options)
 
 
 def _dumps(document: dict[str, Any], options: RenderOptions) -> str:

@@ -155,3 +155,70 @@ def test_the_report_shows_the_certificates_the_server_presented(
     page = (tmp_path / "bundle.md").read_text()
     assert "## Certificates the server presented (leaf first)" in page
     assert leaf["issuer"] in page
+
+
+@pytest.mark.usefixtures("fake_sdk")
+@pytest.mark.parametrize("as_zip", [False, True])
+def test_a_report_of_profiles_holds_every_setup_redacted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_zip: bool
+) -> None:
+    """report --profiles: one bundle, a row per profile, each profile's own section; secrets
+    planted in any profile are masked and --anonymize hides every profile's end-user ids."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    (tmp_path / "profiles.yaml").write_text(
+        f"- name: acme\n  api_key: {GOOD_KEY}\n  base_url: {STAGING}\n"
+        "  end_user_id: jane@acme.example\n"
+        f"- name: globex\n  api_key: {GOOD_KEY}\n  base_url: {STAGING}\n"
+        f"  end_user_id: bob_42\n  project_id: {SHAPES['github']}\n",
+        encoding="utf-8",
+    )
+    args = ["report", "--offline", "--profiles", "profiles.yaml", "--anonymize", "-o", "many"]
+    result = cli_runner().invoke(cli, args + (["--zip"] if as_zip else []))
+    assert result.exit_code == 1, result.output  # globex's project id is not a project id
+    assert "The run's exit code: 1" in result.stdout
+    everything = written(tmp_path, "many", as_zip)
+    leaked = [
+        run
+        for run in secret_runs(SHAPES["github"]) + [GOOD_KEY[8:20], "jane", "bob_42"]
+        if run in everything
+    ]
+    assert leaked == []
+    if as_zip:
+        return
+    document = json.loads((tmp_path / "many.json").read_text())
+    assert [row["profile"] for row in document["summary"]] == ["acme", "globex"]
+    assert document["summary"][1]["failing"] == ["project.format"]
+    assert document["exit_code"] == 1
+    acme, globex = document["profiles"]
+    assert acme["settings"]["end_user_id"]["value"].startswith("user-")
+    assert acme["settings"]["end_user_id"]["value"] != globex["settings"]["end_user_id"]["value"]
+    assert "PATH" not in document["environment_variables"]
+    page = (tmp_path / "many.md").read_text()
+    assert "| globex | staging | fail | project.format |" in page
+    assert page.index("## Profile `acme`") < page.index("## Profile `globex`")
+    assert page.count("## Where it ran") == 1  # one machine, however many profiles
+    assert "#### FAIL `project.format`" in page
+
+
+@pytest.mark.usefixtures("fake_sdk")
+def test_a_report_of_profiles_refuses_settings_given_on_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text("- name: a\n", encoding="utf-8")
+    result = cli_runner().invoke(cli, ["report", "--profiles", "p.yaml", "--end-user-id", "u"])
+    assert result.exit_code == 2
+    assert "--end-user-id cannot be used with --profiles" in result.stderr
+    assert not (tmp_path / "memorysync-doctor-report.md").exists()
+
+
+def test_a_profile_on_another_interpreter_says_where_it_differs() -> None:
+    from doctor.bundle import markdown_many
+
+    def profile(name: str, python: str) -> dict[str, Any]:
+        return {"profile": name, "system": {"os": "Linux", "python": python}, "checks": []}
+
+    page = markdown_many(
+        {"summary": [], "profiles": [profile("a", "3.11.7"), profile("b", "3.9.18")]}
+    )
+    assert page.count("| python | 3.11.7 |") == 1  # the machine, once
+    section = page[page.index("## Profile `b`") :]
+    assert "| python | 3.9.18 |" in section and "| os |" not in section
+    assert "differs" not in page[page.index("## Profile `a`") : page.index("## Profile `b`")]
