@@ -29,6 +29,7 @@ from .results import Finding, Status
 from .results import error as error_result
 from .session import Entry, Session, plan
 from .settings import DEFAULT_TIMEOUT, Found, resolve
+from .shellcmd import Shell
 from .system import describe
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ class RunOptions:
     api_key: Optional[Found] = None  # from --api-key-file or stdin (keyinput)
     dotenv: bool = True  # read ./.env as load_dotenv() would (--no-dotenv: False)
     env_format: EnvFormat = EnvFormat.DOTENV  # how the app's launcher reads env files
+    shell: Shell = Shell.SH  # the shell fix commands are spelled for (--shell)
 
 
 def default_deadline(timeout: Optional[float]) -> float:
@@ -205,7 +207,7 @@ def run(
     rows = head.findings + _with_excluded(findings, specs, excluded)
     return replace(
         head,
-        findings=policy.apply(rows, config),
+        findings=_spelled(policy.apply(rows, config), options.shell),
         interrupted=session.interrupted,
         system=describe(session.fact(0, SDK_INSTALL)),
     )
@@ -308,7 +310,7 @@ def _run_profiles(
         rows = tuple(_failure_rows(failures)) + _with_excluded(findings, specs, excluded)
         reports.append(
             Report(
-                policy.apply(rows, config),
+                _spelled(policy.apply(rows, config), options.shell),
                 entry.settings,
                 environment.name if environment else None,
                 warnings=notes,
@@ -319,6 +321,14 @@ def _run_profiles(
             )
         )
     return reports
+
+
+def _spelled(findings: Sequence[Finding], shell: Shell) -> Tuple[Finding, ...]:
+    """Every fix command spelled for the user's shell (built-in fixes are typed steps)."""
+    return tuple(
+        replace(f, result=replace(f.result, fix=f.fix.for_shell(shell))) if f.fix else f
+        for f in findings
+    )
 
 
 def _deadlines(

@@ -16,6 +16,7 @@ from .errors import DoctorError
 from .output import Output
 from .render import FORMATS
 from .settings import ENV_VARS, FLAGS, SETTING_NAMES
+from .shellcmd import Shell
 from .watchdog import MAX_DEADLINE
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -106,6 +107,13 @@ def selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 show_default=True,
                 help="Retry a request the service failed (5xx, dropped connection), with backoff, "
                 "within the deadline.",
+            ),
+            click.option(
+                "--shell",
+                type=click.Choice([s.value for s in Shell]),
+                default=Shell.default().value,
+                help="The shell fix commands are written for [default: powershell on Windows, "
+                "else sh (POSIX: bash, zsh, dash)].",
             ),
             click.option(
                 "--deadline",
@@ -432,6 +440,7 @@ def _run_options(
         api_key=key,
         dotenv=not opts.pop("no_dotenv"),
         env_format=EnvFormat(opts.pop("env_file_format")),
+        shell=Shell(opts.pop("shell")),
     )
 
 

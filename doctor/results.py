@@ -10,9 +10,11 @@ from __future__ import annotations
 import enum
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Mapping, Optional, Tuple, Union
+
+from .shellcmd import Shell, Step, spell
 
 
 class Status(str, enum.Enum):
@@ -38,10 +40,20 @@ CODE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 @dataclass(frozen=True)
 class Fix:
-    """What to do about a finding: a ``command`` to paste into a shell, and/or a ``note``."""
+    """What to do about a finding: a ``command`` to paste into a shell, and/or a ``note``.
+    Built from ``steps`` (:func:`Fix.of`), the command is spelled for the shell the user pastes
+    into (doctor.shellcmd); a plain ``command`` is POSIX sh, shown as written."""
 
     command: Optional[str] = None
     note: Optional[str] = None
+    steps: Tuple[Step, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def of(cls, *steps: Step, note: Optional[str] = None) -> Fix:
+        return cls(spell(steps, Shell.SH) or None, note, steps)
+
+    def for_shell(self, shell: Shell) -> Fix:
+        return replace(self, command=spell(self.steps, shell)) if self.steps else self
 
     def __str__(self) -> str:
         """One line that still pastes into a shell: ``command  # note``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..probe.certs import CertCause, CertDiagnosis
 from ..results import Fix
 from ..settings import ENV_VARS
+from ..shellcmd import Run, SetEnv
 
 
 def cert_fix(diagnosis: CertDiagnosis, host: str) -> Fix:
@@ -25,14 +26,14 @@ def cert_fix(diagnosis: CertDiagnosis, host: str) -> Fix:
     if cause in (CertCause.UNTRUSTED_ROOT, CertCause.SELF_SIGNED):
         top = diagnosis.chain[-1] if diagnosis.chain else None
         what = f"the certificate of '{top.issuer_label()}'" if top else "your organisation's CA"
-        return Fix(
-            command="export SSL_CERT_FILE=/path/to/ca-bundle.pem",
+        return Fix.of(
+            SetEnv("SSL_CERT_FILE", "/path/to/ca-bundle.pem"),
             note=f"a PEM bundle holding {what} and the public roots (SSL_CERT_FILE replaces "
             "certifi; the SDK ignores REQUESTS_CA_BUNDLE)",
         )
     if cause is CertCause.CN_ONLY:
-        return Fix(
-            command="python -m pip install 'httpx>=0.28'",
+        return Fix.of(
+            Run(("python", "-m", "pip", "install", "httpx>=0.28")),
             note=f"or reissue the certificate with {host} in subjectAltName (httpx 0.28 on "
             "Python before 3.13 still accepts the CN)",
         )

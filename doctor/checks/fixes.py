@@ -1,5 +1,5 @@
 """Fixes that act where a value came from: the flag, the env file and line, the config file, or
-the environment. Commands are POSIX sh that can be pasted as they are (values are quoted)."""
+the environment. Commands are steps, spelled for the user's shell with values quoted."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Optional
 
 from ..results import Fix
 from ..settings import FLAGS, Setting
+from ..shellcmd import SetEnv
 
 
 def assign(setting: Setting, value: str, note: Optional[str] = None) -> Fix:
@@ -27,7 +28,7 @@ def assign(setting: Setting, value: str, note: Optional[str] = None) -> Fix:
     if kind == "profile" and setting.file:
         place = f"{setting.file} line {setting.line}" if setting.line else setting.file
         return Fix(note=_join(f"in the profile at {place}, set {setting.name}: {value}", note))
-    return Fix(command=f"export {line}", note=note)
+    return Fix.of(SetEnv(variable, value), note=note)
 
 
 def remove(setting: Setting, what: str) -> Fix:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-import shlex
-from typing import Any, Optional, Sequence
+from typing import Any, Sequence, Tuple
 
 from ..context import CheckContext
 from ..facts.repo import REPO_FILES, KeyHit, NoRepo, RepoScan
 from ..mask import KEY_PREFIXES, fingerprint, mask_key
 from ..registry import register
 from ..results import Fix, Location, Result, fail, passed, skip, warn
+from ..shellcmd import AppendLine, Run
 from .key import is_placeholder
 
 _SHOWN = 3  # hits named in a summary; the details list them all
@@ -134,22 +134,19 @@ def _fix_committed(hit: KeyHit, ctx: CheckContext, repo: RepoScan) -> Fix:
     )
     path = _path(hit, ctx.cwd, repo)
     if os.path.basename(path).startswith(".env"):
-        untrack = _ignore_command(path)
-        if untrack:
-            return Fix(command=f"git rm --cached -- {shlex.quote(path)} && {untrack}", note=note)
+        ignore = _ignore(path)
+        if ignore:
+            return Fix.of(Run(("git", "rm", "--cached", "--", path)), *ignore, note=note)
     return Fix(note=note)
 
 
 def _fix_ignore(path: str) -> Fix:
-    return Fix(
-        command=_ignore_command(path), note="or ignore every env file: add .env* to .gitignore"
-    )
+    return Fix.of(*_ignore(path), note="or ignore every env file: add .env* to .gitignore")
 
 
-def _ignore_command(path: str) -> Optional[str]:
+def _ignore(path: str) -> Tuple[AppendLine, ...]:
     """Append the file to the .gitignore here (its patterns are relative to its directory); a
     file above this directory cannot be named there."""
     if path.startswith(".." + os.sep) or os.path.isabs(path):
-        return None
-    # The newline first: a .gitignore without a final newline would glue the two lines.
-    return f"printf '\\n%s\\n' {shlex.quote('/' + path)} >> .gitignore"
+        return ()
+    return (AppendLine(".gitignore", "/" + path),)

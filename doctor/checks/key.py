@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from ..context import CheckContext
 from ..envnotes import NoteKind
@@ -11,6 +12,7 @@ from ..mask import KEY_PREFIXES, fingerprint
 from ..registry import register
 from ..results import Fix, Location, Result, fail, passed, skip, warn
 from ..settings import ENV_VARS
+from ..shellcmd import SetEnv
 from .fixes import assign, recopy_key, remove
 
 MIN_BODY, MAX_BODY = 16, 128
@@ -37,8 +39,8 @@ _PLACEHOLDER_SHAPES = re.compile(
     r"|^ms_(\.{2,}|…)$",
     re.IGNORECASE,
 )
-_FIX_VAR = Fix(
-    command=f"export {ENV_VARS['api_key']}='ms_test_...'",
+_FIX_VAR = Fix.of(
+    SetEnv(ENV_VARS["api_key"], "ms_test_..."),
     note="paste your key in place of ms_test_... (ms_live_ for production); "
     "keys are in the dashboard under Settings > API Keys",
 )
@@ -188,8 +190,8 @@ def key_env_match(ctx: CheckContext) -> Result:
     fix = Fix(note=f"use your {env.name} key ({env.key_prefix}...)")
     if owner is not None:
         other = assign(ctx.settings.base_url, owner.base_url)
-        fix = Fix(
-            command=other.command,
+        fix = replace(
+            other,
             note=f"use your {env.name} key ({env.key_prefix}...), or point base_url at "
             f"{owner.name}" + (f": {other.note}" if other.note else ""),
         )

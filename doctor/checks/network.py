@@ -15,6 +15,7 @@ from ..probe.failures import Failure, Kind, Phase
 from ..registry import register
 from ..results import Fix, Result, Status, fail, passed, skip, warn
 from ..settings import DEFAULT_TIMEOUT, ENV_VARS
+from ..shellcmd import Run, SetEnv
 from .fixes import assign
 
 if TYPE_CHECKING:
@@ -84,7 +85,9 @@ def url_reachable(ctx: CheckContext) -> Result:
         if clock is not None:
             summary = f"{summary}; {clock.describe()}"
             fix = (
-                Fix(note="set this machine's clock right", command="timedatectl set-ntp true")
+                Fix.of(
+                    Run(("timedatectl", "set-ntp", "true")), note="set this machine's clock right"
+                )
                 if clock.clock_wrong
                 else Fix(note="the server's certificate must be renewed: tell the API operator")
             )
@@ -272,8 +275,8 @@ def _phase_fix(kind: Kind, ctx: CheckContext, proxy_variable: Optional[str] = No
         Kind.CLEARTEXT: f"use https:// in {var} (see url.format)",
     }
     if kind is Kind.TLS_UNTRUSTED:
-        return Fix(
-            command="export SSL_CERT_FILE=/path/to/your-ca-bundle.pem",
+        return Fix.of(
+            SetEnv("SSL_CERT_FILE", "/path/to/your-ca-bundle.pem"),
             note="use your organisation's CA bundle (the SDK reads SSL_CERT_FILE, not REQUESTS_CA_BUNDLE)",
         )
     return Fix(note=notes.get(kind, "see the details (-v) for the phase that failed"))

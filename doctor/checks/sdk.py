@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import shlex
 from typing import Any, Mapping, Optional
 
 from ..context import CheckContext
 from ..facts import SDK_INSTALL
 from ..registry import register
 from ..results import Fix, Result, error, fail, passed, warn
+from ..shellcmd import Run
 
 PYTHON_FLOOR = (3, 9)
 SDK = "memorysync"
@@ -30,15 +30,15 @@ class VersionRange(str):
         return super().__new__(cls, value)
 
 
-def pip_install(ctx: CheckContext, requirement: str, extra: str = "") -> Fix:
+def pip_install(ctx: CheckContext, requirement: str, *extra: str) -> Fix:
     """The pip line that installs into the interpreter that was inspected (the application's,
     which need not be the doctor's own)."""
-    python = shlex.quote(ctx.sdk_install.executable or "python")
-    return Fix(command=f"{python} -m pip install {shlex.quote(requirement)}{extra}")
+    python = ctx.sdk_install.executable or "python"
+    return Fix.of(Run((python, "-m", "pip", "install", requirement, *extra)))
 
 
-def _pip(ctx: CheckContext, extra: str = "") -> Fix:
-    return pip_install(ctx, f"{SDK}{ctx.options.get('require', '')}", extra)
+def _pip(ctx: CheckContext, *extra: str) -> Fix:
+    return pip_install(ctx, f"{SDK}{ctx.options.get('require', '')}", *extra)
 
 
 @register("python.version", title="Python version", tags=["offline", "python"], facts=[SDK_INSTALL])
@@ -111,8 +111,8 @@ def sdk_version(ctx: CheckContext) -> Result:
             return fail(
                 f"{SDK} is not installed for {info.executable}, but the virtualenv next to this "
                 f"directory has it ({venv})",
-                Fix(
-                    command=f"memorysync-doctor check --python {shlex.quote(venv)}",
+                Fix.of(
+                    Run(("memorysync-doctor", "check", "--python", venv)),
                     note="inspect the application's own interpreter (add your other options); or "
                     f"install the SDK here: {_pip(ctx).command}",
                 ),
@@ -126,7 +126,7 @@ def sdk_version(ctx: CheckContext) -> Result:
     if not info.import_ok:
         return fail(
             f"{SDK} {info.dist_version} is installed but `import {SDK}` fails: {info.import_error}",
-            _pip(ctx, " --force-reinstall"),
+            _pip(ctx, "--force-reinstall"),
             code="import-fails",
             **details,
         )

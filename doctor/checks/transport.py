@@ -12,6 +12,7 @@ from ..context import CheckContext
 from ..facts import SDK_VIEW, TRUST_ALTERNATIVE, FactUnavailable
 from ..registry import register
 from ..results import Fix, Result, fail, passed, skip, warn
+from ..shellcmd import Run, SetEnv, Unset
 
 
 @register(
@@ -63,7 +64,7 @@ def tls_trust_env(ctx: CheckContext) -> Result:
         return fail(
             f"SSLKEYLOGFILE={ctx.environ.get('SSLKEYLOGFILE')}: {view.keylog_problem}; Python's ssl "
             "opens this file when the SDK's client is created, so MemorySyncClient(...) raises",
-            Fix(command="unset SSLKEYLOGFILE", note="or point it at a writable file"),
+            Fix.of(Unset("SSLKEYLOGFILE"), note="or point it at a writable file"),
             code="bad-keylog-file",
             **details,
         )
@@ -76,7 +77,7 @@ def tls_trust_env(ctx: CheckContext) -> Result:
         return fail(
             f"the SDK verifies with {sdk_bundle.describe()}, which does not trust the server; "
             f"{other.source}={other.path} does, which is why requests and curl work",
-            Fix(command=f"export {variable}={_quote(other.path)}"),
+            Fix.of(SetEnv(variable, other.path)),
             code="requests-bundle-only",
             **details,
         )
@@ -98,12 +99,6 @@ def tls_trust_env(ctx: CheckContext) -> Result:
             **details,
         )
     return passed(f"the SDK verifies with {sdk_bundle.describe()}", **details)
-
-
-def _quote(path: str) -> str:
-    import shlex
-
-    return shlex.quote(path)
 
 
 @register("proxy.env", title="Proxy the SDK uses", tags=["offline", "proxy"], facts=[SDK_VIEW])
@@ -135,7 +130,9 @@ def proxy_env(ctx: CheckContext) -> Result:
         )
     if route.problem:
         fixes = {
-            ProxyProblem.NEEDS_SOCKSIO: Fix(command="python -m pip install 'httpx[socks]'"),
+            ProxyProblem.NEEDS_SOCKSIO: Fix.of(
+                Run(("python", "-m", "pip", "install", "httpx[socks]"))
+            ),
             ProxyProblem.SOCKS4: Fix(note="use a socks5:// proxy, or an http:// one"),
         }
         return fail(

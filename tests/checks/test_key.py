@@ -24,7 +24,7 @@ from tests.conftest import GOOD_ENV, GOOD_KEY, LIVE_KEY, PRODUCTION, STAGING, ru
 PASS, WARN, FAIL, SKIP = Status.PASS, Status.WARN, Status.FAIL, Status.SKIP
 BODY = GOOD_KEY[len("ms_test_") :]
 FIX_VAR = Fix(
-    command="export MEMORYSYNC_API_KEY='ms_test_...'",
+    command="export MEMORYSYNC_API_KEY=ms_test_...",
     note="paste your key in place of ms_test_... (ms_live_ for production); "
     "keys are in the dashboard under Settings > API Keys",
 )
