@@ -9,6 +9,7 @@ from typing import Any, Dict, List
 import pytest
 
 from doctor.sandbox import DEMO_KEY, DEMO_PROJECT, run_foreground
+from doctor.sandbox.tls import Certificate
 
 
 def test_refuses_all_interfaces_without_allow_remote() -> None:
@@ -121,6 +122,7 @@ def test_tls_serves_https_and_its_printed_lines_make_the_sdk_trust_it(tmp_path: 
     server = threading.Thread(
         target=run_foreground,
         args=("127.0.0.1", 0, [], None, "test", False, echo, stop, tmp_path),
+        kwargs={"certificate": Certificate.TRUSTED},
         daemon=True,
     )
     server.start()

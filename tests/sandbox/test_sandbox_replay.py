@@ -9,7 +9,7 @@ import pytest
 
 from doctor.cli import cli
 from doctor.sandbox import DEMO_END_USER, DEMO_KEY, DEMO_PROJECT, Sandbox
-from doctor.sandbox.replay import faults_from
+from doctor.sandbox.replay import replay_of
 from tests.conftest import cli_runner
 
 pytestmark = pytest.mark.slow
@@ -46,18 +46,18 @@ def test_a_replayed_report_fails_the_same_way(faults: list, project: str) -> Non
     with Sandbox(faults=faults) as original:
         report = check_against(original, project)
     assert failing(report), "the original run should fail"
-    replayed, notes = faults_from(report)
-    with Sandbox(faults=replayed) as replay:
+    replayed = replay_of(report)
+    with Sandbox(faults=replayed.faults) as replay:
         again = check_against(
             replay
         )  # support's own, correct settings: the failure is the server's
-    assert failing(again) == failing(report), (replayed, notes)
+    assert failing(again) == failing(report), replayed
 
 
 def test_latency_is_replayed() -> None:
     with Sandbox(faults=["latency=0.4"]) as original:
         report = check_against(original)
-    replayed, _ = faults_from(report)
+    replayed = replay_of(report).faults
     assert any(f.name == "latency" and 0.3 <= f.seconds <= 1.5 for f in replayed), replayed
 
 
