@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 import pytest
 
@@ -62,20 +62,12 @@ def test_latency_is_replayed() -> None:
 
 
 def test_the_sandbox_command_reads_a_report_and_says_what_it_replays(
-    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Any, sandbox_command: Callable[..., Any]
 ) -> None:
-    from doctor.sandbox import foreground
-
     with Sandbox(faults=["status=503"]) as original:
         (tmp_path / "customer.json").write_text(json.dumps(check_against(original)))
 
-    def stop_at_once(stop: object) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(foreground, "_idle", stop_at_once)
-    result = cli_runner().invoke(
-        cli, ["sandbox", "--port", "0", "--replay", str(tmp_path / "customer.json")]
-    )
+    result = sandbox_command("--replay", str(tmp_path / "customer.json"))
     assert result.exit_code == 0, result.output
     assert "Replaying" in result.stdout and "status=503:SERVICE_UNAVAILABLE" in result.stdout
     assert "Faults: status=503:SERVICE_UNAVAILABLE" in result.stdout
