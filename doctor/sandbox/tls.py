@@ -60,13 +60,6 @@ class ServedTls:
     ca_file: Optional[Path]  # what the client must trust (SSL_CERT_FILE); None: trust nothing
 
 
-def self_signed(directory: Path, host: str) -> tuple[ssl.SSLContext, Path]:
-    """A server context for ``host`` and the CA file a client must trust (SSL_CERT_FILE)."""
-    served = serve(directory, host, Certificate.TRUSTED)
-    assert served.ca_file is not None
-    return served.context, served.ca_file
-
-
 def serve(directory: Path, host: str, certificate: Certificate) -> ServedTls:
     """A server context presenting ``certificate`` for ``host``; the CA file is written to
     ``directory`` when the client is meant to trust it."""
