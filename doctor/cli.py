@@ -572,6 +572,7 @@ def sandbox(
         parse_fault,
         run_foreground,
     )
+    from .sandbox.tls import Certificate
 
     out: Output = click.get_current_context().obj
     out.allow_public((DEMO_KEY, DEMO_LIVE_KEY, DEMO_REVOKED_KEY))
@@ -579,19 +580,16 @@ def sandbox(
 
     try:
         parsed = [parse_fault(spec) for spec in faults]
+        certificate = Certificate.TRUSTED if tls else None
         if replay is not None:
-            from .diff import load
-            from .sandbox.replay import environment_of, faults_from
+            from .sandbox.replay import load_replay
 
-            document = load(replay)
-            replayed, notes = faults_from(document)
-            parsed += replayed
-            environment = environment_of(document)
-            for note in [
-                f"Replaying {replay}: {', '.join(f.spec for f in replayed) or 'no fault'}",
-                *notes,
-            ]:
-                out.out(note)
+            played = load_replay(replay)
+            parsed += played.faults
+            environment = played.environment
+            certificate = played.certificate or certificate
+            for line in played.lines(replay):
+                out.out(line)
         loaded = Accounts.from_file(accounts) if accounts else None
         with tempfile.TemporaryDirectory(prefix="memorysync-sandbox-") as tls_dir:
             return run_foreground(
@@ -602,7 +600,8 @@ def sandbox(
                 environment,
                 allow_remote,
                 out.out,
-                tls_dir=Path(tls_dir) if tls else None,
+                tls_dir=Path(tls_dir),
+                certificate=certificate,
             )
     except ValueError as exc:
         raise DoctorError(str(exc)) from None

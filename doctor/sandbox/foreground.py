@@ -13,6 +13,7 @@ from .accounts import DEMO_END_USER, KEY_PREFIXES, Accounts, KeyRecord, is_demo_
 from .api import ROUTES
 from .faults import Fault
 from .lifecycle import Sandbox
+from .tls import DESCRIPTIONS, Certificate, ServedTls
 
 _OTHER_KEYS_SHOWN = 5
 
@@ -27,18 +28,22 @@ def run_foreground(
     echo: Callable[[str], None],
     stop: Optional[threading.Event] = None,
     tls_dir: Optional[Path] = None,
+    certificate: Optional[Certificate] = None,
 ) -> int:
-    """Serve until KeyboardInterrupt (or ``stop`` is set) and return 0. With ``tls_dir``, serve
-    HTTPS with a throw-away CA whose certificate is written there.
+    """Serve until KeyboardInterrupt (or ``stop`` is set) and return 0. With ``certificate``,
+    serve HTTPS presenting it, from a throw-away CA whose certificate is written to ``tls_dir``
+    when the client is meant to trust it.
 
     Raises ValueError for a refused or unusable address, bad faults or a bad environment.
     """
     stop = stop or threading.Event()
-    context, ca_file = None, None
-    if tls_dir is not None:
-        from .tls import self_signed
+    served = None
+    if certificate is not None:
+        if tls_dir is None:
+            raise ValueError("serving HTTPS needs a directory for its CA file")
+        from .tls import serve
 
-        context, ca_file = self_signed(tls_dir, host)
+        served = serve(tls_dir, host, certificate)
     sandbox = Sandbox(
         host,
         port,
@@ -47,7 +52,7 @@ def run_foreground(
         environment,
         allow_remote=allow_remote,
         log=echo,
-        ssl_context=context,
+        ssl_context=served.context if served else None,
     )
     try:
         sandbox.start()
@@ -57,7 +62,7 @@ def run_foreground(
             "pick another --port (0 picks a free one)"
         ) from None
     try:
-        for line in banner(sandbox, ca_file):
+        for line in banner(sandbox, served):
             echo(line)
         _idle(stop)
         echo("Sandbox stopped.")
@@ -77,7 +82,7 @@ def _idle(stop: threading.Event) -> None:
         pass
 
 
-def banner(sandbox: Sandbox, ca_file: Optional[Path] = None) -> List[str]:
+def banner(sandbox: Sandbox, served: Optional[ServedTls] = None) -> List[str]:
     """The URL, credentials that work against it, and the active faults."""
     environment = sandbox.environment
     prefix = KEY_PREFIXES[environment]
@@ -93,8 +98,11 @@ def banner(sandbox: Sandbox, ca_file: Optional[Path] = None) -> List[str]:
     else:
         # Complete shell lines, ready to paste (then `memorysync-doctor check` works).
         lines += ["Point a client at it with:", _export("MEMORYSYNC_BASE_URL", sandbox.url)]
-        if ca_file is not None:  # the SDK (httpx) trusts SSL_CERT_FILE, not REQUESTS_CA_BUNDLE
-            lines.append(_export("SSL_CERT_FILE", str(ca_file)))
+        if served is not None and served.ca_file is not None:
+            # the SDK (httpx) trusts SSL_CERT_FILE, not REQUESTS_CA_BUNDLE
+            lines.append(_export("SSL_CERT_FILE", str(served.ca_file)))
+        elif served is not None:
+            lines.append("  # (no SSL_CERT_FILE: the point is a certificate that no bundle trusts)")
         if is_demo_key(usable.key):
             lines.append(_export("MEMORYSYNC_API_KEY", usable.key))
         else:  # a key from the user's file is never printed whole
@@ -115,6 +123,8 @@ def banner(sandbox: Sandbox, ca_file: Optional[Path] = None) -> List[str]:
         )
     faults = ", ".join(fault.spec for fault in sandbox.faults) or "none"
     lines.append(f"Faults: {faults}")
+    if served is not None:
+        lines.append(f"Certificate: {served.certificate.value}, {DESCRIPTIONS[served.certificate]}")
     lines.append(f"Routes: {', '.join(ROUTES)}")
     lines.append("Press Ctrl+C to stop.")
     return lines

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Dict, Iterator, List
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
-from doctor.sandbox import DEMO_END_USER, DEMO_KEY, DEMO_PROJECT, Sandbox
+from doctor.sandbox import DEMO_END_USER, DEMO_KEY, DEMO_PROJECT, Sandbox, run_foreground
 
 _PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
@@ -73,3 +74,46 @@ def make_client() -> Iterator[Callable[..., Any]]:
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def foreground() -> Iterator[Callable[..., List[str]]]:
+    """Run run_foreground (the body of `sandbox`) in a thread and return its banner once it
+    serves; ``tls_dir`` and keyword arguments are passed on. Every one is stopped after the test."""
+    running: List[Tuple[threading.Thread, threading.Event]] = []
+
+    def start(tls_dir: Optional[Path] = None, **kwargs: Any) -> List[str]:
+        lines: List[str] = []
+        ready, stop = threading.Event(), threading.Event()
+
+        def echo(line: str) -> None:
+            lines.append(line)
+            if line == "Press Ctrl+C to stop.":
+                ready.set()
+
+        arguments = ("127.0.0.1", 0, [], None, "test", False, echo, stop, tls_dir)
+        server = threading.Thread(target=run_foreground, args=arguments, kwargs=kwargs, daemon=True)
+        server.start()
+        running.append((server, stop))
+        assert ready.wait(10), lines
+        return lines
+
+    yield start
+    for server, stop in running:
+        stop.set()
+        server.join(10)
+        assert not server.is_alive()
+
+
+@pytest.fixture
+def sandbox_command(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """Invoke `memorysync-doctor sandbox --port 0 ARGS`, stopped (as by Ctrl+C) once it serves."""
+    from doctor.cli import cli
+    from doctor.sandbox import foreground
+    from tests.conftest import cli_runner
+
+    def stop_at_once(stop: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(foreground, "_idle", stop_at_once)
+    return lambda *args: cli_runner().invoke(cli, ["sandbox", "--port", "0", *args])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import _thread
 import threading
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 
 import pytest
 
 from doctor.sandbox import DEMO_KEY, DEMO_PROJECT, run_foreground
+from doctor.sandbox.tls import Certificate
 
 
 def test_refuses_all_interfaces_without_allow_remote() -> None:
@@ -36,7 +37,9 @@ def test_serves_until_stopped() -> None:
         try:
             if not ready.wait(10):
                 return  # run_foreground never got going; its own error fails the test
-            exports = [line.strip() for line in lines if line.strip().startswith("export MEMORYSYNC_")]
+            exports = [
+                line.strip() for line in lines if line.strip().startswith("export MEMORYSYNC_")
+            ]
             env = dict(line[len("export ") :].split("=", 1) for line in exports)
             seen["env"] = env
             client = memorysync.MemorySyncClient(
@@ -96,13 +99,17 @@ def test_the_banner_lines_paste_into_a_shell_and_check_then_finds_the_settings()
         env = {k: v for k, v in os.environ.items() if not k.startswith("MEMORYSYNC_")}
         env["PYTHONPATH"] = str(root)
         script = f'{pasted}\n"{sys.executable}" -m doctor check --offline --format json --only key.present,url.format'
-        result = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            ["sh", "-c", script], env=env, capture_output=True, text=True, timeout=60
+        )
     rows = {c["id"]: c["status"] for c in json.loads(result.stdout)["checks"]}
     assert rows == {"key.present": "pass", "url.format": "pass"}, result.stdout
 
 
 @pytest.mark.slow
-def test_tls_serves_https_and_its_printed_lines_make_the_sdk_trust_it(tmp_path: Any) -> None:
+def test_tls_serves_https_and_its_printed_lines_make_the_sdk_trust_it(
+    tmp_path: Any, foreground: Callable[..., List[str]]
+) -> None:
     import json
     import os
     import subprocess
@@ -110,31 +117,15 @@ def test_tls_serves_https_and_its_printed_lines_make_the_sdk_trust_it(tmp_path: 
     from pathlib import Path
 
     pytest.importorskip("trustme")
-    lines: List[str] = []
-    ready, stop = threading.Event(), threading.Event()
-
-    def echo(line: str) -> None:
-        lines.append(line)
-        if line == "Press Ctrl+C to stop.":
-            ready.set()
-
-    server = threading.Thread(
-        target=run_foreground,
-        args=("127.0.0.1", 0, [], None, "test", False, echo, stop, tmp_path),
-        daemon=True,
+    lines = foreground(tmp_path, certificate=Certificate.TRUSTED)
+    pasted = "\n".join(line for line in lines if line.strip().startswith("export "))
+    assert "export SSL_CERT_FILE=" in pasted and "https://127.0.0.1:" in pasted
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MEMORYSYNC_", "SSL_CERT"))}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    script = f'{pasted}\n"{sys.executable}" -m doctor check --format json --only url.reachable,sdk.roundtrip'
+    result = subprocess.run(
+        ["sh", "-c", script], env=env, capture_output=True, text=True, timeout=60
     )
-    server.start()
-    try:
-        assert ready.wait(10), lines
-        pasted = "\n".join(line for line in lines if line.strip().startswith("export "))
-        assert "export SSL_CERT_FILE=" in pasted and "https://127.0.0.1:" in pasted
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MEMORYSYNC_", "SSL_CERT"))}
-        env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
-        script = f'{pasted}\n"{sys.executable}" -m doctor check --format json --only url.reachable,sdk.roundtrip'
-        result = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, timeout=60)
-    finally:
-        stop.set()
-        server.join(10)
     rows = {c["id"]: c for c in json.loads(result.stdout)["checks"]}
     assert rows["url.reachable"]["status"] == "pass", rows["url.reachable"]
     assert rows["sdk.roundtrip"]["status"] == "pass", rows["sdk.roundtrip"]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 import pytest
 
 from doctor.cli import cli
 from doctor.sandbox import DEMO_END_USER, DEMO_KEY, DEMO_PROJECT, Sandbox
-from doctor.sandbox.replay import faults_from
+from doctor.sandbox.replay import replay_of
 from tests.conftest import cli_runner
 
 pytestmark = pytest.mark.slow
@@ -46,36 +46,28 @@ def test_a_replayed_report_fails_the_same_way(faults: list, project: str) -> Non
     with Sandbox(faults=faults) as original:
         report = check_against(original, project)
     assert failing(report), "the original run should fail"
-    replayed, notes = faults_from(report)
-    with Sandbox(faults=replayed) as replay:
+    replayed = replay_of(report)
+    with Sandbox(faults=replayed.faults) as replay:
         again = check_against(
             replay
         )  # support's own, correct settings: the failure is the server's
-    assert failing(again) == failing(report), (replayed, notes)
+    assert failing(again) == failing(report), replayed
 
 
 def test_latency_is_replayed() -> None:
     with Sandbox(faults=["latency=0.4"]) as original:
         report = check_against(original)
-    replayed, _ = faults_from(report)
+    replayed = replay_of(report).faults
     assert any(f.name == "latency" and 0.3 <= f.seconds <= 1.5 for f in replayed), replayed
 
 
 def test_the_sandbox_command_reads_a_report_and_says_what_it_replays(
-    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Any, sandbox_command: Callable[..., Any]
 ) -> None:
-    from doctor.sandbox import foreground
-
     with Sandbox(faults=["status=503"]) as original:
         (tmp_path / "customer.json").write_text(json.dumps(check_against(original)))
 
-    def stop_at_once(stop: object) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(foreground, "_idle", stop_at_once)
-    result = cli_runner().invoke(
-        cli, ["sandbox", "--port", "0", "--replay", str(tmp_path / "customer.json")]
-    )
+    result = sandbox_command("--replay", str(tmp_path / "customer.json"))
     assert result.exit_code == 0, result.output
     assert "Replaying" in result.stdout and "status=503:SERVICE_UNAVAILABLE" in result.stdout
     assert "Faults: status=503:SERVICE_UNAVAILABLE" in result.stdout
