@@ -17,17 +17,10 @@ from typing import Any, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .files import PACKAGED_CHECKS_YAML
 from .results import Silence
 
-
-def _packaged() -> Path:
-    """The default checks.yaml: inside the installed package, or the repository's top-level one
-    when running from a source checkout (the build copies it into the package)."""
-    here = Path(__file__).with_name("checks.yaml")
-    return here if here.is_file() else Path(__file__).resolve().parent.parent / "checks.yaml"
-
-
-PACKAGED = _packaged()
+PACKAGED = PACKAGED_CHECKS_YAML
 MAX_BYTES = 1 << 20
 # A checks.yaml is four levels deep; PyYAML builds nodes recursively (RecursionError far below a
 # megabyte of brackets) and int() refuses over 4,300 digits: both are refused with a line first.

@@ -27,6 +27,17 @@ class FileRefused(Exception):
     """The path cannot be used; the message says why, in words that follow "PATH is/has"."""
 
 
+def _packaged_checks_yaml() -> Path:
+    """The default checks.yaml: inside the installed package, or the repository's top-level one
+    when running from a source checkout (the build copies it into the package). Here rather than
+    in config.py: doctor.quick reads it without importing config."""
+    here = Path(__file__).with_name("checks.yaml")
+    return here if here.is_file() else Path(__file__).resolve().parent.parent / "checks.yaml"
+
+
+PACKAGED_CHECKS_YAML = _packaged_checks_yaml()
+
+
 def _kind(mode: int) -> str:
     return next((words for test, words in _KINDS if test(mode)), "not a regular file")
 

@@ -44,6 +44,10 @@ def main() -> None:
     if args == ["--version"]:
         _version()
     _limit_memory()
+    if args[:1] in (["--help"], ["-h"], ["list"], ["explain"]):
+        from . import quick
+
+        quick.answer(args)  # ends the process when the answer needs no click (doctor.quick)
     if args[:1] == ["check"] and not {"-h", "--help"} & set(args):
         from . import sdkproc
 

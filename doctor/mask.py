@@ -15,8 +15,6 @@ piece of it was found; a password shows as ``***``.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 from urllib.parse import quote, quote_plus, unquote
@@ -115,6 +113,8 @@ def _key_body(value: str) -> str:
 
 def spellings(value: str) -> set[str]:
     """Every way ``value`` is commonly spelled when it is shown, quoted, logged or sent."""
+    import json  # here: a run with no secret to mask (list, explain) does not need it
+
     found = set()
     for base in {value, value.strip(), _bare(value)}:
         found |= {
@@ -216,6 +216,8 @@ def proxy_passwords(environ: Mapping[str, str]) -> List[str]:
 
 def fingerprint(key: str) -> str:
     """A short, stable id for "is this the same key?" that does not reveal the key."""
+    import hashlib
+
     return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import io
-import logging
 import sys
 import threading
 import warnings
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, Optional, TextIO, Union
+from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Optional, TextIO, Union
 
 from .errors import DoctorError
 from .mask import Masker, visible
+
+if TYPE_CHECKING:
+    import logging
 
 # What the doctor itself prints outside ASCII, for a stream that cannot encode it (latin-1, cp437).
 _ASCII = str.maketrans({"…": "...", "·": "-", "→": "->", "←": "<-", "—": "-", "×": "x"})
@@ -52,8 +54,6 @@ class Output:
         A closed or failing stdout is an error (exit 2): a CI gate must not pass on a report
         nobody got. A reader that stopped reading (`| head`) chose to: the rest is dropped and
         the run keeps its exit code."""
-        import click
-
         from . import watchdog
 
         if final:
@@ -63,13 +63,17 @@ class Output:
             raise DoctorError("cannot write to stdout: it is closed (give --output FILE instead)")
         if self._reader_gone:
             return
-        text = self.mask(text)
+        text = _encodable(
+            self.mask(text) if styled else visible(self.mask(text), keep="\n\t"), stream
+        )
         try:
-            click.echo(
-                _encodable(text if styled else visible(text, keep="\n\t"), stream),
-                nl=nl,
-                file=stream,
-            )
+            if styled:  # click drops the colour codes where the stream is no terminal
+                import click
+
+                click.echo(text, nl=nl, file=stream)
+            else:  # what click.echo does with text holding no escape sequence, without click
+                stream.write(text + "\n" if nl else text)
+                stream.flush()
         except BrokenPipeError:
             self._reader_gone = True
         except OSError as exc:
@@ -128,6 +132,8 @@ class Output:
         to ``sys.stdout`` and ``sys.stderr`` (line by line, so a key split over two writes is
         still whole when it is masked), logging records and warnings. ``out`` and ``err`` keep
         writing to the real streams."""
+        import logging  # here: the commands that print without a guard do not need it
+
         real_out, real_err = sys.stdout, sys.stderr
         stray = _MaskedLines(self, real_err)
         factory = logging.getLogRecordFactory()
@@ -169,6 +175,8 @@ class Output:
 
 def _mask_record(record: logging.LogRecord, output: Output) -> None:
     """Format the message (and any traceback) now and keep only its masked text."""
+    import logging
+
     try:
         message = record.getMessage()
     except Exception:  # a bad format string: logging would report it; show the raw parts
