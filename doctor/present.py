@@ -109,11 +109,11 @@ def run_and_print(
             out.out("\n".join(tail(report, drawn)), styled=drawn.color)
         else:
             _write(out, shown.output, renderer(shown.fmt)(report, drawn), drawn.color)
+        files = shown.for_files(out)
         for name, path in shown.reports:
-            out.to_file(path, renderer(name)(report, shown.for_files(out)))
+            out.to_file(path, renderer(name)(report, files))
         from .ci import github_extras
 
-        files = shown.for_files(out)
         github_extras(shown.fmt, environ, out, lambda name: renderer(name)(report, files))
     return report.exit_code
 

@@ -17,7 +17,7 @@ import os
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import pytest
 
@@ -119,16 +119,22 @@ def test_junit_outcomes_follow_the_exit_code() -> None:
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_sarif_has_the_structure_code_scanning_accepts(scenario: str) -> None:
+    run = _sarif_run(scenario)
+    rules = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    assert rules == [f.id for f in _findings(scenario)]
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]] == result["ruleId"]
+
+
+def _sarif_run(scenario: str) -> dict[str, Any]:
+    """The golden file's one run, once the file is held to the subset code scanning accepts."""
     import jsonschema
 
     log = json.loads(golden("sarif", scenario))
     schema = json.loads((HERE / "sarif-subset.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker()).validate(log)
     (run,) = log["runs"]
-    rules = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
-    assert rules == [f.id for f in _findings(scenario)]
-    for result in run["results"]:
-        assert rules[result["ruleIndex"]] == result["ruleId"]
+    return dict(run)
 
 
 def test_sarif_results_point_at_files_in_the_repository() -> None:
@@ -220,11 +226,7 @@ def test_github_annotations_carry_repository_paths_and_escape_text() -> None:
 def test_markdown_tables_keep_their_columns() -> None:
     for scenario in SCENARIOS:
         text = golden("markdown", scenario)
-        tables = re.findall(r"((?:^\|.*\|$\n?)+)", text, flags=re.M)
-        assert tables
-        for table in tables:
-            widths = {len(re.findall(r"(?<!\\)\|", row)) for row in table.strip().splitlines()}
-            assert len(widths) == 1, table
+        assert _markdown_tables(text)
         assert "<b>" not in text  # text from checks and plugins is not HTML
     mixed = golden("markdown", "mixed")
     assert mixed.startswith("## memorysync-doctor: failed (exit code 1)")
@@ -234,6 +236,15 @@ def test_markdown_tables_keep_their_columns() -> None:
     assert golden("markdown", "outage").startswith(
         "## memorysync-doctor: could not verify: the service failed, not this configuration (exit code 4)"
     )
+
+
+def _markdown_tables(text: str) -> list[list[str]]:
+    """The text's tables, as lists of rows, once each is seen to keep its columns."""
+    tables = [t.strip().splitlines() for t in re.findall(r"((?:^\|.*\|$\n?)+)", text, flags=re.M)]
+    for table in tables:
+        widths = {len(re.findall(r"(?<!\\)\|", row)) for row in table}
+        assert len(widths) == 1, table
+    return tables
 
 
 def _findings(scenario: str) -> tuple[Finding, ...]:
@@ -308,11 +319,7 @@ def test_profiles_github_titles_name_the_profile(config: Config) -> None:
 def test_profiles_markdown_summarises_then_shows_the_troubled(config: Config) -> None:
     text = golden("markdown", PROFILES)
     assert text.startswith("## memorysync-doctor: 2 of 3 profiles need attention · exit code 1")
-    tables = re.findall(r"((?:^\|.*\|$\n?)+)", text, flags=re.M)
-    for table in tables:
-        widths = {len(re.findall(r"(?<!\\)\|", row)) for row in table.strip().splitlines()}
-        assert len(widths) == 1, table
-    summary = tables[0].strip().splitlines()
+    summary = _markdown_tables(text)[0]
     assert summary[0] == "| profile | environment | worst | failing checks |"
     assert summary[2].startswith("| `acme-staging` | staging | 💥 error | `key.format`, ")
     assert summary[4] == "| `initech` | unknown | ✅ pass | none |"
@@ -327,12 +334,7 @@ def test_profiles_markdown_summarises_then_shows_the_troubled(config: Config) ->
 
 
 def test_profiles_sarif_is_one_run_whose_results_name_their_profile(config: Config) -> None:
-    import jsonschema
-
-    log = json.loads(golden("sarif", PROFILES))
-    schema = json.loads((HERE / "sarif-subset.schema.json").read_text(encoding="utf-8"))
-    jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker()).validate(log)
-    (run,) = log["runs"]
+    run = _sarif_run(PROFILES)
     rules = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
     assert sorted(rules) == sorted({f.id for r in profiles(config) for f in r.findings})
     for result in run["results"]:
