@@ -3,18 +3,16 @@
 GitHub reads workflow commands (``::error file=...::``) from a step's stdout, so with the table
 format there (``GITHUB_ACTIONS=true``) the annotations follow the table on stdout; with
 ``--format github`` they are the output itself. Either way the ``markdown`` report is appended
-to ``$GITHUB_STEP_SUMMARY`` when that variable names a file. Everything is written through the
-masking Output.
+to ``$GITHUB_STEP_SUMMARY`` when that variable names a file. The same holds for a ``--profiles``
+run, in the formats' many-profile layouts. Everything is written through the masking Output.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from .output import Output
-from .render import RenderOptions, renderer
-from .report import Report
 
 
 def on_github_actions(environ: Mapping[str, str]) -> bool:
@@ -22,11 +20,12 @@ def on_github_actions(environ: Mapping[str, str]) -> bool:
 
 
 def github_extras(
-    report: Report, fmt: str, environ: Mapping[str, str], out: Output, options: RenderOptions
+    fmt: str, environ: Mapping[str, str], out: Output, draw: Callable[[str], str]
 ) -> None:
+    """``draw(format)``: the run (one report, or many profiles') in that format."""
     table_on_actions = fmt == "table" and on_github_actions(environ)
     if table_on_actions:
-        out.out(renderer("github")(report, options))
+        out.out(draw("github"))
     summary = environ.get("GITHUB_STEP_SUMMARY")
     if summary and (fmt == "github" or table_on_actions):
-        out.to_file(Path(summary), renderer("markdown")(report, options), append=True)
+        out.to_file(Path(summary), draw("markdown"), append=True)

@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Tuple
 
-from .errors import UsageError
 from .output import Output, color_wanted
 
 if TYPE_CHECKING:
@@ -110,11 +109,12 @@ def run_and_print(
             out.out("\n".join(tail(report, drawn)), styled=drawn.color)
         else:
             _write(out, shown.output, renderer(shown.fmt)(report, drawn), drawn.color)
+        files = shown.for_files(out)
         for name, path in shown.reports:
-            out.to_file(path, renderer(name)(report, shown.for_files(out)))
+            out.to_file(path, renderer(name)(report, files))
         from .ci import github_extras
 
-        github_extras(report, shown.fmt, environ, out, shown.for_files(out))
+        github_extras(shown.fmt, environ, out, lambda name: renderer(name)(report, files))
     return report.exit_code
 
 
@@ -128,10 +128,11 @@ def profiles_and_print(
     sdk: Optional[SdkProcess] = None,
 ) -> int:
     from . import app
+    from .render import many_renderer, preload
     from .report import overall_exit_code
 
     for name in {shown.fmt, *(f for f, _ in shown.reports)}:
-        _many(name)  # refuse a format without a many-profile layout before the run
+        preload(name)
     drawn = shown.options(out, environ)
     with out.guard():
         try:
@@ -142,26 +143,14 @@ def profiles_and_print(
             if sdk is not None:
                 sdk.close()  # the run is over: the child must not wait on a slow reader
         drawn = replace(drawn, mask=out.mask)
-        _write(out, shown.output, _many(shown.fmt)(reports, drawn), drawn.color)
+        _write(out, shown.output, many_renderer(shown.fmt)(reports, drawn), drawn.color)
+        files = shown.for_files(out)
         for name, path in shown.reports:
-            out.to_file(path, _many(name)(reports, shown.for_files(out)))
+            out.to_file(path, many_renderer(name)(reports, files))
+        from .ci import github_extras
+
+        github_extras(shown.fmt, environ, out, lambda name: many_renderer(name)(reports, files))
     return overall_exit_code(reports)
-
-
-def _many(fmt: str) -> Any:
-    import importlib
-
-    from .render import FORMATS
-
-    render_many = getattr(importlib.import_module(FORMATS[fmt]), "render_many", None)
-    if render_many is None:
-        many = [
-            name
-            for name, module in FORMATS.items()
-            if hasattr(importlib.import_module(module), "render_many")
-        ]
-        raise UsageError(f"--profiles can be shown as {', '.join(many)}, not {fmt}")
-    return render_many
 
 
 def _write(out: Output, path: Optional[Path], text: str, styled: bool = False) -> None:

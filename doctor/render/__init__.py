@@ -1,4 +1,5 @@
-"""Renderers: one module per output format, each ``render(report, options) -> str``.
+"""Renderers: one module per output format, each ``render(report, options) -> str`` and
+``render_many(reports, options) -> str`` (``--profiles``: many setups in one run).
 
 ``FORMATS`` is the one list of formats: click's choices and the lookup below both read it.
 Renderers never print; the CLI writes what they return through the masking Output.
@@ -8,14 +9,14 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional, Protocol
+from typing import TYPE_CHECKING, Optional, Protocol, Sequence
 
 from ..mask import Masker
 
 if TYPE_CHECKING:
     from ..report import Report
 
-# name -> module; the module defines render(report, options) -> str
+# name -> module; the module defines render(report, options) and render_many(reports, options)
 FORMATS = {
     "table": "doctor.render.table",
     "json": "doctor.render.json",
@@ -45,6 +46,10 @@ class Renderer(Protocol):
     def __call__(self, report: Report, options: RenderOptions) -> str: ...
 
 
+class ManyRenderer(Protocol):
+    def __call__(self, reports: Sequence[Report], options: RenderOptions) -> str: ...
+
+
 def preload(name: str) -> None:
     """Import a renderer in the background, while the checks wait on the network or the SDK."""
     import threading
@@ -56,3 +61,10 @@ def renderer(name: str) -> Renderer:
     module = importlib.import_module(FORMATS[name])
     render: Renderer = module.render
     return render
+
+
+def many_renderer(name: str) -> ManyRenderer:
+    """The ``--profiles`` layout of a format."""
+    module = importlib.import_module(FORMATS[name])
+    render_many: ManyRenderer = module.render_many
+    return render_many

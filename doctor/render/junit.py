@@ -5,7 +5,8 @@ a finding that decides the exit code is a ``failure`` (an ``error`` when the che
 errored or the service failed), a silenced problem and a skipped check are ``skipped`` (with
 the silence's reason and end), and everything a check found (summary, code, fix, place,
 details) is in its ``system-out``. The suite's properties hold the settings (the key masked),
-the environment and the exit code. The dialect's rules: docs/ci.md.
+the environment and the exit code. ``--profiles``: a suite per profile in the one
+``testsuites``. The dialect's rules: docs/ci.md.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
+from typing import Sequence
 
 from .._version import __version__
 from ..report import Report, settings_view
@@ -27,26 +29,54 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def render(report: Report, options: RenderOptions) -> str:
+    return _document([_suite(report, TOOL, TOOL, options)])
+
+
+def render_many(reports: Sequence[Report], options: RenderOptions) -> str:
+    """``--profiles``: a ``testsuite`` per profile, named after it. The profile is in each
+    case's classname too (``memorysync-doctor.acme-staging.key``): Jenkins and GitLab tell
+    cases apart by classname and name, not by their suite."""
+    return _document([_suite(r, r.profile, f"{TOOL}.{r.profile}", options) for r in reports])
+
+
+def _document(suites: Sequence[ET.Element]) -> str:
+    """The ``testsuites`` root, its totals summed over the suites."""
+    totals = {
+        key: str(sum(int(suite.get(key, "0")) for suite in suites))
+        for key in ("tests", "failures", "errors")
+    }
+    seconds = _seconds(sum(float(suite.get("time", "0")) * 1000 for suite in suites))
+    root = ET.Element("testsuites", {"name": TOOL, "time": seconds, **totals})
+    root.extend(suites)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+def _suite(report: Report, name: str, classname: str, options: RenderOptions) -> ET.Element:
     today = date.today()
     failing = report.failing
-    cases = [_case(f, f in failing, options, today) for f in report.findings]
+    cases = [_case(f, f in failing, classname, options, today) for f in report.findings]
     failures = sum(1 for case in cases if case.find("failure") is not None)
     errors = sum(1 for case in cases if case.find("error") is not None)
     skipped = sum(1 for case in cases if case.find("skipped") is not None)
-    seconds = _seconds(sum(f.duration_ms for f in report.findings))
-    totals = {"tests": str(len(cases)), "failures": str(failures), "errors": str(errors)}
-    suites = ET.Element("testsuites", {"name": TOOL, "time": seconds, **totals})
-    suite = ET.SubElement(
-        suites, "testsuite", {"name": TOOL, "time": seconds, "skipped": str(skipped), **totals}
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": name,
+            "time": _seconds(sum(f.duration_ms for f in report.findings)),
+            "skipped": str(skipped),
+            "tests": str(len(cases)),
+            "failures": str(failures),
+            "errors": str(errors),
+        },
     )
     properties = ET.SubElement(suite, "properties")
-    for name, value in _properties(report):
-        ET.SubElement(properties, "property", name=name, value=_clean(value))
+    for key, value in _properties(report):
+        ET.SubElement(properties, "property", name=key, value=_clean(value))
     suite.extend(cases)
     lines = [f"{TOOL}: {counts(report)} · {verdict(report)}", *report.warnings]
     ET.SubElement(suite, "system-out").text = _clean("\n".join(lines))
-    ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode")
+    return suite
 
 
 def _properties(report: Report) -> list[tuple[str, str]]:
@@ -64,12 +94,14 @@ def _properties(report: Report) -> list[tuple[str, str]]:
     return props
 
 
-def _case(finding: Finding, failing: bool, options: RenderOptions, today: date) -> ET.Element:
+def _case(
+    finding: Finding, failing: bool, classname: str, options: RenderOptions, today: date
+) -> ET.Element:
     topic = finding.id.split(".", 1)[0]
     case = ET.Element(
         "testcase",
         name=finding.id,
-        classname=f"{TOOL}.{topic}",
+        classname=f"{classname}.{topic}",
         time=_seconds(finding.duration_ms),
     )
     lines = describe(finding, options, today)

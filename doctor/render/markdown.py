@@ -2,6 +2,7 @@
 
 The verdict and counts first, then the settings, the problems with their fixes, the silenced
 findings with their reasons, and the checks that passed or were skipped folded away.
+``--profiles``: a table of the profiles, then each troubled profile's problems.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from .._version import __version__
 from ..report import Report, env_files_line, settings_view
 from ..results import Finding, Status
 from . import RenderOptions
-from .parts import TOOL, counts, place, silence_text, verdict
+from .parts import TOOL, counts, place, profiles_verdict, silence_text, verdict
 
 _LABELS = {
     Status.PASS: "✅ pass",
@@ -26,7 +27,7 @@ _LABELS = {
 
 def render(report: Report, options: RenderOptions) -> str:
     today = date.today()
-    problems = [f for f in report.findings if f.status.is_problem and not f.silenced]
+    problems = _unsilenced_problems(report)
     silenced = [f for f in report.findings if f.silenced]
     others = [f for f in report.findings if not f.status.is_problem]
     out = [
@@ -40,10 +41,7 @@ def render(report: Report, options: RenderOptions) -> str:
     if env_files:
         out += ["", f"<sub>{_text(env_files)}</sub>"]
     if problems:
-        rows = [
-            [_LABELS[f.status], _code(f.id), _finding(f, options, today), _fix(f)] for f in problems
-        ]
-        out += ["", "### Problems", "", *_table(["status", "check", "finding", "fix"], rows)]
+        out += ["", "### Problems", "", *_problems(problems, options, today)]
     if silenced:
         rows = [
             [
@@ -69,6 +67,51 @@ def render(report: Report, options: RenderOptions) -> str:
         out += ["", "Warnings:", "", *(f"- {_text(w)}" for w in report.warnings)]
     out += ["", f"<sub>{TOOL} {__version__}</sub>"]
     return "\n".join(out)
+
+
+def render_many(reports: Sequence[Report], options: RenderOptions) -> str:
+    """``--profiles``: a row per profile (environment, worst status, failing checks), then the
+    problems of each profile that needs attention."""
+    from ..report import worst
+
+    today = date.today()
+    rows = [
+        [
+            _code(r.profile),
+            _text(r.environment or "unknown"),
+            _LABELS[worst(r)],
+            ", ".join(_code(f.id) for f in r.failing) or "none",
+        ]
+        for r in reports
+    ]
+    out = [
+        f"## {TOOL}: {profiles_verdict(reports)}",
+        "",
+        *_table(["profile", "environment", "worst", "failing checks"], rows),
+    ]
+    for report in reports:
+        if report.failing:
+            out += [
+                "",
+                f"### {_text(report.profile)}: {verdict(report)}",
+                "",
+                f"{counts(report)} · environment: {_text(report.environment or 'unknown')}",
+                "",
+                *_problems(_unsilenced_problems(report), options, today),
+            ]
+    out += ["", f"<sub>{TOOL} {__version__}</sub>"]
+    return "\n".join(out)
+
+
+def _unsilenced_problems(report: Report) -> list[Finding]:
+    return [f for f in report.findings if f.status.is_problem and not f.silenced]
+
+
+def _problems(problems: Sequence[Finding], options: RenderOptions, today: date) -> list[str]:
+    rows = [
+        [_LABELS[f.status], _code(f.id), _finding(f, options, today), _fix(f)] for f in problems
+    ]
+    return _table(["status", "check", "finding", "fix"], rows)
 
 
 def _settings(report: Report) -> list[list[str]]:

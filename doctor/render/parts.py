@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import os
 from datetime import date
-from typing import Optional
+from typing import Optional, Sequence
 
 from ..errors import EXIT_FINDINGS, EXIT_OK, EXIT_OUTAGE
-from ..report import Report
+from ..report import Report, overall_exit_code
 from ..results import Finding, Status
 from . import RenderOptions
 
@@ -64,6 +64,14 @@ def verdict(report: Report) -> str:
     """``failed (exit code 1)``"""
     code = report.exit_code
     return f"{_VERDICTS.get(code, 'finished')} (exit code {code})"
+
+
+def profiles_verdict(reports: Sequence[Report]) -> str:
+    """``2 of 3 profiles need attention · exit code 1``: the verdict of a ``--profiles`` run."""
+    troubled = sum(1 for report in reports if report.failing)
+    total = f"{len(reports)} profile{'' if len(reports) == 1 else 's'}"
+    words = f"{troubled} of {total} need attention" if troubled else f"all {total} passed"
+    return f"{words} · exit code {overall_exit_code(reports)}"
 
 
 def describe(finding: Finding, options: RenderOptions, today: date) -> list[str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 from urllib.parse import quote
 
 from .._version import __version__
@@ -29,10 +29,42 @@ _LEVELS = {Status.WARN: "warning", Status.FAIL: "error", Status.ERROR: "error"}
 
 
 def render(report: Report, options: RenderOptions) -> str:
+    properties = {"environment": report.environment, "summary": report.summary}
+    return _log([report], report.exit_code, properties, options, named=False)
+
+
+def render_many(reports: Sequence[Report], options: RenderOptions) -> str:
+    """``--profiles``: one run (code scanning takes one run per tool and category), its rules
+    the checks of every profile; each result and notification names its profile in
+    ``properties.profile`` and at the start of its message, and the run's properties hold a
+    row per profile."""
+    from ..report import overall_exit_code, worst
+
+    rows = [
+        {
+            "profile": r.profile,
+            "environment": r.environment,
+            "worst": worst(r).value,
+            "exit_code": r.exit_code,
+            "summary": r.summary,
+        }
+        for r in reports
+    ]
+    return _log(reports, overall_exit_code(reports), {"profiles": rows}, options, named=True)
+
+
+def _log(
+    reports: Sequence[Report],
+    exit_code: int,
+    properties: dict[str, Any],
+    options: RenderOptions,
+    named: bool,
+) -> str:
+    """``named``: each result and notification says which report (profile) it comes from."""
     today = date.today()
     rules: list[dict[str, Any]] = []
     index: dict[str, int] = {}
-    for finding in report.findings:
+    for finding in (f for report in reports for f in report.findings):
         if finding.id not in index:
             index[finding.id] = len(rules)
             rules.append(
@@ -42,23 +74,32 @@ def render(report: Report, options: RenderOptions) -> str:
                     "properties": {"tags": list(finding.tags)},
                 }
             )
-    results, notifications = [], []
-    for finding in report.findings:
-        if not finding.status.is_problem:
-            continue
-        text = "\n".join(describe(finding, options, today))
-        location = _location(finding, options)
-        if location is None:
-            notifications.append(
-                {
-                    "level": "note" if finding.silenced else _LEVELS[finding.status],
-                    "message": {"text": text},
-                    "associatedRule": {"id": finding.id, "index": index[finding.id]},
-                }
-            )
-        else:
-            results.append(_result(finding, index[finding.id], text, location, today))
-    notifications += [{"level": "warning", "message": {"text": w}} for w in report.warnings]
+    results: list[dict[str, Any]] = []
+    notifications: list[dict[str, Any]] = []
+    for report in reports:
+        prefix = f"{report.profile}: " if named else ""
+        about = {"properties": {"profile": report.profile}} if named else {}
+        for finding in report.findings:
+            if not finding.status.is_problem:
+                continue
+            text = prefix + "\n".join(describe(finding, options, today))
+            location = _location(finding, options)
+            if location is None:
+                notifications.append(
+                    {
+                        "level": "note" if finding.silenced else _LEVELS[finding.status],
+                        "message": {"text": text},
+                        "associatedRule": {"id": finding.id, "index": index[finding.id]},
+                        **about,
+                    }
+                )
+            else:
+                result = _result(finding, index[finding.id], text, location, today)
+                result["properties"].update(about.get("properties", {}))
+                results.append(result)
+        notifications += [
+            {"level": "warning", "message": {"text": prefix + w}, **about} for w in report.warnings
+        ]
     log = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -68,12 +109,12 @@ def render(report: Report, options: RenderOptions) -> str:
                 "invocations": [
                     {
                         "executionSuccessful": True,
-                        "exitCode": report.exit_code,
+                        "exitCode": exit_code,
                         "toolExecutionNotifications": notifications,
                     }
                 ],
                 "results": results,
-                "properties": {"environment": report.environment, "summary": report.summary},
+                "properties": properties,
             }
         ],
     }

@@ -283,7 +283,8 @@ def _strip_color(text: str) -> str:
 
 def render_many(reports: Sequence[Report], options: RenderOptions) -> str:
     """``--profiles``: a row per profile, then each troubled profile's problems and verdict."""
-    from ..report import overall_exit_code, worst
+    from ..report import worst
+    from .parts import profiles_verdict
 
     width = options.width
     name_width = min(max(len(r.profile) for r in reports), 24)
@@ -298,9 +299,5 @@ def render_many(reports: Sequence[Report], options: RenderOptions) -> str:
     for report in troubled:
         lines += ["", f"== {report.profile} " + "=" * max(0, width - len(report.profile) - 4)]
         lines += tail(report, options)[1:]
-    verdict_line = (
-        f"{len(troubled)} of {_plural(len(reports), 'profile')} need attention"
-        if troubled
-        else f"All {_plural(len(reports), 'profile')} passed"
-    )
-    return "\n".join(lines + ["", f"{verdict_line} · exit code {overall_exit_code(reports)}"])
+    verdict_line = profiles_verdict(reports)
+    return "\n".join(lines + ["", verdict_line[0].upper() + verdict_line[1:]])

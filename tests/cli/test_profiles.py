@@ -113,10 +113,99 @@ def test_a_directory_of_env_files_is_one_profile_per_file(tmp_path: Path) -> Non
 
 
 @pytest.mark.usefixtures("fake_sdk")
-def test_profiles_refuse_settings_flags_and_formats_without_a_layout(tmp_path: Path) -> None:
+def test_profiles_refuse_settings_flags(tmp_path: Path) -> None:
     write(tmp_path / "p.yaml", PROFILES)
     mixed = cli_runner().invoke(cli, ["check", "--profiles", "p.yaml", "--base-url", STAGING])
     assert mixed.exit_code == 2 and "--base-url cannot be used with --profiles" in mixed.stderr
+
+
+def _tenants(tmp_path: Path) -> dict[str, str]:
+    """PROFILES with initech's env file, and the doctor's own key (which must not leak)."""
+    (tmp_path / "tenants").mkdir()
+    write(
+        tmp_path / "tenants" / "initech.env",
+        f"MEMORYSYNC_API_KEY={GOOD_KEY}\nMEMORYSYNC_BASE_URL={STAGING}\n",
+    )
+    write(tmp_path / "tenants.yaml", PROFILES)
+    return {"MEMORYSYNC_API_KEY": "ms_test_" + "9" * 32}
+
+
+@pytest.mark.usefixtures("fake_sdk")
+def test_profiles_as_junit_on_stdout_and_markdown_and_sarif_reports(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    import xmlschema
+
+    env = _tenants(tmp_path)
+    result = cli_runner().invoke(
+        cli,
+        [
+            "check",
+            "--offline",
+            "--profiles",
+            "tenants.yaml",
+            "--format",
+            "junit",
+            "--report",
+            "markdown=doctor.md",
+            "--report",
+            "sarif=doctor.sarif",
+        ],
+        env=env,
+    )
+    assert result.exit_code == 1, result.stderr
+    xmlschema.XMLSchema(str(Path(__file__).parents[1] / "render" / "junit.xsd")).validate(
+        result.stdout
+    )
+    suites = {s.get("name"): s for s in ET.fromstring(result.stdout).findall("testsuite")}
+    assert list(suites) == ["acme-staging", "globex", "initech"]
+    failed = {
+        name: [c.get("name") for c in suite.findall("testcase") if c.find("failure") is not None]
+        for name, suite in suites.items()
+    }
+    assert failed == {
+        "acme-staging": [],
+        "globex": ["key.env_match"],
+        "initech": ["end_user.present"],
+    }
+    markdown = (tmp_path / "doctor.md").read_text(encoding="utf-8")
+    assert "| `globex` | " in markdown and "| `acme-staging` | " in markdown
+    assert "### globex: failed (exit code 1)" in markdown
+    assert "### initech: failed (exit code 1)" in markdown and "### acme-staging" not in markdown
+    (run,) = json.loads((tmp_path / "doctor.sarif").read_text(encoding="utf-8"))["runs"]
+    # globex's key is wrong for its base_url, given at line 5 of tenants.yaml: a result there
+    (located,) = run["results"]
+    assert (located["properties"]["profile"], located["ruleId"]) == ("globex", "key.env_match")
+    place = located["locations"][0]["physicalLocation"]
+    assert (place["artifactLocation"]["uri"], place["region"]["startLine"]) == ("tenants.yaml", 5)
+    # initech's missing end-user id is in no file: a notification
+    flagged = {
+        (n["properties"]["profile"], n["associatedRule"]["id"])
+        for n in run["invocations"][0]["toolExecutionNotifications"]
+        if "associatedRule" in n
+    }
+    assert ("initech", "end_user.present") in flagged
+    for text in (result.stdout, markdown, json.dumps(run)):
+        assert GOOD_KEY not in text and LIVE_KEY not in text
+
+
+@pytest.mark.usefixtures("fake_sdk")
+def test_profiles_on_github_actions_annotate_and_write_the_job_summary(tmp_path: Path) -> None:
+    env = {**_tenants(tmp_path), "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": "summary.md"}
+    write(tmp_path / "summary.md", "earlier step\n")
+    result = cli_runner().invoke(
+        cli, ["check", "--offline", "--profiles", "tenants.yaml", "--format", "github"], env=env
+    )
+    assert result.exit_code == 1, result.stderr
+    errors = [line for line in result.stdout.splitlines() if line.startswith("::error ")]
+    assert any("title=memorysync-doctor globex%3A key.env_match%3A" in e for e in errors)
+    assert any("title=memorysync-doctor initech%3A end_user.present%3A" in e for e in errors)
+    assert result.stdout.splitlines()[-1] == (
+        "memorysync-doctor: 2 of 3 profiles need attention · exit code 1"
+    )
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert summary.startswith("earlier step\n")  # appended to, as GitHub expects
+    assert "| profile | environment | worst | failing checks |" in summary
 
 
 @pytest.mark.slow

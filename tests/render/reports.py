@@ -181,3 +181,17 @@ WARNINGS = {"mixed": ("checks.yaml:7: the silence of url.format gives no reason"
 def report(scenario: str, config: Config) -> Report:
     findings, fail_on = SCENARIOS[scenario]
     return Report(findings, _settings(config), "staging", WARNINGS[scenario], fail_on)
+
+
+# Nothing to report: a pass and a skip.
+HEALTHY = (MIXED[0], MIXED[6])
+
+
+def profiles(config: Config) -> list[Report]:
+    """A --profiles run: one profile misconfigured (1), one whose service failed (4), one fine."""
+    settings = _settings(config)
+    return [
+        Report(MIXED, settings, "staging", WARNINGS["mixed"], Status.FAIL, "acme-staging"),
+        Report(OUTAGE, settings, "production", (), Status.WARN, "globex"),
+        Report(HEALTHY, settings, None, (), Status.FAIL, "initech"),
+    ]

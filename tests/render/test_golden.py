@@ -17,35 +17,40 @@ import os
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import pytest
 
 from doctor.config import Config
-from doctor.render import renderer
+from doctor.render import many_renderer, renderer
 from doctor.results import Finding
-from tests.render.reports import OPTIONS, SCENARIOS, report
+from tests.render.reports import OPTIONS, SCENARIOS, profiles, report
 
 HERE = Path(__file__).parent
 GOLDEN = HERE / "golden"
 VERSION = "0.0.0-golden"
 FORMATS = {"junit": "xml", "github": "txt", "markdown": "md", "sarif": "json"}
 RENDERERS = ("doctor.render.junit", "doctor.render.markdown", "doctor.render.sarif")
+# The --profiles run of tests/render/reports.py: its golden files are profiles.<format>.<ext>.
+PROFILES = "profiles"
 
 
 @pytest.fixture
 def render(monkeypatch: pytest.MonkeyPatch, config: Config) -> Callable[[str, str], str]:
-    """``render(format, scenario)``: the text, with the tool's version pinned."""
+    """``render(format, scenario)``: the text, with the tool's version pinned; the scenario
+    ``profiles`` is the many-profile layout."""
     for module in RENDERERS:
         monkeypatch.setattr(f"{module}.__version__", VERSION)
 
     def run(fmt: str, scenario: str) -> str:
+        if scenario == PROFILES:
+            return many_renderer(fmt)(profiles(config), OPTIONS)
         return renderer(fmt)(report(scenario, config), OPTIONS)
 
     return run
 
 
-@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+@pytest.mark.parametrize("scenario", [*sorted(SCENARIOS), PROFILES])
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_matches_golden_file(render: Callable[[str, str], str], fmt: str, scenario: str) -> None:
     text = render(fmt, scenario)
@@ -114,16 +119,22 @@ def test_junit_outcomes_follow_the_exit_code() -> None:
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_sarif_has_the_structure_code_scanning_accepts(scenario: str) -> None:
+    run = _sarif_run(scenario)
+    rules = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    assert rules == [f.id for f in _findings(scenario)]
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]] == result["ruleId"]
+
+
+def _sarif_run(scenario: str) -> dict[str, Any]:
+    """The golden file's one run, once the file is held to the subset code scanning accepts."""
     import jsonschema
 
     log = json.loads(golden("sarif", scenario))
     schema = json.loads((HERE / "sarif-subset.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker()).validate(log)
     (run,) = log["runs"]
-    rules = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
-    assert rules == [f.id for f in _findings(scenario)]
-    for result in run["results"]:
-        assert rules[result["ruleIndex"]] == result["ruleId"]
+    return dict(run)
 
 
 def test_sarif_results_point_at_files_in_the_repository() -> None:
@@ -215,11 +226,7 @@ def test_github_annotations_carry_repository_paths_and_escape_text() -> None:
 def test_markdown_tables_keep_their_columns() -> None:
     for scenario in SCENARIOS:
         text = golden("markdown", scenario)
-        tables = re.findall(r"((?:^\|.*\|$\n?)+)", text, flags=re.M)
-        assert tables
-        for table in tables:
-            widths = {len(re.findall(r"(?<!\\)\|", row)) for row in table.strip().splitlines()}
-            assert len(widths) == 1, table
+        assert _markdown_tables(text)
         assert "<b>" not in text  # text from checks and plugins is not HTML
     mixed = golden("markdown", "mixed")
     assert mixed.startswith("## memorysync-doctor: failed (exit code 1)")
@@ -229,6 +236,15 @@ def test_markdown_tables_keep_their_columns() -> None:
     assert golden("markdown", "outage").startswith(
         "## memorysync-doctor: could not verify: the service failed, not this configuration (exit code 4)"
     )
+
+
+def _markdown_tables(text: str) -> list[list[str]]:
+    """The text's tables, as lists of rows, once each is seen to keep its columns."""
+    tables = [t.strip().splitlines() for t in re.findall(r"((?:^\|.*\|$\n?)+)", text, flags=re.M)]
+    for table in tables:
+        widths = {len(re.findall(r"(?<!\\)\|", row)) for row in table}
+        assert len(widths) == 1, table
+    return tables
 
 
 def _findings(scenario: str) -> tuple[Finding, ...]:
@@ -249,3 +265,103 @@ def test_junit_shows_characters_xml_cannot_hold_as_escapes(config: Config) -> No
     case = ET.fromstring(text).find("testsuite/testcase")
     assert case is not None
     assert case.find("error").get("message") == "said \\x1b[31mred\\x00 and \\xdcff"  # type: ignore[union-attr]
+
+
+# --profiles: the many-profile layouts keep each format's rules, and name every profile.
+
+
+def test_profiles_junit_is_a_suite_per_profile_in_the_common_schema(config: Config) -> None:
+    import xml.etree.ElementTree as ET
+
+    import xmlschema
+
+    text = golden("junit", PROFILES)
+    xmlschema.XMLSchema(str(HERE / "junit.xsd")).validate(text)
+    root = ET.fromstring(text)
+    reports = profiles(config)
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == ["acme-staging", "globex", "initech"]
+    for suite, each in zip(suites, reports):
+        cases = suite.findall("testcase")
+        assert [c.get("name") for c in cases] == [f.id for f in each.findings]
+        # Jenkins and GitLab tell cases apart by classname: the profile is in it.
+        assert {c.get("classname", "").split(".")[1] for c in cases} == {each.profile}
+        props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+        assert props["exit_code"] == str(each.exit_code)
+    for key in ("tests", "failures", "errors"):
+        assert root.get(key) == str(sum(int(s.get(key, "")) for s in suites))
+    globex = {c.get("name"): c for c in suites[1].findall("testcase")}
+    assert globex["api.auth"].find("error") is not None  # the outage: an error, as alone
+    assert all(c.find("failure") is None and c.find("error") is None for c in suites[2])
+
+
+def test_profiles_github_titles_name_the_profile(config: Config) -> None:
+    lines = golden("github", PROFILES).splitlines()
+    commands = [line for line in lines if line.startswith("::")]
+    assert all(_COMMAND.match(line) for line in commands), commands
+    titles = [re.findall(r"title=memorysync-doctor (\S+)%3A (\S+)%3A", c)[0] for c in commands]
+    assert titles == [
+        (r.profile, f.id) for r in profiles(config) for f in r.findings if f.status.is_problem
+    ]
+    assert commands[0].startswith("::error file=service/.env.staging,line=2,title=")
+    # each profile's verdict after its commands, the run's verdict last
+    plain = [line for line in lines if not line.startswith("::")]
+    assert [line.split(":")[0] for line in plain] == [
+        "memorysync-doctor acme-staging",
+        "memorysync-doctor globex",
+        "memorysync-doctor initech",
+        "memorysync-doctor",
+    ]
+    assert plain[1].endswith("(exit code 4)") and plain[2].endswith("passed (exit code 0)")
+    assert plain[-1] == "memorysync-doctor: 2 of 3 profiles need attention · exit code 1"
+
+
+def test_profiles_markdown_summarises_then_shows_the_troubled(config: Config) -> None:
+    text = golden("markdown", PROFILES)
+    assert text.startswith("## memorysync-doctor: 2 of 3 profiles need attention · exit code 1")
+    summary = _markdown_tables(text)[0]
+    assert summary[0] == "| profile | environment | worst | failing checks |"
+    assert summary[2].startswith("| `acme-staging` | staging | 💥 error | `key.format`, ")
+    assert summary[4] == "| `initech` | unknown | ✅ pass | none |"
+    sections = re.findall(r"^### (.*)$", text, flags=re.M)
+    assert sections == [
+        "acme-staging: failed (exit code 1)",
+        "globex: could not verify: the service failed, not this configuration (exit code 4)",
+    ]
+    globex = text.split("### globex")[1]
+    assert "| ❌ fail | `api.auth` | 502: a gateway answered" in globex
+    assert "url.format" not in globex  # silenced: counted, not a problem
+
+
+def test_profiles_sarif_is_one_run_whose_results_name_their_profile(config: Config) -> None:
+    run = _sarif_run(PROFILES)
+    rules = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    assert sorted(rules) == sorted({f.id for r in profiles(config) for f in r.findings})
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]] == result["ruleId"]
+        profile = result["properties"]["profile"]
+        assert result["message"]["text"].startswith(f"{profile}: ")
+    located = {
+        (r["properties"]["profile"], r["ruleId"]): (
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
+        for r in run["results"]
+    }
+    assert located == {
+        ("acme-staging", "key.format"): ("service/.env.staging", 2),
+        ("acme-staging", "secrets.git"): ("app/settings.py", 12),
+        ("acme-staging", "timeout.sane"): ("service/.env.staging", 3),
+    }
+    (invocation,) = run["invocations"]
+    notes = {
+        (n["properties"]["profile"], n.get("associatedRule", {}).get("id"))
+        for n in invocation["toolExecutionNotifications"]
+    }
+    assert ("globex", "api.auth") in notes and ("acme-staging", None) in notes  # its warning
+    assert all(
+        n["message"]["text"].startswith(f"{n['properties']['profile']}: ")
+        for n in invocation["toolExecutionNotifications"]
+    )
+    assert invocation["exitCode"] == 1
+    assert [p["exit_code"] for p in run["properties"]["profiles"]] == [1, 4, 0]
