@@ -141,7 +141,9 @@ def runtime_facts():  # type: ignore[no-untyped-def]
     return {"python": list(sys.version_info[:3]), "httpx": httpx}
 
 
-def install_facts():  # type: ignore[no-untyped-def]
+def located_facts():  # type: ignore[no-untyped-def]
+    """What is known of the SDK without running any of its code: the distribution's metadata and
+    the file `import memorysync` would load (sent before the import, which may hang)."""
     metadata = importlib.metadata
     requires = []  # type: list
     installed = {}  # type: dict
@@ -177,6 +179,12 @@ def install_facts():  # type: ignore[no-untyped-def]
         info["find_error"] = type(exc).__name__ + ": " + str(exc)
     if info.get("origin"):
         info["origin_via"] = path_entry_source(info["origin"])
+    return info
+
+
+def install_facts(located):  # type: ignore[no-untyped-def]
+    """``located`` completed by importing the SDK."""
+    info = dict(located)
     try:
         import memorysync
 
@@ -373,6 +381,8 @@ def main():  # type: ignore[no-untyped-def]
     if _APP_PATH is not None:
         sys.path.insert(0, _APP_PATH)  # from here on, imports resolve as the application's do
     emit(proto_out, {"runtime": runtime_facts()})
+    located = located_facts()
+    emit(proto_out, {"located": located})
     try:  # noqa: SIM105
         import memorysync  # noqa: F401  (install_facts reports a failure; this only warms it)
     except BaseException:
@@ -395,7 +405,7 @@ def main():  # type: ignore[no-untyped-def]
     threading.Thread(target=read, daemon=True).start()
     for _ in range(CONCURRENT_CALLS):
         threading.Thread(target=work, daemon=True).start()
-    emit(proto_out, {"install": install_facts()})
+    emit(proto_out, {"install": install_facts(located)})
     threading.Event().wait()  # the reader ends the process
 
 

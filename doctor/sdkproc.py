@@ -31,6 +31,9 @@ _MAX_LINE = 1 << 20
 # The child exits on its own this long after the run's deadline, if nothing else ended it.
 _CHILD_GRACE_S = 1.0
 _CHILD_LIFETIME_S = MAX_DEADLINE + 10
+# How long `import memorysync` may take once the child found it: the SDK imports in well under a
+# second; a module that hangs on import is named (sdk.version) instead of holding the run.
+IMPORT_GRACE = 10.0
 
 
 _early: Optional[SdkProcess] = None
@@ -74,6 +77,8 @@ class SdkProcess:
         # The environment the child started with (None: this process's own).
         self.environ = dict(environ) if environ is not None else None
         self._install: Optional[SdkInstall] = None
+        self._located: Optional[dict[str, Any]] = None  # the SDK found, before its import
+        self._located_at = 0.0
         self._runtime: Optional[SdkRuntime] = None
         self._answers: dict[int, Any] = {}
         self._ids = itertools.count(1)
@@ -141,6 +146,9 @@ class SdkProcess:
             if "runtime" in message and self._runtime is None:
                 runtime = message["runtime"]
                 self._runtime = SdkRuntime.from_json(runtime if isinstance(runtime, dict) else {})
+            elif isinstance(message.get("located"), dict) and self._located is None:
+                self._located = message["located"]
+                self._located_at = time.monotonic()
             elif "install" in message and self._install is None:
                 install = message["install"]
                 self._install = SdkInstall.from_json(install if isinstance(install, dict) else {})
@@ -192,10 +200,24 @@ class SdkProcess:
 
         if self._proc is None:
             return SdkInstall.failed(self.start_error or "the interpreter could not be started")
-        if self._wait(lambda: self._install is not None, deadline):
-            assert self._install is not None
+        self._wait(lambda: self._install is not None or self._located is not None, deadline)
+        if self._install is None and self._located is not None:
+            # Found: its import takes a fraction of a second, unless it hangs.
+            self._wait(
+                lambda: self._install is not None, min(deadline, self._located_at + IMPORT_GRACE)
+            )
+        if self._install is not None:
             return self._install
         if self._proc.poll() is None and not self._ended:
+            if self._located is not None:  # found, but importing it did not end
+                return SdkInstall.from_json(
+                    {
+                        **self._located,
+                        "import_ok": False,
+                        "import_error": f"the import did not finish in time (it hangs in "
+                        f"{self._located.get('origin') or 'the package'}, or is very slow)",
+                    }
+                )
             return SdkInstall.failed(f"{self.python} did not report on the SDK in time")
         status = self._proc.poll()
         return SdkInstall.failed(

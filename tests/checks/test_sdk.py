@@ -314,6 +314,27 @@ def test_real_interpreter_with_a_shadowing_file(config: Config, check, tmp_path:
     assert fix_text(result).startswith(f"rename or remove {result.details['origin']}")
 
 
+@pytest.mark.slow
+def test_a_shadowing_file_that_hangs_on_import_is_named_without_waiting_for_the_deadline(
+    config: Config, check, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child says where the SDK is before importing it: a local memorysync.py that never
+    finishes importing is named, and the run does not wait out its deadline for it."""
+    import time
+
+    from doctor import sdkproc
+
+    monkeypatch.setattr(sdkproc, "IMPORT_GRACE", 0.5)
+    shadow = tmp_path / "memorysync.py"
+    shadow.write_text("import time\ntime.sleep(60)\n")
+    started = time.monotonic()
+    result = check("sdk.version", real_context(config, tmp_path), deadline=20)
+    assert time.monotonic() - started < 10
+    assert result.status is FAIL and result.code == "sdk.version/shadowed", result.summary
+    assert os.path.realpath(result.details["origin"]) == os.path.realpath(shadow)
+    assert fix_text(result).startswith(f"rename or remove {result.details['origin']}")
+
+
 def test_real_interpreter_without_the_sdk(config: Config, check, tmp_path: Path) -> None:
     """An interpreter that cannot see site-packages (python -S) stands in for one without the SDK:
     the doctor still runs, says so, and prints the exact pip line; the round trip is skipped."""
