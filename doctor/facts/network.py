@@ -206,6 +206,7 @@ def _request_trusts(ctx: FactContext, bundle: object) -> bool:
         deadline=ctx.deadline,
         max_body=0,
         model=ctx.get(SDK_VIEW).model,
+        read_chain=False,  # only whether this bundle trusts the server matters here
     )
     return result.failure is None or result.failure.phase not in (
         Phase.TLS,
