@@ -61,7 +61,7 @@ def _preflight(ctx: FactContext) -> Optional[Preflight]:
 
     view = ctx.get(SDK_VIEW)
     if not view.route.is_direct:
-        return None  # through a proxy the exchange's own classification names the phase
+        return None  # through a proxy the exchange names the phase (and reads a refused chain)
     context = None
     if view.https and not view.bundle.problem:
         context = sdk_ssl_context(view.bundle, view.model)

@@ -25,12 +25,13 @@ from doctor.probe.phases import Budget
 from doctor.probe.tunnel import ChainUnread, _answer_status, connect_request, diagnose_via_proxy
 from doctor.sandbox import DEMO_END_USER, DEMO_KEY, Sandbox
 from tests.conftest import cli_runner
-from tests.network.helpers import Proxy
+from tests.network.helpers import CA_VARIABLES, Proxy
 from tests.probe.servers import RawServer, read_request_head
 
 trustme = pytest.importorskip("trustme")
 from tests.network.certs import chain_context  # noqa: E402  (needs trustme)
 
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 FORMATS = ("json", "junit", "github", "markdown", "sarif")
 
 
@@ -47,23 +48,19 @@ def zscaler() -> Any:
     return trustme.CA(organization_name="Zscaler Inc.")
 
 
-def check(env: Dict[str, Optional[str]], *extra: str, only: bool = True) -> Dict[str, Any]:
-    """`check --format json` (url.reachable alone unless ``only`` is False) with these variables;
-    the parsed document and the raw stdout."""
-    base: Dict[str, Optional[str]] = {
-        "MEMORYSYNC_API_KEY": DEMO_KEY,
-        "MEMORYSYNC_END_USER_ID": DEMO_END_USER,
-        "SSL_CERT_FILE": None,
-        "SSL_CERT_DIR": None,
-        "REQUESTS_CA_BUNDLE": None,
-        "CURL_CA_BUNDLE": None,
-        "NO_PROXY": None,
-        "no_proxy": None,
-    }
-    args = ["check", "--format", "json", "--timeout", "2", *extra]
-    if only:
-        args += ["--only", "url.reachable"]
-    result = cli_runner().invoke(cli, args, env={**base, **env})
+# The demo credentials, and none of this machine's CA or proxy variables.
+BASE_ENV: Dict[str, Optional[str]] = {
+    "MEMORYSYNC_API_KEY": DEMO_KEY,
+    "MEMORYSYNC_END_USER_ID": DEMO_END_USER,
+    **dict.fromkeys(CA_VARIABLES),
+    **{name: None for name in PROXY_VARIABLES + tuple(n.lower() for n in PROXY_VARIABLES)},
+}
+
+
+def check(env: Dict[str, Optional[str]]) -> Dict[str, Any]:
+    """`check --format json --only url.reachable` with these variables, and its exit code."""
+    args = ["check", "--format", "json", "--timeout", "2", "--only", "url.reachable"]
+    result = cli_runner().invoke(cli, args, env={**BASE_ENV, **env})
     document: Dict[str, Any] = json.loads(result.stdout)
     document["exit_code"] = result.exit_code
     return document
@@ -150,16 +147,7 @@ def test_the_tunnel_carries_the_proxy_credentials_and_no_output_shows_the_passwo
         result = cli_runner().invoke(
             cli,
             ["check", "--timeout", "2", "-v", "--no-color", *reports],
-            env={
-                "MEMORYSYNC_API_KEY": DEMO_KEY,
-                "MEMORYSYNC_END_USER_ID": DEMO_END_USER,
-                "MEMORYSYNC_BASE_URL": server.url,
-                "HTTPS_PROXY": proxy_url,
-                "SSL_CERT_FILE": None,
-                "SSL_CERT_DIR": None,
-                "NO_PROXY": None,
-                "no_proxy": None,
-            },
+            env={**BASE_ENV, "MEMORYSYNC_BASE_URL": server.url, "HTTPS_PROXY": proxy_url},
         )
         seen = list(proxy.seen)
     document = json.loads((tmp_path / "json").read_text())
