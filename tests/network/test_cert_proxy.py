@@ -182,6 +182,7 @@ def test_a_refused_tunnel_leaves_the_generic_classification(zscaler: Any, status
     assert len(seen) == 2, seen
 
 
+@pytest.mark.slow
 def test_the_connect_request_is_what_httpx_sends() -> None:
     """httpx itself, through a proxy that records the head and answers 407."""
     httpx = pytest.importorskip("httpx")
