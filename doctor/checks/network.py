@@ -19,6 +19,7 @@ from ..shellcmd import Run, SetEnv
 from .fixes import assign
 
 if TYPE_CHECKING:
+    from ..probe.certs import CertDiagnosis
     from ..probe.http import Exchange
 
 CERT_WARN_DAYS = 14
@@ -44,6 +45,18 @@ def _timing_details(ctx: CheckContext, exchange: Exchange) -> dict[str, Any]:
         details["http_ms"] = round(exchange.elapsed_ms, 1)
     if exchange.attempts > 1:
         details["attempts"] = exchange.attempts
+    return details
+
+
+def _cert_details(cert: CertDiagnosis) -> dict[str, Any]:
+    """A refused certificate's typed cause and the chain it was read from, on either route."""
+    details: dict[str, Any] = {
+        "cert_cause": cert.cause.value,
+        "chain": [c.subject for c in cert.chain],
+        "certificates": [c.summary() for c in cert.chain],
+    }
+    if cert.inspection is not None:
+        details["inspection"] = cert.inspection
     return details
 
 
@@ -80,7 +93,7 @@ def url_reachable(ctx: CheckContext) -> Result:
             from .certfix import cert_fix
 
             fix = cert_fix(cert, pre.host)
-            extra = {"cert_cause": cert.cause.value, "chain": [c.subject for c in cert.chain]}
+            extra = _cert_details(cert)
         clock = ctx.clock
         if clock is not None:
             summary = f"{summary}; {clock.describe()}"
@@ -119,9 +132,19 @@ def url_reachable(ctx: CheckContext) -> Result:
                 **details,
             )
         misread = f"; {exchange.proxy.misread}" if exchange.proxy.misread else ""
+        fix = _phase_fix(failure.kind, ctx, exchange.proxy.variable)
+        if failure.cert is not None:  # read through the proxy's tunnel (doctor.probe.tunnel)
+            from .certfix import cert_fix
+
+            fix = cert_fix(failure.cert, urlsplit(exchange.url).hostname or "")
+            details.update(_cert_details(failure.cert))
+        unread = exchange.chain_unread
+        if unread is not None and unread.unread is not None:
+            details["chain_unread"] = unread.unread.value
+            details["chain_unread_why"] = unread.words()
         return fail(
             _phase_summary(failure) + misread,
-            _phase_fix(failure.kind, ctx, exchange.proxy.variable),
+            fix,
             code=failure.kind.value.replace("_", "-"),
             outage=failure.kind in _SERVICE_FAULTS,
             phase=failure.phase,

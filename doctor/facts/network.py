@@ -61,7 +61,7 @@ def _preflight(ctx: FactContext) -> Optional[Preflight]:
 
     view = ctx.get(SDK_VIEW)
     if not view.route.is_direct:
-        return None  # through a proxy the exchange's own classification names the phase
+        return None  # through a proxy the exchange names the phase (and reads a refused chain)
     context = None
     if view.https and not view.bundle.problem:
         context = sdk_ssl_context(view.bundle, view.model)
@@ -206,6 +206,7 @@ def _request_trusts(ctx: FactContext, bundle: object) -> bool:
         deadline=ctx.deadline,
         max_body=0,
         model=ctx.get(SDK_VIEW).model,
+        read_chain=False,  # only whether this bundle trusts the server matters here
     )
     return result.failure is None or result.failure.phase not in (
         Phase.TLS,

@@ -168,14 +168,23 @@ def read_chain(
 ) -> Tuple[Tuple[CertInfo, ...], bool]:
     """The chain ``address`` sends for ``host``, read over an unverified handshake that sends
     nothing else; (chain, complete). () when it cannot be read."""
+    try:
+        sock = socket.create_connection(address, timeout=timeout)
+    except OSError:
+        return (), False
+    return chain_from(sock, host)
+
+
+def chain_from(sock: socket.socket, host: str) -> Tuple[Tuple[CertInfo, ...], bool]:
+    """The chain the server at the other end of ``sock`` sends for ``host`` (SNI), read over an
+    unverified handshake that sends nothing else, then closed; (chain, complete), () when it
+    cannot be read. The socket's timeout bounds the handshake. Shared by the direct route and
+    the proxy's tunnel (doctor.probe.tunnel)."""
     from doctor.probe.tlscontext import unverified_context
 
     context = unverified_context()
     try:
-        with (
-            socket.create_connection(address, timeout=timeout) as sock,
-            context.wrap_socket(sock, server_hostname=host or None) as tls,
-        ):
+        with sock, context.wrap_socket(sock, server_hostname=host or None) as tls:
             chain = _unverified_chain(tls)
             if chain is not None:
                 return chain, True
@@ -289,6 +298,19 @@ def diagnose(
             return found(CertCause.INTERMEDIATE_OR_ROOT)
         return found(CertCause.UNTRUSTED_ROOT)
     return found(CertCause.OTHER)
+
+
+def diagnose_refusal(
+    exc: BaseException,
+    chain: Tuple[CertInfo, ...],
+    complete: bool,
+    host: str,
+    model: Optional[HttpxModel],
+) -> CertDiagnosis:
+    """``diagnose`` for the verification error a handshake raised (ssl.SSLCertVerificationError)."""
+    message = str(getattr(exc, "verify_message", None) or exc)
+    code: Optional[int] = getattr(exc, "verify_code", None)
+    return diagnose(code, message, chain, complete, host.lower(), model)
 
 
 def _strict_message(message: str) -> bool:

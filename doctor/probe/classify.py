@@ -12,12 +12,15 @@ import errno
 import http.client
 import re
 import socket
-from typing import Iterator, Optional, Tuple, Type, TypeVar
+from typing import TYPE_CHECKING, Iterator, Optional, Tuple, Type, TypeVar
 from urllib.parse import urlsplit
 
 from doctor.probe.cabundle import CABundle
 from doctor.probe.failures import Failure, Kind, Phase, connect_failure, place, tls_failure
 from doctor.probe.sdkview import ProxyRoute, mask_url_credentials
+
+if TYPE_CHECKING:
+    from doctor.probe.certs import CertDiagnosis
 
 E = TypeVar("E", bound=BaseException)
 
@@ -61,8 +64,10 @@ def classify(
     bundle: CABundle,
     timeout: float,
     hint: Optional[str] = None,
+    diagnosis: Optional[CertDiagnosis] = None,
 ) -> Failure:
-    """Name the failure of one requests exchange with ``url`` over ``route``."""
+    """Name the failure of one requests exchange with ``url`` over ``route``; ``diagnosis``,
+    what the chain the server sends shows for a refused certificate (doctor.probe.tunnel)."""
     import requests.exceptions as rex
 
     where = url_place(url)
@@ -76,7 +81,9 @@ def classify(
         import ssl
 
         cause = find(exc, (ssl.SSLCertVerificationError,)) or find(exc, (ssl.SSLError,))
-        return tls_failure(cause or exc, where, bundle, hint, host=urlsplit(url).hostname)
+        return tls_failure(
+            cause or exc, where, bundle, hint, host=urlsplit(url).hostname, diagnosis=diagnosis
+        )
     if isinstance(exc, rex.ConnectTimeout):
         return connect_failure(where, socket.timeout(), timeout)
     if isinstance(exc, rex.ReadTimeout):

@@ -22,7 +22,7 @@ from doctor.mask import mask_url_credentials
 from doctor.probe import httpx_url
 from doctor.probe.adapter import SDKLikeAdapter, SocketTracker
 from doctor.probe.cabundle import CABundle, requests_ca_source, sdk_ca_bundle, sdk_ssl_context
-from doctor.probe.classify import classify, url_place
+from doctor.probe.classify import classify, find, url_place
 from doctor.probe.failures import Failure, Kind, Phase, deadline_failure
 from doctor.probe.loopback import loopback_addresses
 from doctor.probe.sdkview import ProxyRoute, cleartext_through_proxy, sdk_proxy_for
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import requests
 
     from doctor.probe.httpx_model import HttpxModel
+    from doctor.probe.tunnel import ProxyChain
 
 __all__ = ["Exchange", "build_session", "exchange"]
 
@@ -63,6 +64,9 @@ class Exchange:
     proxy: ProxyRoute
     ca_bundle: CABundle
     attempts: int = 1  # with --retries, how many requests it took
+    # A certificate refused through a proxy: why the chain was not read through its tunnel
+    # (when it was, failure.cert holds the diagnosis).
+    chain_unread: Optional[ProxyChain] = None
 
     @property
     def is_json_object(self) -> bool:
@@ -121,11 +125,13 @@ def exchange(
     bundle: Optional[CABundle] = None,
     route: Optional[ProxyRoute] = None,
     model: Optional[HttpxModel] = None,
+    read_chain: bool = True,
 ) -> Exchange:
     """GET ``url`` once as the SDK would; returns by ``deadline`` (a time.monotonic() value).
 
     ``bundle`` and ``route`` default to what the SDK (the httpx ``model``) would use with
-    ``environ``.
+    ``environ``. ``read_chain``: when a proxy's route is refused a certificate, read the chain
+    through the proxy's tunnel to say why (doctor.probe.tunnel).
     """
     bundle = bundle or sdk_ca_bundle(environ, model)
     route = route or sdk_proxy_for(url, environ, model=model)
@@ -145,9 +151,10 @@ def exchange(
     session = build_session(
         ca_bundle=bundle, proxy=route, tracker=tracker, tls=tls, pinned=pinned, model=model
     )
+    hint = _tls_hint(environ, bundle)
     worker = threading.Thread(
         target=attempt.run,
-        args=(session, tracker, dict(headers), step, _tls_hint(environ, bundle)),
+        args=(session, tracker, dict(headers), step, hint),
         name="doctor-probe-exchange",
         daemon=True,  # never joined at exit: a hung server must not hold the interpreter
     )
@@ -162,7 +169,44 @@ def exchange(
     if result.failure is not None and result.failure.is_timeout and remaining < timeout:
         # The step timeout was shortened to fit the deadline: the deadline is the cause.
         result = replace(result, failure=deadline_failure(f"waiting for {url_place(url)}"))
+    elif read_chain and route.proxy_url and attempt.error is not None:
+        result = _through_proxy(result, attempt.error, step, hint, deadline, model)
     return result
+
+
+def _through_proxy(
+    result: Exchange,
+    error: BaseException,
+    step: float,
+    hint: Optional[str],
+    deadline: float,
+    model: Optional[HttpxModel],
+) -> Exchange:
+    """A certificate refused through the proxy: named from the chain read through its tunnel,
+    as on a direct route; otherwise the exchange's own classification stays."""
+    import ssl
+
+    from doctor.probe.phases import Budget
+    from doctor.probe.tunnel import diagnose_via_proxy
+
+    refused = find(error, (ssl.SSLCertVerificationError,))
+    if refused is None or result.failure is None or result.failure.phase is not Phase.TLS:
+        return result
+    read = diagnose_via_proxy(
+        refused, result.url, result.proxy.proxy_url or "", Budget(step, deadline), model
+    )
+    if read.diagnosis is None:
+        return replace(result, chain_unread=read)
+    failure = classify(
+        error,
+        url=result.url,
+        route=result.proxy,
+        bundle=result.ca_bundle,
+        timeout=step,
+        hint=hint,
+        diagnosis=read.diagnosis,
+    )
+    return replace(result, failure=failure)
 
 
 def _refusal(
@@ -283,6 +327,7 @@ class _Attempt:
         self.size = 0
         self.truncated = False
         self.failure: Optional[Failure] = None
+        self.error: Optional[BaseException] = None  # what the request raised
 
     def run(
         self,
@@ -315,7 +360,7 @@ class _Attempt:
                     exc, url=self.url, route=self.route, bundle=self.bundle, timeout=step, hint=hint
                 )
                 with self.lock:
-                    self.failure = failure
+                    self.failure, self.error = failure, exc
         finally:
             session.close()
             tracker.close()

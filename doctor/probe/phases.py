@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from doctor.probe.certs import CertDiagnosis, CertInfo
     from doctor.probe.httpx_model import HttpxModel
 
-__all__ = ["Failure", "Preflight", "preflight"]
+__all__ = ["Budget", "Failure", "Preflight", "preflight"]
 
 _AddrInfo = Tuple[Any, ...]
 
@@ -80,7 +80,9 @@ def _resolve(host: str, port: int, wait: float) -> Tuple[Optional[List[_AddrInfo
     return box.get("infos"), box.get("error")
 
 
-class _Clock:
+class Budget:
+    """The time one step may take: the timeout, or less when the run's deadline is nearer."""
+
     def __init__(self, timeout: float, deadline: float) -> None:
         self.timeout = timeout
         self.deadline = deadline
@@ -138,7 +140,7 @@ def preflight(
         return Preflight(parts.netloc, 0, scheme, failure=_invalid(url, exc))
     if not host or scheme not in ("http", "https"):
         return Preflight(host, port, scheme, failure=_invalid(url, "needs http(s)://host"))
-    clock = _Clock(timeout, deadline)
+    clock = Budget(timeout, deadline)
     report = _Report(host, port, scheme)
 
     wait, by_deadline = clock.budget()
@@ -169,7 +171,7 @@ def preflight(
 
 
 def _connect(
-    infos: List[_AddrInfo], port: int, clock: _Clock, report: _Report
+    infos: List[_AddrInfo], port: int, clock: Budget, report: _Report
 ) -> Tuple[Optional[socket.socket], Optional[Failure]]:
     """Try each address in order, as socket.create_connection does; report the last error."""
     last: Optional[Failure] = None
@@ -203,7 +205,7 @@ def _handshake(
     sock: socket.socket,
     context: ssl.SSLContext,
     host: str,
-    clock: _Clock,
+    clock: Budget,
     report: _Report,
     bundle: Optional[CABundle],
     model: Optional[HttpxModel] = None,
@@ -244,7 +246,7 @@ def _diagnose(
     exc: OSError,
     peer: Optional[Tuple[str, int]],
     host: str,
-    clock: _Clock,
+    clock: Budget,
     model: Optional[HttpxModel],
 ) -> Optional[CertDiagnosis]:
     """For a refused certificate: what the chain the server sends shows (doctor.probe.certs)."""
@@ -252,12 +254,11 @@ def _diagnose(
 
     if not isinstance(exc, ssl.SSLCertVerificationError) or peer is None:
         return None
-    from doctor.probe.certs import diagnose, read_chain
+    from doctor.probe.certs import diagnose_refusal, read_chain
 
     wait, _ = clock.budget()
     chain, complete = read_chain(peer, host, wait) if wait > 0 else ((), False)
-    message = str(exc.verify_message or exc)
-    return diagnose(exc.verify_code, message, chain, complete, host.lower(), model)
+    return diagnose_refusal(exc, chain, complete, host, model)
 
 
 def _invalid(url: str, why: object) -> Failure:

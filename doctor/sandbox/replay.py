@@ -37,7 +37,8 @@ _CERTIFICATES: Dict[CertCause, Certificate] = {
     CertCause.EXPIRED: Certificate.EXPIRED,
     CertCause.NOT_YET_VALID: Certificate.NOT_YET_VALID,
 }
-# Without a cert_cause (the chain was not read, e.g. through a proxy), the kinds that name one.
+# Without a cert_cause (the chain was not read, e.g. through an https:// or SOCKS proxy, or a
+# report of an older doctor), the kinds that name one.
 _CERTIFICATES_BY_KIND: Dict[Kind, Certificate] = {
     Kind.TLS_UNTRUSTED: Certificate.UNTRUSTED_ROOT,
     Kind.TLS_HOSTNAME_MISMATCH: Certificate.NAME_MISMATCH,

@@ -333,7 +333,9 @@ SETUPS: Dict[str, Setup] = {
     ),
     "server-503": Setup("api.auth", "request id req_", faults=("status=503",), outage=True),
     "server-404": Setup("api.auth", "the API has no such route", faults=("status=404",)),
-    "server-closes": Setup("url.reachable", "closed the connection", faults=("close",), outage=True),
+    "server-closes": Setup(
+        "url.reachable", "closed the connection", faults=("close",), outage=True
+    ),
     "port-refused": Setup(
         "url.reachable",
         "connection refused at 127.0.0.1:",
@@ -424,6 +426,21 @@ SETUPS: Dict[str, Setup] = {
     ),
     "tls-inspection-self-signed": Setup(
         "url.reachable", "Zscaler, a TLS-inspection product", tls=TLS, server="self-signed"
+    ),
+    # Through an http:// proxy the chain is read through the proxy's CONNECT tunnel.
+    "tls-inspection-via-proxy": Setup(
+        "url.reachable",
+        "Zscaler, a TLS-inspection product",
+        tls=TLS,
+        server="self-signed",
+        environ={"HTTPS_PROXY": "{proxy}"},
+    ),
+    "tls-missing-intermediate-via-proxy": Setup(
+        "url.reachable",
+        "the intermediate certificate",
+        tls=TLS,
+        server="leaf-only",
+        environ={"HTTPS_PROXY": "{proxy}", "SSL_CERT_FILE": "{ca}"},
     ),
     "tls-der-bundle": Setup(
         "tls.trust_env", "DER (binary)", tls=TLS, environ={"SSL_CERT_FILE": "{der}"}, construct=True
@@ -611,7 +628,11 @@ def _fill(template: Optional[str], values: Mapping[str, Any]) -> Optional[str]:
 
 
 def assert_parity(
-    report: Report, outcome: SdkOutcome, expect: Optional[str], cause: str = "", outage: bool = False
+    report: Report,
+    outcome: SdkOutcome,
+    expect: Optional[str],
+    cause: str = "",
+    outage: bool = False,
 ) -> None:
     rows = table(report)
     roundtrip = row(report, "sdk.roundtrip")
@@ -622,7 +643,9 @@ def assert_parity(
         return
     assert outcome.raised, f"the setup should break the SDK, which {outcome}"
     # A service failure is "could not verify" (4); anything the user can fix is 1.
-    assert report.exit_code == (4 if outage else 1), f"the SDK {outcome}; exit {report.exit_code}\n{rows}"
+    assert report.exit_code == (4 if outage else 1), (
+        f"the SDK {outcome}; exit {report.exit_code}\n{rows}"
+    )
     failing = row(report, expect)
     assert failing.status is Status.FAIL, f"{expect} should fail\n{rows}"
     assert cause in text(failing), f"{expect} should name {cause!r}\n{rows}"
