@@ -643,6 +643,30 @@ EXPLAIN = {
     "Fix: the row names the phase and the cause (name, port, "
     "certificate, proxy, redirect).",
 }
+SDK_FACTS = {
+    "api.auth": ("sdk.httpx",),
+    "api.end_user": ("sdk.httpx",),
+    "api.project": ("sdk.httpx",),
+    "end_user.present": (),
+    "environment.expected": (),
+    "key.env_match": (),
+    "key.format": (),
+    "key.present": (),
+    "project.format": (),
+    "proxy.env": ("sdk.httpx",),
+    "python.version": ("sdk.install",),
+    "sdk.dependencies": ("sdk.install",),
+    "sdk.roundtrip": ("sdk.httpx", "sdk.roundtrip"),
+    "sdk.version": ("sdk.install",),
+    "secrets.git": (),
+    "settings.conflicts": (),
+    "settings.env_file": (),
+    "timeout.latency": ("sdk.httpx",),
+    "timeout.sane": (),
+    "tls.trust_env": ("sdk.httpx",),
+    "url.format": (),
+    "url.reachable": ("sdk.httpx",),
+}
 
 if __name__ == "__main__":
     from doctor.quick import catalog_source

@@ -51,7 +51,8 @@ def main() -> None:
     if args[:1] == ["check"] and not {"-h", "--help"} & set(args):
         from . import sdkproc
 
-        sdkproc.start_early(environ=os.environ, cwd=os.getcwd(), python=_python(args))
+        if sdkproc.needs_child(args[1:]):
+            sdkproc.start_early(environ=os.environ, cwd=os.getcwd(), python=_python(args))
     from . import watchdog
 
     serving = args[:1] == ["sandbox"]  # runs until Ctrl+C: no deadline

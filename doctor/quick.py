@@ -193,7 +193,10 @@ def catalog_data() -> dict[str, object]:
     from .cli import cli
     from .config import load_config
     from .files import PACKAGED_CHECKS_YAML
+    from .registry import with_needs
     from .render.catalog import explanation, listing
+    from .sdkproc import SDK_FACT_NAMES
+    from .session import plan
 
     helps = {}
     for columns in ("80", "100"):  # click's help callback echoes ctx.get_help()
@@ -210,6 +213,19 @@ def catalog_data() -> dict[str, object]:
         "HELP": helps,
         "LISTING": {fmt: listing(specs, [], fmt) for fmt in ("table", "json")},
         "EXPLAIN": {s.id: explanation(s, config.checks.get(s.id, {})) for s in specs},
+        "SDK_FACTS": {
+            s.id: tuple(
+                sorted(
+                    {
+                        fact.name
+                        for run in plan(specs, [s.id]).checks
+                        for fact in with_needs(run.facts)
+                        if fact.name in SDK_FACT_NAMES
+                    }
+                )
+            )
+            for s in specs
+        },
     }
 
 
