@@ -22,8 +22,6 @@ from typing import Mapping, Optional, Sequence
 API_KEY_VARIABLE = "MEMORYSYNC_API_KEY"
 _HELP_FLAGS = (["--help"], ["-h"])
 _CONFIG_FILES = ("pyproject.toml", "checks.yaml")
-_PLUGIN_GROUP = b"memorysync_doctor.checks"  # registry.ENTRY_POINT_GROUP
-_MAX_ENTRY_POINTS = 1 << 20
 
 
 def answer(args: Sequence[str]) -> None:
@@ -87,6 +85,8 @@ def catalog_text(args: Sequence[str], cwd: str) -> Optional[str]:
         return None
     if text is None or not _default_config(cwd, _catalog.CHECKS_YAML):
         return None
+    from .distinfo import no_installed_plugins
+
     return text if no_installed_plugins() else None
 
 
@@ -129,55 +129,6 @@ def _foreign(pyproject: str) -> bool:
         return False
     tool = data.get("tool", {})
     return isinstance(tool, dict) and "memorysync-doctor" not in tool
-
-
-def no_installed_plugins() -> bool:
-    """No distribution importlib.metadata finds declares a plugin, or has entry points it would
-    fail to read (registry.entry_point_plugins warns about those): the same search (the
-    *.dist-info and *.egg-info directories of each sys.path directory), read conservatively.
-    False for anything else (a zip or .egg on sys.path, another finder of distributions)."""
-    from importlib.machinery import PathFinder
-
-    from .files import FileRefused, read_bounded
-
-    for finder in sys.meta_path:
-        if finder is not PathFinder and hasattr(finder, "find_distributions"):
-            return False
-    for entry in sys.path:
-        base = entry or "."
-        if not os.path.isdir(base):
-            if os.path.exists(base):  # a zip file: importlib.metadata looks inside
-                return False
-            continue
-        if base.lower().endswith(".egg"):
-            return False
-        try:
-            names = os.listdir(base)
-        except OSError:
-            continue  # importlib.metadata skips it too
-        for name in names:
-            if not name.lower().endswith((".dist-info", ".egg-info")):
-                continue
-            try:
-                raw = read_bounded(os.path.join(base, name, "entry_points.txt"), _MAX_ENTRY_POINTS)
-            except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError):
-                continue  # read as "no entry points"
-            except (OSError, FileRefused):
-                return False
-            if _PLUGIN_GROUP in raw or not _plain_entry_points(raw):
-                return False
-    return True
-
-
-def _plain_entry_points(raw: bytes) -> bool:
-    """ASCII, and every line a comment, a [section] or a name = value pair."""
-    if not raw.isascii():
-        return False
-    for line in raw.decode("ascii").splitlines():
-        line = line.strip()
-        if line and not line.startswith(("#", ";", "[")) and "=" not in line:
-            return False
-    return True
 
 
 def catalog_data() -> dict[str, object]:

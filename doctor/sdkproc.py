@@ -220,13 +220,9 @@ class SdkProcess:
         from .sdkinfo import SdkRuntime
 
         if self._same_interpreter():
-            from importlib.metadata import PackageNotFoundError, version
+            from .distinfo import version
 
-            try:
-                httpx: Optional[str] = version("httpx")
-            except PackageNotFoundError:
-                httpx = None
-            return SdkRuntime(python=tuple(sys.version_info[:3]), httpx=httpx)
+            return SdkRuntime(python=tuple(sys.version_info[:3]), httpx=version("httpx"))
         self.start()
         if self._proc is None:
             return SdkRuntime(error=self.start_error or "the interpreter could not be started")

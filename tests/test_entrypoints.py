@@ -94,3 +94,28 @@ def test_an_offline_run_starts_the_sdk_child_only_when_a_selected_check_needs_it
     rows = {c["id"]: c["status"] for c in json.loads(result.stdout)["checks"]}
     assert set(only.split(",")) <= set(rows)
     assert started.exists() is child
+
+
+def test_an_offline_check_to_a_pipe_imports_neither_importlib_metadata_nor_tabulate(
+    tmp_path: Path,
+) -> None:
+    """Versions and plugins are read by doctor.distinfo; the problems table (and tabulate, which
+    imports importlib.metadata) only when it fits: a fifth of an offline run."""
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("MEMORYSYNC_") and "proxy" not in k.lower()
+    }
+    env = {**base, **GOOD_ENV, "PYTHONPATH": str(ROOT), "MEMORYSYNC_BASE_URL": "http://127.0.0.1:9"}
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "doctor", "check", "--offline"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "sdk.version" in result.stdout and "proxy.env" in result.stdout, result.stderr
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line}
+    assert "doctor.checks" in imported
+    assert not {"importlib.metadata", "tabulate"} & imported
