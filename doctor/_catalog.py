@@ -1,4 +1,5 @@
-"""What `--help`, `list` and `explain` print with the packaged checks.yaml (doctor.quick).
+"""What `--help`, `list` and `explain` print with the packaged checks.yaml (doctor.quick),
+and which facts of the SDK child each built-in check reads (doctor.sdkproc.needs_child).
 
 Made by `python -m doctor._catalog` (then `ruff format` it); tests/cli/test_quick.py fails
 when the help or a check changed and this was not made again.

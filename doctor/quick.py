@@ -186,7 +186,8 @@ def catalog_source() -> str:
 
     body = "".join(f"{name} = {pprint.pformat(value)}\n" for name, value in catalog_data().items())
     return (
-        '"""What `--help`, `list` and `explain` print with the packaged checks.yaml (doctor.quick).\n\n'
+        '"""What `--help`, `list` and `explain` print with the packaged checks.yaml (doctor.quick),\n'
+        "and which facts of the SDK child each built-in check reads (doctor.sdkproc.needs_child).\n\n"
         "Made by `python -m doctor._catalog` (then `ruff format` it); tests/cli/test_quick.py fails\n"
         'when the help or a check changed and this was not made again.\n"""\n\n'
         f"{body}\n"
