@@ -217,7 +217,6 @@ def measure(args: argparse.Namespace, pin: List[str], label: str) -> List[Outcom
                         float(max(ours)),
                         float(max(base)),
                         1.5,
-                        here,
                     )
                 )  # type: ignore[arg-type]
     return outcomes
