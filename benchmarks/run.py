@@ -56,29 +56,39 @@ class Outcome:
         return self.ratio <= self.target
 
 
-def wall(cmd: List[str], env: Dict[str, str]) -> float:
+def wall(cmd: List[str], env: Dict[str, str], cwd: str) -> float:
     started = time.perf_counter()
-    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(
+        cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+    )
     return (time.perf_counter() - started) * 1000
 
 
 def compare(
-    name: str, ours: List[str], base: List[str], env: Dict[str, str], runs: int, target: float
+    name: str,
+    ours: List[str],
+    base: List[str],
+    env: Dict[str, str],
+    runs: int,
+    target: float,
+    cwd: str,
 ) -> Outcome:
-    wall(ours, env), wall(base, env)  # warm the page cache
+    wall(ours, env, cwd), wall(base, env, cwd)  # warm the page cache
     a, b = [], []
     for _ in range(runs):  # alternately, so a busy moment hits both
-        a.append(wall(ours, env))
-        b.append(wall(base, env))
+        a.append(wall(ours, env, cwd))
+        b.append(wall(base, env, cwd))
     return Outcome(name, statistics.median(a), statistics.median(b), target)
 
 
-def peak_rss_kib(cmd: List[str], env: Dict[str, str]) -> Optional[int]:
+def peak_rss_kib(cmd: List[str], env: Dict[str, str], cwd: str) -> Optional[int]:
     """The largest sum of the resident memory of a command and all its descendants, sampled
     every 5 ms from /proc (Linux only; None elsewhere)."""
     if not Path("/proc/self/status").exists():
         return None
-    process = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     peak = 0
     while process.poll() is None:
         peak = max(peak, sum(_rss(pid) for pid in _tree(process.pid)))
@@ -134,6 +144,10 @@ def measure(args: argparse.Namespace, pin: List[str], label: str) -> List[Outcom
         Sandbox(faults=[f"latency={args.latency}"]) as sandbox,
         tempfile.TemporaryDirectory() as tmp,
     ):
+        # Every command runs in an empty directory: where the benchmark is started (this
+        # repository has a checks.yaml and a git history) must not change what is measured.
+        here = str(Path(tmp) / "app")
+        os.mkdir(here)
         net = {
             **env,
             "MEMORYSYNC_API_KEY": DEMO_KEY,
@@ -149,6 +163,7 @@ def measure(args: argparse.Namespace, pin: List[str], label: str) -> List[Outcom
                 net,
                 args.runs,
                 full_target,
+                here,
             )
         )
         outcomes.append(
@@ -159,6 +174,7 @@ def measure(args: argparse.Namespace, pin: List[str], label: str) -> List[Outcom
                 net,
                 args.runs,
                 1.2,
+                here,
             )
         )
         if not pin:
@@ -176,6 +192,7 @@ def measure(args: argparse.Namespace, pin: List[str], label: str) -> List[Outcom
                         env,
                         args.runs,
                         1.5,
+                        here,
                     )
                 )
             many = profiles_file(Path(tmp), sandbox.url, 100)
@@ -188,10 +205,11 @@ def measure(args: argparse.Namespace, pin: List[str], label: str) -> List[Outcom
                     env,
                     max(3, args.runs // 3),
                     5.0,
+                    here,
                 )
             )
-            ours = [peak_rss_kib([doctor, "check"], net) for _ in range(3)]
-            base = [peak_rss_kib([py, "-c", SDK_CALL], net) for _ in range(3)]
+            ours = [peak_rss_kib([doctor, "check"], net, here) for _ in range(3)]
+            base = [peak_rss_kib([py, "-c", SDK_CALL], net, here) for _ in range(3)]
             if None not in ours and None not in base:
                 outcomes.append(
                     Outcome(

@@ -1,4 +1,5 @@
-"""What `--help`, `list` and `explain` print with the packaged checks.yaml (doctor.quick).
+"""What `--help`, `list` and `explain` print with the packaged checks.yaml (doctor.quick),
+and which facts of the SDK child each built-in check reads (doctor.sdkproc.needs_child).
 
 Made by `python -m doctor._catalog` (then `ruff format` it); tests/cli/test_quick.py fails
 when the help or a check changed and this was not made again.
@@ -642,6 +643,30 @@ EXPLAIN = {
     "redirect or a captive portal.\n"
     "Fix: the row names the phase and the cause (name, port, "
     "certificate, proxy, redirect).",
+}
+SDK_FACTS = {
+    "api.auth": ("sdk.httpx",),
+    "api.end_user": ("sdk.httpx",),
+    "api.project": ("sdk.httpx",),
+    "end_user.present": (),
+    "environment.expected": (),
+    "key.env_match": (),
+    "key.format": (),
+    "key.present": (),
+    "project.format": (),
+    "proxy.env": ("sdk.httpx",),
+    "python.version": ("sdk.install",),
+    "sdk.dependencies": ("sdk.install",),
+    "sdk.roundtrip": ("sdk.httpx", "sdk.roundtrip"),
+    "sdk.version": ("sdk.install",),
+    "secrets.git": (),
+    "settings.conflicts": (),
+    "settings.env_file": (),
+    "timeout.latency": ("sdk.httpx",),
+    "timeout.sane": (),
+    "tls.trust_env": ("sdk.httpx",),
+    "url.format": (),
+    "url.reachable": ("sdk.httpx",),
 }
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ The CLI parses and prints; everything between lives here so it can be tested wit
 
 from __future__ import annotations
 
-import difflib
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -117,6 +116,8 @@ def select(
         raise UsageError(f"unknown tag {unknown_tags[0]!r}; the tags are: {', '.join(tags)}")
     for check_id in options.only + options.skip:
         if check_id not in known:
+            import difflib
+
             close = difflib.get_close_matches(check_id, known, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise UsageError(

@@ -267,9 +267,10 @@ def check(**opts: Any) -> int:
     from . import sdkproc
 
     options, profiles = _prepared(opts)
-    # Started first (or already, by doctor.launch) so the child's start-up overlaps ours.
+    # Started already by doctor.launch (so the child's start-up overlaps ours) unless the
+    # selected checks need no child: then it starts only if a fact asks for it after all.
     sdk = sdkproc.take_early() or sdkproc.SdkProcess(
-        python=options.python, environ=os.environ, cwd=os.getcwd()
+        python=options.python, environ=os.environ, cwd=os.getcwd(), start=False
     )
     out: Output = click.get_current_context().obj
     try:

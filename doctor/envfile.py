@@ -17,16 +17,10 @@ from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 from .envformats import EnvFormat, EnvRead, EnvValue, Refusal, read_docker, read_dotenv
 from .envnotes import EnvNote, bare_keys, notes_on
-from .envshell import read_shell
 from .errors import ConfigError
 from .files import FileRefused, read_bounded
 
 MAX_BYTES = 1 << 20
-_READERS = {
-    EnvFormat.DOTENV: read_dotenv,
-    EnvFormat.DOCKER: read_docker,
-    EnvFormat.SHELL: read_shell,
-}
 
 
 @dataclass(frozen=True)
@@ -56,8 +50,11 @@ def read_env_file(
     where = shown or str(path)
     text = read_text(path, where, fix)
     reads: Dict[EnvFormat, EnvRead] = {EnvFormat.DOTENV: read_dotenv(text, environ)}
+    from .envshell import read_shell  # (here: a run with no env file does not need it)
+
+    readers = {EnvFormat.DOCKER: read_docker, EnvFormat.SHELL: read_shell}
     for other in [fmt] if fmt is not EnvFormat.DOTENV else [EnvFormat.DOCKER, EnvFormat.SHELL]:
-        reads[other] = _READERS[other](text, environ)
+        reads[other] = readers[other](text, environ)
     chosen = reads[fmt]
     values: Dict[str, EnvValue] = {}
     for name, value in chosen.values.items() if chosen.refused is None else ():

@@ -8,7 +8,6 @@ the value: it may be the API key.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
@@ -38,6 +37,8 @@ def describe(char: str) -> str:
             if looks
             else ""
         )
+    import unicodedata  # (here: only a bad value needs a character's name)
+
     name = _NAMES.get(char) or unicodedata.name(char, "").lower() or "control character"
     return f"U+{ord(char):04X} ({name})"
 

@@ -26,13 +26,13 @@ THREAD_STACK = 4 << 20
 
 def _python(args: list[str]) -> str | None:
     """The --python interpreter, read before click runs (click checks it again)."""
-    import shutil
-
     for index, arg in enumerate(args):
         value = arg.split("=", 1)[1] if arg.startswith("--python=") else None
         if arg == "--python" and index + 1 < len(args):
             value = args[index + 1]
         if value:
+            import shutil  # (only here: it imports bz2 and lzma, before the child starts)
+
             return shutil.which(value)
     return None
 
@@ -51,7 +51,8 @@ def main() -> None:
     if args[:1] == ["check"] and not {"-h", "--help"} & set(args):
         from . import sdkproc
 
-        sdkproc.start_early(environ=os.environ, cwd=os.getcwd(), python=_python(args))
+        if sdkproc.needs_child(args[1:]):
+            sdkproc.start_early(environ=os.environ, cwd=os.getcwd(), python=_python(args))
     from . import watchdog
 
     serving = args[:1] == ["sandbox"]  # runs until Ctrl+C: no deadline

@@ -22,8 +22,6 @@ from typing import Mapping, Optional, Sequence
 API_KEY_VARIABLE = "MEMORYSYNC_API_KEY"
 _HELP_FLAGS = (["--help"], ["-h"])
 _CONFIG_FILES = ("pyproject.toml", "checks.yaml")
-_PLUGIN_GROUP = b"memorysync_doctor.checks"  # registry.ENTRY_POINT_GROUP
-_MAX_ENTRY_POINTS = 1 << 20
 
 
 def answer(args: Sequence[str]) -> None:
@@ -87,6 +85,8 @@ def catalog_text(args: Sequence[str], cwd: str) -> Optional[str]:
         return None
     if text is None or not _default_config(cwd, _catalog.CHECKS_YAML):
         return None
+    from .distinfo import no_installed_plugins
+
     return text if no_installed_plugins() else None
 
 
@@ -131,55 +131,6 @@ def _foreign(pyproject: str) -> bool:
     return isinstance(tool, dict) and "memorysync-doctor" not in tool
 
 
-def no_installed_plugins() -> bool:
-    """No distribution importlib.metadata finds declares a plugin, or has entry points it would
-    fail to read (registry.entry_point_plugins warns about those): the same search (the
-    *.dist-info and *.egg-info directories of each sys.path directory), read conservatively.
-    False for anything else (a zip or .egg on sys.path, another finder of distributions)."""
-    from importlib.machinery import PathFinder
-
-    from .files import FileRefused, read_bounded
-
-    for finder in sys.meta_path:
-        if finder is not PathFinder and hasattr(finder, "find_distributions"):
-            return False
-    for entry in sys.path:
-        base = entry or "."
-        if not os.path.isdir(base):
-            if os.path.exists(base):  # a zip file: importlib.metadata looks inside
-                return False
-            continue
-        if base.lower().endswith(".egg"):
-            return False
-        try:
-            names = os.listdir(base)
-        except OSError:
-            continue  # importlib.metadata skips it too
-        for name in names:
-            if not name.lower().endswith((".dist-info", ".egg-info")):
-                continue
-            try:
-                raw = read_bounded(os.path.join(base, name, "entry_points.txt"), _MAX_ENTRY_POINTS)
-            except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError):
-                continue  # read as "no entry points"
-            except (OSError, FileRefused):
-                return False
-            if _PLUGIN_GROUP in raw or not _plain_entry_points(raw):
-                return False
-    return True
-
-
-def _plain_entry_points(raw: bytes) -> bool:
-    """ASCII, and every line a comment, a [section] or a name = value pair."""
-    if not raw.isascii():
-        return False
-    for line in raw.decode("ascii").splitlines():
-        line = line.strip()
-        if line and not line.startswith(("#", ";", "[")) and "=" not in line:
-            return False
-    return True
-
-
 def catalog_data() -> dict[str, object]:
     """What doctor/_catalog.py holds, made by the code it stands in for: click's help at the
     widths of a pipe (80 columns) and a wide terminal, and `list` and `explain` under the
@@ -193,7 +144,10 @@ def catalog_data() -> dict[str, object]:
     from .cli import cli
     from .config import load_config
     from .files import PACKAGED_CHECKS_YAML
+    from .registry import with_needs
     from .render.catalog import explanation, listing
+    from .sdkproc import SDK_FACT_NAMES
+    from .session import plan
 
     helps = {}
     for columns in ("80", "100"):  # click's help callback echoes ctx.get_help()
@@ -210,6 +164,19 @@ def catalog_data() -> dict[str, object]:
         "HELP": helps,
         "LISTING": {fmt: listing(specs, [], fmt) for fmt in ("table", "json")},
         "EXPLAIN": {s.id: explanation(s, config.checks.get(s.id, {})) for s in specs},
+        "SDK_FACTS": {
+            s.id: tuple(
+                sorted(
+                    {
+                        fact.name
+                        for run in plan(specs, [s.id]).checks
+                        for fact in with_needs(run.facts)
+                        if fact.name in SDK_FACT_NAMES
+                    }
+                )
+            )
+            for s in specs
+        },
     }
 
 
@@ -219,7 +186,8 @@ def catalog_source() -> str:
 
     body = "".join(f"{name} = {pprint.pformat(value)}\n" for name, value in catalog_data().items())
     return (
-        '"""What `--help`, `list` and `explain` print with the packaged checks.yaml (doctor.quick).\n\n'
+        '"""What `--help`, `list` and `explain` print with the packaged checks.yaml (doctor.quick),\n'
+        "and which facts of the SDK child each built-in check reads (doctor.sdkproc.needs_child).\n\n"
         "Made by `python -m doctor._catalog` (then `ruff format` it); tests/cli/test_quick.py fails\n"
         'when the help or a check changed and this was not made again.\n"""\n\n'
         f"{body}\n"

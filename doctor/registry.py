@@ -294,6 +294,10 @@ def entry_point_plugins() -> Tuple[list[tuple[str, str]], Tuple[str, ...]]:
     """(module, origin) for every installed plugin in the ``memorysync_doctor.checks`` group, and
     a warning for each distribution whose metadata cannot be read (a broken entry_points.txt, a
     METADATA that is not UTF-8): one broken install must not stop the doctor."""
+    from .distinfo import no_installed_plugins
+
+    if no_installed_plugins():  # read without importing importlib.metadata
+        return [], ()
     from importlib import metadata
 
     found: dict[str, tuple[str, str]] = {}

@@ -22,7 +22,7 @@ from .watchdog import MAX_DEADLINE
 
 TYPE_CHECKING = False  # typing is not imported before the child starts (doctor.launch)
 if TYPE_CHECKING:
-    from typing import IO, Any, Mapping, Optional
+    from typing import IO, Any, Mapping, Optional, Sequence
 
     from .sdkinfo import SdkInstall, SdkRoundtrip, SdkRuntime
 
@@ -36,7 +36,41 @@ _CHILD_LIFETIME_S = MAX_DEADLINE + 10
 IMPORT_GRACE = 10.0
 
 
+# The facts the child may be needed for (doctor.facts.sdk): sdk.install and sdk.roundtrip
+# always, sdk.httpx when another interpreter is inspected (--python); the catalog
+# (doctor/_catalog.py, SDK_FACTS) says which of them each built-in check reads.
+SDK_FACT_NAMES = ("sdk.httpx", "sdk.install", "sdk.roundtrip")
+
 _early: Optional[SdkProcess] = None
+
+
+def needs_child(args: Sequence[str]) -> bool:
+    """Whether a `check` run with these arguments may need the SDK child: False only when
+    --only names built-in checks alone, none of which (nor the checks gating what they read)
+    reads a fact that the child answers under these options. A wrong True costs a child that
+    is let go unused; a wrong False only starts the child later, when a fact asks for it."""
+    if not any(arg.startswith("--only") for arg in args):
+        return True
+    from ._catalog import SDK_FACTS
+
+    only: list[str] = []
+    offline = python = False
+    for index, arg in enumerate(args):
+        if arg == "--only" and index + 1 < len(args):
+            only += args[index + 1].split(",")
+        elif arg.startswith("--only="):
+            only += arg.split("=", 1)[1].split(",")
+        offline = offline or arg == "--offline"
+        python = python or arg == "--python" or arg.startswith("--python=")
+    only = [check_id.strip() for check_id in only if check_id.strip()]
+    if not only or any(check_id not in SDK_FACTS for check_id in only):
+        return True
+    read = {name for check_id in only for name in SDK_FACTS[check_id]}
+    return (
+        "sdk.install" in read
+        or ("sdk.roundtrip" in read and not offline)
+        or ("sdk.httpx" in read and python)
+    )
 
 
 def start_early(*, environ: Mapping[str, str], cwd: str, python: Optional[str] = None) -> None:
@@ -72,8 +106,12 @@ class SdkProcess:
         python: Optional[str] = None,
         environ: Optional[Mapping[str, str]] = None,
         cwd: Optional[str] = None,
+        start: bool = True,
     ) -> None:
+        """``start=False``: the child starts when first asked for something only it can
+        answer (a run whose checks need no child starts none)."""
         self.python = python or sys.executable
+        self.cwd = cwd
         # The environment the child started with (None: this process's own).
         self.environ = dict(environ) if environ is not None else None
         self._install: Optional[SdkInstall] = None
@@ -88,9 +126,25 @@ class SdkProcess:
         self._busy = 0  # round trips under way: close() kills instead of letting it finish
         self._closed = False
         self.start_error: Optional[str] = None
+        self._proc: Optional[subprocess.Popen[str]] = None
+        self._started = False
+        self._start_lock = threading.Lock()
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Start the child, once (a lazy SdkProcess starts when something asks the child)."""
+        with self._start_lock:
+            if self._started:
+                return
+            self._started = True
+            self._spawn()
+
+    def _spawn(self) -> None:
+        environ = self.environ
         main_thread = threading.current_thread() is threading.main_thread()
         try:
-            self._proc: Optional[subprocess.Popen[str]] = subprocess.Popen(
+            self._proc = subprocess.Popen(
                 [
                     self.python,
                     "-c",
@@ -102,7 +156,7 @@ class SdkProcess:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 env=_child_env(environ),
-                cwd=cwd,
+                cwd=self.cwd,
                 text=True,
                 encoding="utf-8",
                 errors="replace",
@@ -174,13 +228,10 @@ class SdkProcess:
         from .sdkinfo import SdkRuntime
 
         if self._same_interpreter():
-            from importlib.metadata import PackageNotFoundError, version
+            from .distinfo import version
 
-            try:
-                httpx: Optional[str] = version("httpx")
-            except PackageNotFoundError:
-                httpx = None
-            return SdkRuntime(python=tuple(sys.version_info[:3]), httpx=httpx)
+            return SdkRuntime(python=tuple(sys.version_info[:3]), httpx=version("httpx"))
+        self.start()
         if self._proc is None:
             return SdkRuntime(error=self.start_error or "the interpreter could not be started")
         if self._wait(lambda: self._runtime is not None, deadline):
@@ -198,6 +249,7 @@ class SdkProcess:
         """What the target interpreter knows of the SDK (``error`` set if it could not say)."""
         from .sdkinfo import SdkInstall
 
+        self.start()
         if self._proc is None:
             return SdkInstall.failed(self.start_error or "the interpreter could not be started")
         self._wait(lambda: self._install is not None or self._located is not None, deadline)
@@ -242,6 +294,7 @@ class SdkProcess:
 
         from .sdkinfo import SdkRoundtrip, Stage
 
+        self.start()
         if self._proc is None:
             return SdkRoundtrip(Stage.IMPORT)
         request_id = next(self._ids)
@@ -289,6 +342,8 @@ class SdkProcess:
         the Popen object is not collected while the child runs (a ResourceWarning, an error
         under PYTHONWARNINGS=error).
         """
+        with self._start_lock:
+            self._started = True  # a lazy child not started yet never will be
         proc = self._proc
         if proc is None or self._closed:
             return

@@ -32,12 +32,6 @@ def describe(install: Any) -> dict[str, Optional[str]]:
 @functools.cache
 def _own_versions() -> dict[str, Optional[str]]:
     """The doctor's own probe libraries: read once a run, however many setups it checks."""
-    from importlib import metadata
-
-    def version(name: str) -> Optional[str]:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            return None
+    from .distinfo import version
 
     return {name: version(name) for name in ("requests", "urllib3", "certifi")}

@@ -30,13 +30,9 @@ def _httpx_model(ctx: FactContext) -> HttpxModel:
     runtime = ctx.sdk.runtime(min(ctx.deadline, time.monotonic() + RUNTIME_WAIT_S))
     if runtime.error is None:
         return model_for(runtime.httpx, runtime.python)
-    from importlib.metadata import PackageNotFoundError, version
+    from ..distinfo import version
 
-    try:
-        own = version("httpx")
-    except PackageNotFoundError:
-        own = None
-    model = model_for(own, tuple(sys.version_info[:3]))
+    model = model_for(version("httpx"), tuple(sys.version_info[:3]))
     note = f"the SDK's interpreter did not say which httpx it has ({runtime.error}): modelled by this interpreter's"
     return replace(model, note=f"{note}; {model.note}" if model.note else note)
 

@@ -188,12 +188,12 @@ def requests_no_proxy_match(
 
 def requests_matches_label_boundaries() -> bool:
     """Whether the installed requests matches NO_PROXY on label boundaries (2.33 and later)."""
-    from importlib.metadata import PackageNotFoundError, version
+    from ..distinfo import version
 
     try:
-        parts = version("requests").split(".")[:2]
+        parts = (version("requests") or "").split(".")[:2]
         return (int(parts[0]), int(re.sub(r"\D.*", "", parts[1]) or 0)) >= (2, 33)
-    except (PackageNotFoundError, ValueError, IndexError):
+    except (ValueError, IndexError):  # not installed (""), or an unreadable version
         return True
 
 

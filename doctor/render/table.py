@@ -181,12 +181,12 @@ def _stacked(problems: Iterable[Finding], options: RenderOptions) -> list[str]:
 
 def _table(problems: list[Finding], options: RenderOptions) -> Optional[list[str]]:
     """The four-column table when every line of it fits the width (commands are never cut)."""
-    from tabulate import tabulate
-
     fix_width = max([len(f.fix.command) for f in problems if f.fix and f.fix.command] + [30])
     summary_width = options.width - 7 - _ID_WIDTH - 2 - fix_width - 4
     if summary_width < 40:
         return None
+    from tabulate import tabulate  # (and importlib.metadata: only when the table fits)
+
     rows = []
     for finding in problems:
         fix = finding.fix

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from doctor import _catalog, quick
+from doctor import _catalog, distinfo, quick
 from doctor._version import PROG_NAME
 from doctor.cli import cli
 from doctor.settings import ENV_VARS
@@ -105,13 +105,13 @@ def test_an_installed_plugin_or_unreadable_entry_points_leave_it_to_the_cli(
     quiet = site / "other-1.0.dist-info"
     quiet.mkdir()
     (quiet / "entry_points.txt").write_text("# tools\n[console_scripts]\nother = other:main\n")
-    assert quick.no_installed_plugins()
+    assert distinfo.no_installed_plugins()
     broken = site / "broken-1.0.dist-info"
     broken.mkdir()
     for text in (b"[console_scripts]\nno equals sign\n", b"[x]\nname = caf\xe9:main\n"):
         (broken / "entry_points.txt").write_bytes(text)
-        assert not quick.no_installed_plugins(), text
+        assert not distinfo.no_installed_plugins(), text
     (broken / "entry_points.txt").unlink()
     _distribution(site, "doctor-plugin", "plugin_checks_quick", _plugin_source("company.rule_q"))
-    assert not quick.no_installed_plugins()
+    assert not distinfo.no_installed_plugins()
     assert quick.catalog_text(["list"], str(tmp_path)) is None
