@@ -49,6 +49,21 @@ hypothesis_settings.register_profile("default", derandomize=True, database=None)
 hypothesis_settings.register_profile("explore", max_examples=2000, database=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``integration`` (they build packages or virtualenvs, or run mypy: tens of
+    seconds each) run only with DOCTOR_INTEGRATIONS=1, as .ci/run runs them."""
+    if os.environ.get("DOCTOR_INTEGRATIONS"):
+        return
+    skip = pytest.mark.skip(
+        reason="integration test: DOCTOR_INTEGRATIONS=1 python -m pytest -m integration runs it"
+        " (.ci/run does)"
+    )
+    for item in items:
+        if item.get_closest_marker("integration"):
+            item.add_marker(skip)
+
+
 _VARIABLES = (
     "MEMORYSYNC_API_KEY",
     "MEMORYSYNC_BASE_URL",
@@ -109,7 +124,9 @@ def make_context(config: Config) -> Callable[..., Entry]:
     return make
 
 
-def run_check(check_id: str, entry: Entry, *, deadline: float = 10.0, offline: bool = False) -> Result:
+def run_check(
+    check_id: str, entry: Entry, *, deadline: float = 10.0, offline: bool = False
+) -> Result:
     """One built-in check through the real scheduler, as in a full run: the checks it reads
     (requires, after) and the checks gating its facts run first."""
     every = list(registry)
