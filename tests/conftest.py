@@ -17,6 +17,7 @@ from doctor.facts import SDK_INSTALL
 from doctor.registry import registry
 from doctor.results import Result
 from doctor.sdkinfo import SdkInstall, SdkRuntime
+from doctor.sdkproc import SdkProcess
 from doctor.session import Entry, Session, plan
 from doctor.settings import resolve
 
@@ -174,6 +175,63 @@ class FakeSdk:
 @pytest.fixture
 def fake_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("doctor.sdkproc.SdkProcess", FakeSdk)
+
+
+# The real SDK children lent by shared_sdk, one per interpreter and PYTHONPATH (what its imports
+# see), kept for the test process (starting one costs ~0.2 s of CPU), in an empty directory of
+# their own: a lent child sees no test's files.
+_lent: dict[tuple[Optional[str], Optional[str]], SdkProcess] = {}
+_lent_cwd: list[str] = []
+
+
+class LentSdk:
+    """A run's SDK child, lent: the real child this test process keeps, serving one run after
+    another as it serves many profiles in one run (each round trip carries its environment).
+    close() gives it back; a child left busy (a round trip cut off) is killed as close() kills
+    one, and a dead child is replaced by the next run."""
+
+    def __init__(
+        self,
+        *,
+        python: Optional[str] = None,
+        environ: Optional[Any] = None,
+        cwd: Optional[str] = None,
+    ) -> None:
+        import tempfile
+
+        key = (python, (environ if environ is not None else os.environ).get("PYTHONPATH"))
+        child = _lent.get(key)
+        if child is None or not child.alive:
+            if not _lent_cwd:
+                _lent_cwd.append(tempfile.mkdtemp(prefix="lent-sdk-"))
+            child = _lent[key] = SdkProcess(python=python, environ=environ, cwd=_lent_cwd[0])
+        self._child = child
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._child, name)
+
+    def close(self) -> None:
+        if self._child._busy:
+            self._child.kill()
+            for key, child in list(_lent.items()):
+                if child is self._child:
+                    del _lent[key]
+
+
+@pytest.fixture
+def shared_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs in this test get a lent SDK child (see LentSdk) instead of starting their own. For
+    tests about the doctor's output; tests about the child itself start real ones."""
+    monkeypatch.setattr("doctor.sdkproc.SdkProcess", LentSdk)
+
+
+def pytest_sessionfinish() -> None:
+    import shutil
+
+    while _lent:
+        _lent.popitem()[1].close()
+    for path in _lent_cwd:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def cli_runner() -> Any:
