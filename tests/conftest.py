@@ -6,7 +6,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -218,20 +218,25 @@ class LentSdk:
                     del _lent[key]
 
 
-@pytest.fixture
-def shared_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Runs in this test get a lent SDK child (see LentSdk) instead of starting their own. For
-    tests about the doctor's output; tests about the child itself start real ones."""
-    monkeypatch.setattr("doctor.sdkproc.SdkProcess", LentSdk)
-
-
-def pytest_sessionfinish() -> None:
+@pytest.fixture(scope="session")
+def lent_sdk_children() -> Iterator[None]:
+    """The lent children, ended with the session; the usual one is started up front, so its
+    reader thread is not a thread a test left behind (tests/sandbox/conftest.py)."""
     import shutil
 
+    LentSdk()
+    yield
     while _lent:
         _lent.popitem()[1].close()
     for path in _lent_cwd:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def shared_sdk(monkeypatch: pytest.MonkeyPatch, lent_sdk_children: None) -> None:
+    """Runs in this test get a lent SDK child (see LentSdk) instead of starting their own. For
+    tests about the doctor's output; tests about the child itself start real ones."""
+    monkeypatch.setattr("doctor.sdkproc.SdkProcess", LentSdk)
 
 
 def cli_runner() -> Any:
