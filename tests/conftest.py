@@ -6,7 +6,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -17,6 +17,7 @@ from doctor.facts import SDK_INSTALL
 from doctor.registry import registry
 from doctor.results import Result
 from doctor.sdkinfo import SdkInstall, SdkRuntime
+from doctor.sdkproc import SdkProcess
 from doctor.session import Entry, Session, plan
 from doctor.settings import resolve
 
@@ -48,6 +49,21 @@ HEALTHY_INSTALL = {
 hypothesis_settings.register_profile("default", derandomize=True, database=None)
 hypothesis_settings.register_profile("explore", max_examples=2000, database=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``integration`` (they build packages or virtualenvs, or run mypy: tens of
+    seconds each) run only with DOCTOR_INTEGRATIONS=1, as .ci/run runs them."""
+    if os.environ.get("DOCTOR_INTEGRATIONS"):
+        return
+    skip = pytest.mark.skip(
+        reason="integration test: DOCTOR_INTEGRATIONS=1 python -m pytest -m integration runs it"
+        " (.ci/run does)"
+    )
+    for item in items:
+        if item.get_closest_marker("integration"):
+            item.add_marker(skip)
+
 
 _VARIABLES = (
     "MEMORYSYNC_API_KEY",
@@ -109,7 +125,9 @@ def make_context(config: Config) -> Callable[..., Entry]:
     return make
 
 
-def run_check(check_id: str, entry: Entry, *, deadline: float = 10.0, offline: bool = False) -> Result:
+def run_check(
+    check_id: str, entry: Entry, *, deadline: float = 10.0, offline: bool = False
+) -> Result:
     """One built-in check through the real scheduler, as in a full run: the checks it reads
     (requires, after) and the checks gating its facts run first."""
     every = list(registry)
@@ -157,6 +175,68 @@ class FakeSdk:
 @pytest.fixture
 def fake_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("doctor.sdkproc.SdkProcess", FakeSdk)
+
+
+# The real SDK children lent by shared_sdk, one per interpreter and PYTHONPATH (what its imports
+# see), kept for the test process (starting one costs ~0.2 s of CPU), in an empty directory of
+# their own: a lent child sees no test's files.
+_lent: dict[tuple[Optional[str], Optional[str]], SdkProcess] = {}
+_lent_cwd: list[str] = []
+
+
+class LentSdk:
+    """A run's SDK child, lent: the real child this test process keeps, serving one run after
+    another as it serves many profiles in one run (each round trip carries its environment).
+    close() gives it back; a child left busy (a round trip cut off) is killed as close() kills
+    one, and a dead child is replaced by the next run."""
+
+    def __init__(
+        self,
+        *,
+        python: Optional[str] = None,
+        environ: Optional[Any] = None,
+        cwd: Optional[str] = None,
+    ) -> None:
+        import tempfile
+
+        key = (python, (environ if environ is not None else os.environ).get("PYTHONPATH"))
+        child = _lent.get(key)
+        if child is None or not child.alive:
+            if not _lent_cwd:
+                _lent_cwd.append(tempfile.mkdtemp(prefix="lent-sdk-"))
+            child = _lent[key] = SdkProcess(python=python, environ=environ, cwd=_lent_cwd[0])
+        self._child = child
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._child, name)
+
+    def close(self) -> None:
+        if self._child._busy:
+            self._child.kill()
+            for key, child in list(_lent.items()):
+                if child is self._child:
+                    del _lent[key]
+
+
+@pytest.fixture(scope="session")
+def lent_sdk_children() -> Iterator[None]:
+    """The lent children, ended with the session; the usual one is started up front, so its
+    reader thread is not a thread a test left behind (tests/sandbox/conftest.py)."""
+    import shutil
+
+    LentSdk()
+    yield
+    while _lent:
+        _lent.popitem()[1].close()
+    for path in _lent_cwd:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def shared_sdk(monkeypatch: pytest.MonkeyPatch, lent_sdk_children: None) -> None:
+    """Runs in this test get a lent SDK child (see LentSdk) instead of starting their own. For
+    tests about the doctor's output; tests about the child itself start real ones."""
+    monkeypatch.setattr("doctor.sdkproc.SdkProcess", LentSdk)
 
 
 def cli_runner() -> Any:

@@ -50,11 +50,8 @@ def test_hooks_run_secrets_git_and_settings_checks_but_no_sdk_check() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(300)  # pre-commit builds the hooks' environment with pip: tens of seconds
-@pytest.mark.skipif(
-    not os.environ.get("DOCTOR_INTEGRATIONS"),
-    reason="builds a virtualenv with pip (~25 s): DOCTOR_INTEGRATIONS=1 runs it (.ci/run does)",
-)
+@pytest.mark.integration  # pre-commit builds the hooks' environment with pip: ~25 s
+@pytest.mark.timeout(300)
 def test_pre_commit_try_repo_fails_a_committed_key_and_passes_a_clean_repository(
     tmp_path: Path,
 ) -> None:

@@ -13,8 +13,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.slow  # builds distributions in subprocesses
-
 
 def test_checks_yaml_is_one_real_file() -> None:
     assert (ROOT / "checks.yaml").is_file() and not (ROOT / "checks.yaml").is_symlink()
@@ -55,7 +53,9 @@ def unpacked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, set[str]]:
 
     where = tmp_path_factory.mktemp("sdist")
     source = where / "source"
-    skip = shutil.ignore_patterns(".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__")
+    skip = shutil.ignore_patterns(
+        ".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__"
+    )
     shutil.copytree(ROOT, source, ignore=skip)
     sdist = _build("sdist", source, where / "dist")
     with tarfile.open(sdist) as archive:
@@ -66,6 +66,8 @@ def unpacked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, set[str]]:
     return tree, names
 
 
+@pytest.mark.slow
+@pytest.mark.integration  # builds an sdist and runs tests from it
 def test_the_sdist_holds_what_the_test_suite_needs_and_runs_it(
     unpacked: tuple[Path, set[str]],
 ) -> None:
@@ -105,6 +107,8 @@ def test_the_sdist_holds_what_the_test_suite_needs_and_runs_it(
     assert "[100%]" in result.stdout
 
 
+@pytest.mark.slow
+@pytest.mark.integration  # builds a wheel
 def test_the_wheel_built_from_the_sdist_carries_the_default_config_license_and_schema(
     unpacked: tuple[Path, set[str]], tmp_path: Path
 ) -> None:

@@ -11,6 +11,8 @@ import pytest
 from doctor.cli import cli
 from tests.conftest import GOOD_ENV, GOOD_KEY, cli_runner
 
+pytestmark = pytest.mark.usefixtures("shared_sdk")  # runs borrow one SDK child
+
 jsonschema = pytest.importorskip("jsonschema")
 SCHEMA = json.loads(
     (Path(__file__).resolve().parents[1] / "doctor" / "report.schema.json").read_text()

@@ -15,7 +15,10 @@ from tests.conftest import cli_runner
 from tests.network.helpers import BREAK_CAUSES, CA_VARIABLES
 from tests.probe.servers import free_port
 
-pytestmark = pytest.mark.slow  # waits on sockets, deadlines or child processes
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.usefixtures("shared_sdk"),
+]  # waits on sockets, deadlines or child processes
 
 pytest.importorskip("memorysync")
 
@@ -88,7 +91,9 @@ def test_each_break_fails_its_check_naming_the_cause(name: str, tmp_path: Any) -
     for command in commands:  # every fix command pastes into a POSIX shell and into bash
         for shell in ("sh", "bash"):
             if shutil.which(shell):
-                checked = subprocess.run([shell, "-n", "-c", command], capture_output=True, text=True, timeout=10)
+                checked = subprocess.run(
+                    [shell, "-n", "-c", command], capture_output=True, text=True, timeout=10
+                )
                 assert checked.returncode == 0, f"{shell} -n: {command!r}: {checked.stderr}"
 
 

@@ -13,6 +13,8 @@ import pytest
 from doctor.cli import cli
 from tests.conftest import GOOD_ENV, LIVE_KEY, PRODUCTION, cli_runner
 
+pytestmark = pytest.mark.usefixtures("shared_sdk")  # runs borrow one SDK child
+
 OFFLINE = ["check", "--offline", "--format", "json"]
 TODAY = dt.date.today()
 

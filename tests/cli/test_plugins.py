@@ -13,6 +13,8 @@ import pytest
 from doctor.cli import cli
 from tests.conftest import GOOD_ENV, cli_runner
 
+pytestmark = pytest.mark.usefixtures("shared_sdk")  # runs borrow one SDK child
+
 
 def _plugin_source(check_id: str) -> str:
     return textwrap.dedent(

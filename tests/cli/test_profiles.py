@@ -266,6 +266,7 @@ def other_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.integration  # builds a virtualenv and installs an older SDK into it with pip
 def test_python_inspects_the_applications_interpreter(other_venv: Path, tmp_path: Path) -> None:
     env = {
         "MEMORYSYNC_API_KEY": GOOD_KEY,

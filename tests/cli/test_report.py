@@ -13,6 +13,8 @@ import pytest
 from doctor.cli import cli
 from tests.conftest import GOOD_KEY, STAGING, cli_runner
 
+pytestmark = pytest.mark.usefixtures("shared_sdk")  # runs borrow one SDK child
+
 SHAPES = {
     "openai": "sk-proj-PLANTEDabcdefghijklmnopqrstuv0123",
     "aws": "AKIAPLANTED0123456789"[:20],

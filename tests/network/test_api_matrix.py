@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Tuple, Union
 
 import httpx
 import pytest
@@ -21,6 +21,7 @@ from doctor.facts import EXCHANGE, PREFLIGHT
 from doctor.probe.http import Exchange
 from doctor.probe.http import exchange as probe_exchange
 from doctor.results import Result, Status
+from doctor.sdkproc import SdkProcess
 from doctor.session import Entry
 from tests.conftest import GOOD_ENV, GOOD_KEY, STAGING, fix_text
 
@@ -35,6 +36,22 @@ LARGE_EXPORT = {
     "memories": [{"id": i, "text": "x" * 200} for i in range(7500)],  # about 1.6 MB
 }
 PORTAL = b"<!DOCTYPE html><html><body>Please accept the terms of use</body></html>"
+
+
+@pytest.fixture(scope="module")
+def sdk_child() -> Iterator[SdkProcess]:
+    child = SdkProcess()
+    try:
+        yield child
+    finally:
+        child.close()
+
+
+@pytest.fixture
+def context(make_context: Callable[..., Entry], sdk_child: SdkProcess) -> Callable[..., Entry]:
+    """make_context, with one real SDK child for the module: these checks only ask it for its
+    httpx version (the exchange and the install report are given), so a run need not start one."""
+    return lambda **kwargs: replace(make_context(**kwargs), sdk=sdk_child)
 
 
 def error(code: str, message: str, **extra: Any) -> Dict[str, Any]:
@@ -207,12 +224,12 @@ def sdk(answer: Answer) -> Optional[BaseException]:
 @pytest.mark.parametrize("answer", [pytest.param(a, id=n) for n, a in CASES.items()])
 def test_each_answer_fails_the_check_that_names_it(
     answer: Answer,
-    make_context: Callable[..., Entry],
+    context: Callable[..., Entry],
     check: Callable[..., Result],
 ) -> None:
     exchange, request = probe(answer)
     assert request.headers["X-API-Key"] == GOOD_KEY
-    ctx = make_context(
+    ctx = context(
         facts={EXCHANGE: exchange, PREFLIGHT: None},
         MEMORYSYNC_PROJECT_ID=PROJECT,
         **GOOD_ENV,
@@ -243,10 +260,10 @@ def test_each_answer_fails_the_check_that_names_it(
 
 
 def test_a_rate_limit_carries_retry_after_in_the_details(
-    make_context: Callable[..., Entry], check: Callable[..., Result]
+    context: Callable[..., Entry], check: Callable[..., Result]
 ) -> None:
     exchange, _ = probe(CASES["429-rate-limit"])
-    ctx = make_context(facts={EXCHANGE: exchange, PREFLIGHT: None}, **GOOD_ENV)
+    ctx = context(facts={EXCHANGE: exchange, PREFLIGHT: None}, **GOOD_ENV)
     result = check("api.auth", ctx)
     assert result.status is Status.WARN
     assert result.details["retry_after"] == 30
@@ -254,18 +271,18 @@ def test_a_rate_limit_carries_retry_after_in_the_details(
 
 
 def test_a_server_error_carries_the_request_id_in_the_details(
-    make_context: Callable[..., Entry], check: Callable[..., Result]
+    context: Callable[..., Entry], check: Callable[..., Result]
 ) -> None:
     exchange, _ = probe(CASES["500-with-request-id"])
-    ctx = make_context(facts={EXCHANGE: exchange, PREFLIGHT: None}, **GOOD_ENV)
+    ctx = context(facts={EXCHANGE: exchange, PREFLIGHT: None}, **GOOD_ENV)
     result = check("api.auth", ctx)
     assert result.details["request_id"] == "req_5f2c9a0b1d3e4f60"
     assert "support ticket" in str(result.fix)
 
 
 def test_without_a_project_the_project_check_skips(
-    make_context: Callable[..., Entry], check: Callable[..., Result]
+    context: Callable[..., Entry], check: Callable[..., Result]
 ) -> None:
     exchange, _ = probe(CASES["200-json-object"])
-    ctx = make_context(facts={EXCHANGE: exchange, PREFLIGHT: None}, **GOOD_ENV)
+    ctx = context(facts={EXCHANGE: exchange, PREFLIGHT: None}, **GOOD_ENV)
     assert check("api.project", ctx).status is Status.SKIP

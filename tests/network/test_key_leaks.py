@@ -24,7 +24,10 @@ from tests.network.helpers import CA_VARIABLES, minimal_environ, run_doctor, san
 from tests.probe.servers import HTTPServer, send
 from tests.test_mask import ANY_CHAR, TAIL, UPPER_BODY, inner_pieces, leaked, random_body
 
-pytestmark = pytest.mark.slow  # waits on sockets and the SDK child
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.usefixtures("shared_sdk"),
+]  # waits on sockets and the SDK child
 
 pytest.importorskip("memorysync")
 

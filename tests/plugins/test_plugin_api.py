@@ -41,6 +41,7 @@ def typo(ctx: CheckContext) -> Result:
 
 
 @pytest.mark.slow
+@pytest.mark.integration  # runs mypy
 def test_a_plugin_annotated_with_the_exported_types_type_checks(tmp_path: Path) -> None:
     (tmp_path / "good_plugin.py").write_text(textwrap.dedent(GOOD))
     (tmp_path / "bad_plugin.py").write_text(textwrap.dedent(BAD))

@@ -12,7 +12,7 @@ from doctor.sandbox import DEMO_END_USER, DEMO_KEY, DEMO_PROJECT, Sandbox
 from doctor.sandbox.replay import replay_of
 from tests.conftest import cli_runner
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("shared_sdk")]
 
 
 def check_against(sandbox: Sandbox, project: Optional[str] = DEMO_PROJECT) -> Dict[str, Any]:
