@@ -196,6 +196,7 @@ class LentSdk:
         python: Optional[str] = None,
         environ: Optional[Any] = None,
         cwd: Optional[str] = None,
+        start: bool = True,  # the lent child is running already: nothing to defer
     ) -> None:
         import tempfile
 
