@@ -100,12 +100,21 @@ def _normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower().replace("-", "_")
 
 
+def _matches(entry: str, name: str) -> bool:
+    """Whether the metadata directory ``entry`` is one importlib.metadata finds for ``name``."""
+    if sys.version_info < (3, 10):
+        # Python 3.9 (FastPath.search): the name asked for has only '-' turned into '_', and
+        # the directory's name is compared as it is, lower-cased.
+        wanted, low = name.lower().replace("-", "_"), entry.lower()
+        return low.partition("-")[0] == wanted or low.rpartition(".")[0] == wanted
+    return _normalize(entry.lower().rpartition(".")[0].partition("-")[0]) == _normalize(name)
+
+
 def _plain_version(name: str) -> Optional[str]:
     """The Version header of the first distribution named ``name`` (METADATA, else PKG-INFO:
     the first of them that is not empty), or None when there is none."""
-    wanted = _normalize(name)
     for base, entry in metadata_dirs():
-        if _normalize(entry.lower().rpartition(".")[0].partition("-")[0]) != wanted:
+        if not _matches(entry, name):
             continue
         folder = os.path.join(base, entry)
         if not os.path.isdir(folder):  # an egg-info file: read whole, as importlib does

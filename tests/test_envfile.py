@@ -163,19 +163,25 @@ def test_crlf_fails_only_for_the_shell_which_keeps_the_cr(
     assert value == (URL + "\r" if fails else URL)
 
 
-@pytest.mark.parametrize(
-    ("fmt", "fails"),
-    [(EnvFormat.DOTENV, False), (EnvFormat.DOCKER, False), (EnvFormat.SHELL, True)],
-)
-def test_a_bom_fails_only_where_it_costs_the_first_line(
-    tmp_path: Path, fmt: EnvFormat, fails: bool
+@pytest.mark.parametrize("fmt", list(EnvFormat))
+def test_a_bom_costs_the_first_line_where_the_reader_keeps_it(
+    tmp_path: Path, fmt: EnvFormat
 ) -> None:
+    """docker drops a BOM, a shell runs it as part of a command; python-dotenv drops it from
+    1.2.2 on and keeps it in the first name before (asked here of the installed one)."""
+    import io
+
+    from dotenv import dotenv_values
+
+    dotenv_drops = "A" in dotenv_values(stream=io.StringIO("\ufeffA=1\n"))
+    read = {EnvFormat.DOTENV: dotenv_drops, EnvFormat.DOCKER: True, EnvFormat.SHELL: False}[fmt]
     path = write(tmp_path, f"\ufeffMEMORYSYNC_API_KEY={KEY}\n")
-    note = notes(path, fmt)[NoteKind.BOM]
-    assert (note.line, note.changes_value) == (1, fails)
-    assert "a shell runs line 1 as a command" in note.text
-    values = read_env_file(path, {}, fmt, WATCH).values
-    assert ("MEMORYSYNC_API_KEY" in values) is not fails
+    found = notes(path, fmt)
+    assert found[NoteKind.BOM].line == 1
+    assert "a shell runs line 1 as a command" in found[NoteKind.BOM].text
+    # A fail where the chosen reader gives another value than python-dotenv's reading does.
+    assert any(n.changes_value for n in found.values()) is (read != dotenv_drops)
+    assert ("MEMORYSYNC_API_KEY" in read_env_file(path, {}, fmt, WATCH).values) is read
 
 
 def test_a_bom_before_a_comment_warns_even_for_the_shell(tmp_path: Path) -> None:

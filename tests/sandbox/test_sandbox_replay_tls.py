@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import shlex
 import ssl
+import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -101,6 +102,12 @@ def test_a_refused_certificate_is_replayed_for_the_same_cause(
 ) -> None:
     report = customer_report(cause, tmp_path)
     row = report["checks"][0]
+    if cause is CertCause.MISSING_INTERMEDIATE and sys.version_info < (3, 10):
+        # Python 3.9 shows the leaf alone: one of two causes, which the replay does not guess.
+        assert row["details"]["cert_cause"] == CertCause.INTERMEDIATE_OR_ROOT.value, row
+        replay = replay_of(report)
+        assert replay.certificate is None and replay.notes, replay
+        return
     assert row["details"]["cert_cause"] == cause.value, row  # the customer's failure is real
 
     replay = replay_of(report)
