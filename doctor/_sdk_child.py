@@ -47,9 +47,11 @@ else:
 
 MEMORY_LIMIT = 1 << 30
 MAX_MESSAGE = 2000
-# Round trips run on threads with small stacks, a few at a time: the address-space limit above
-# must hold however many setups one child serves.
-THREAD_STACK = 512 << 10
+# Round trips run on a fixed number of threads (CONCURRENT_CALLS), whatever the number of setups
+# one child serves, so their stacks fit the address-space limit above. 4 MiB, not less: from
+# Python 3.12 C code recurses to a fixed depth whatever the stack (json decoding a body nested
+# 500,000 deep segfaults Python 3.13 on a 1 MiB thread stack instead of raising RecursionError).
+THREAD_STACK = 4 << 20
 CONCURRENT_CALLS = 32
 _write_lock = threading.Lock()
 
