@@ -78,7 +78,15 @@ def test_ctrl_c_stops_it() -> None:
         if line == "Press Ctrl+C to stop.":
             _thread.interrupt_main()  # raised in the main thread, inside run_foreground's wait
 
-    assert run_foreground("127.0.0.1", 0, [], None, "test", False, echo) == 0
+    # A lost interrupt must fail the test, not hang it: the stop event ends the sandbox anyway.
+    stop, fired = threading.Event(), threading.Event()
+    guard = threading.Timer(15, lambda: (fired.set(), stop.set()))
+    guard.start()
+    try:
+        assert run_foreground("127.0.0.1", 0, [], None, "test", False, echo, stop=stop) == 0
+    finally:
+        guard.cancel()
+    assert not fired.is_set(), "Ctrl+C did not stop the sandbox within 15 s"
     assert lines[-1] == "Sandbox stopped."
 
 
