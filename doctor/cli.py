@@ -262,7 +262,7 @@ def check(**opts: Any) -> int:
     then ./.env (as load_dotenv() reads it; --no-dotenv ignores it), then checks.yaml settings:.
     Exit code 0: nothing failed; 1: a check failed or errored
     (or warned, with --fail-on warn); 2: usage or configuration error; 3: internal error;
-    4: the service could not be reached or answered with an outage.
+    4: could not verify, the service failed (5xx, a dropped connection), not this configuration.
     """
     from . import sdkproc
 
