@@ -11,7 +11,7 @@ import os
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, Tuple
 
 from .output import Output, color_wanted
 
@@ -109,12 +109,7 @@ def run_and_print(
             out.out("\n".join(tail(report, drawn)), styled=drawn.color)
         else:
             _write(out, shown.output, renderer(shown.fmt)(report, drawn), drawn.color)
-        files = shown.for_files(out)
-        for name, path in shown.reports:
-            out.to_file(path, renderer(name)(report, files))
-        from .ci import github_extras
-
-        github_extras(shown.fmt, environ, out, lambda name: renderer(name)(report, files))
+        _extra_reports(out, shown, environ, lambda name, how: renderer(name)(report, how))
     return report.exit_code
 
 
@@ -143,14 +138,28 @@ def profiles_and_print(
             if sdk is not None:
                 sdk.close()  # the run is over: the child must not wait on a slow reader
         drawn = replace(drawn, mask=out.mask)
-        _write(out, shown.output, many_renderer(shown.fmt)(reports, drawn), drawn.color)
-        files = shown.for_files(out)
-        for name, path in shown.reports:
-            out.to_file(path, many_renderer(name)(reports, files))
-        from .ci import github_extras
 
-        github_extras(shown.fmt, environ, out, lambda name: many_renderer(name)(reports, files))
+        def draw(name: str, how: RenderOptions) -> str:
+            return str(many_renderer(name)(reports, how))
+
+        _write(out, shown.output, draw(shown.fmt, drawn), drawn.color)
+        _extra_reports(out, shown, environ, draw)
     return overall_exit_code(reports)
+
+
+def _extra_reports(
+    out: Output,
+    shown: Shown,
+    environ: Mapping[str, str],
+    draw: Callable[[str, RenderOptions], str],
+) -> None:
+    """The --report files, and under GitHub Actions the annotations and job summary."""
+    from .ci import github_extras
+
+    files = shown.for_files(out)
+    for name, path in shown.reports:
+        out.to_file(path, draw(name, files))
+    github_extras(shown.fmt, environ, out, lambda name: draw(name, files))
 
 
 def _write(out: Output, path: Optional[Path], text: str, styled: bool = False) -> None:
