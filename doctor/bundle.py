@@ -12,6 +12,7 @@ from typing import Any, Mapping, Sequence
 
 from .envformats import EnvFormat
 from .mask import mask_url_credentials
+from .render.markdown import cell, code, table
 from .report import Report, env_files_words
 from .settings import Dotenv
 
@@ -66,22 +67,27 @@ def markdown_many(document: Mapping[str, Any]) -> str:
         f"**Verdict:** exit code {document.get('exit_code')}, {len(troubled)} of {len(rows)} "
         f"profile{'' if len(rows) == 1 else 's'} need{'s' if len(rows) == 1 else ''} attention.",
         "",
-        "| profile | environment | worst | failing checks |",
-        "|---|---|---|---|",
+        *table(
+            ["profile", "environment", "worst", "failing checks"],
+            (
+                [
+                    _cell(row.get("profile")),
+                    _cell(row.get("environment") or "unknown"),
+                    _cell(row.get("worst")),
+                    _cell(", ".join(row.get("failing") or []) or "-"),
+                ]
+                for row in rows
+            ),
+        ),
+        "",
     ]
-    lines += [
-        f"| {_cell(row.get('profile'))} | {_cell(row.get('environment') or 'unknown')} | "
-        f"{_cell(row.get('worst'))} | {_cell(', '.join(row.get('failing') or []) or '-')} |"
-        for row in rows
-    ]
-    lines.append("")
     profiles = document.get("profiles") or []
     shared = {**(profiles[0] if profiles else {}), **document}  # one machine for every profile
     lines += _machine(shared)
     for profile in profiles:
         problems = _problems(profile)
         lines += [
-            f"## Profile `{_cell(profile.get('profile'))}`",
+            f"## Profile {code(str(profile.get('profile')))}",
             "",
             f"Exit code {profile.get('exit_code')}, {len(problems)} "
             f"problem{'' if len(problems) == 1 else 's'} ({_counts(profile.get('summary', {}))}). "
@@ -92,8 +98,7 @@ def markdown_many(document: Mapping[str, Any]) -> str:
         system = profile.get("system") or {}
         differs = {k: v for k, v in system.items() if (shared.get("system") or {}).get(k) != v}
         if differs:
-            lines += ["### Where it ran (where this profile differs)", "", "| | |", "|---|---|"]
-            lines += [f"| {name} | {_cell(value)} |" for name, value in differs.items()] + [""]
+            lines += ["### Where it ran (where this profile differs)", "", *_pairs(differs), ""]
         lines += _setup(profile, level=3)
     return "\n".join(lines)
 
@@ -104,13 +109,12 @@ def _problems(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def _machine(document: Mapping[str, Any]) -> list[str]:
     """Where it ran and the environment variables that matter: one machine, however many setups."""
-    lines = ["## Where it ran", "", "| | |", "|---|---|"]
-    lines += [
-        f"| {name} | {_cell(value)} |" for name, value in (document.get("system") or {}).items()
-    ]
+    lines = ["## Where it ran", "", *_pairs(document.get("system") or {})]
     variables = document.get("environment_variables") or {}
     lines += ["", "## Environment variables that matter", ""]
-    lines += [f"- `{name}` = `{value}`" for name, value in variables.items()] or ["(none set)"]
+    lines += [f"- {code(name)} = {code(str(value))}" for name, value in variables.items()] or [
+        "(none set)"
+    ]
     return lines + [""]
 
 
@@ -119,14 +123,15 @@ def _setup(document: Mapping[str, Any], level: int) -> list[str]:
     ``level``."""
     heading, sub = "#" * level, "#" * (level + 1)
     checks = document.get("checks", [])
-    lines = [f"{heading} Settings", "", "| setting | value | from |", "|---|---|---|"]
+    rows = []
     for name, view in (document.get("settings") or {}).items():
         value = view.get("value")
         if view.get("fingerprint"):
             value = f"{value} ({view['fingerprint']})"
-        lines.append(
-            f"| {name} | {_cell(value if value is not None else '(not set)')} | {_cell(view.get('source'))} |"
+        rows.append(
+            [name, _cell(value if value is not None else "(not set)"), _cell(view.get("source"))]
         )
+    lines = [f"{heading} Settings", "", *table(["setting", "value", "from"], rows)]
     dotenv = document.get("dotenv") or {}
     words = (
         env_files_words(Dotenv(dotenv["status"]), EnvFormat(dotenv["format"])) if dotenv else None
@@ -137,14 +142,14 @@ def _setup(document: Mapping[str, Any], level: int) -> list[str]:
         lines += ["", f"{heading} Problems", ""]
         for check in problems:
             lines += [
-                f"{sub} {check['status'].upper()} `{check['id']}` ({check.get('code')})",
+                f"{sub} {check['status'].upper()} {code(check['id'])} ({_cell(check.get('code'))})",
                 "",
-                check["summary"],
+                _cell(check["summary"]),
                 "",
             ]
             fix = check.get("fix") or {}
             if fix.get("note"):
-                lines += [f"Fix: {fix['note']}", ""]
+                lines += [f"Fix: {_cell(fix['note'])}", ""]
             if fix.get("command"):
                 lines += ["```sh", fix["command"], "```", ""]
     certificates: list[Mapping[str, Any]] = next(
@@ -157,28 +162,21 @@ def _setup(document: Mapping[str, Any], level: int) -> list[str]:
     )
     if certificates:
         lines += ["", f"{heading} Certificates the server presented (leaf first)", ""]
-        lines += ["| subject | issuer | valid from | valid until |", "|---|---|---|---|"]
-        lines += [
-            f"| {_cell(c.get('subject'))} | {_cell(c.get('issuer'))} | "
-            f"{_cell(c.get('not_before'))} | {_cell(c.get('not_after'))} |"
-            for c in certificates
-        ]
+        fields = ("subject", "issuer", "not_before", "not_after")
+        lines += table(
+            ["subject", "issuer", "valid from", "valid until"],
+            ([_cell(c.get(field)) for field in fields] for c in certificates),
+        )
         lines.append("")
     request_ids = sorted({str(i) for c in checks for i in _request_ids(c.get("details") or {})})
     if request_ids:
         lines += [f"{heading} Request ids (quote them to MemorySync support)", ""]
-        lines += [f"- `{i}`" for i in request_ids] + [""]
-    lines += [
-        "",
-        f"{heading} Every check",
-        "",
-        "| status | check | summary | ms |",
-        "|---|---|---|---|",
+        lines += [f"- {code(i)}" for i in request_ids] + [""]
+    rows = [
+        [c["status"], code(c["id"]), _cell(c["summary"]), f"{c.get('duration_ms', 0):.0f}"]
+        for c in checks
     ]
-    for check in checks:
-        lines.append(
-            f"| {check['status']} | `{check['id']}` | {_cell(check['summary'])} | {check.get('duration_ms', 0):.0f} |"
-        )
+    lines += ["", f"{heading} Every check", "", *table(["status", "check", "summary", "ms"], rows)]
     lines += ["", "<details><summary>Details of every check</summary>", "", "```json"]
     lines += [json.dumps({c["id"]: c.get("details") for c in checks}, indent=2, ensure_ascii=False)]
     lines += ["```", "", "</details>", ""]
@@ -196,7 +194,12 @@ def _counts(summary: Mapping[str, Any]) -> str:
 
 
 def _cell(value: Any) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    return cell(str(value))
+
+
+def _pairs(values: Mapping[str, Any]) -> list[str]:
+    """A two-column table of names and values, without headings."""
+    return table(["", ""], ([name, _cell(value)] for name, value in values.items()))
 
 
 def write(

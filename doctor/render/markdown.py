@@ -35,36 +35,36 @@ def render(report: Report, options: RenderOptions) -> str:
         "",
         f"{counts(report)} · environment: {report.environment or 'unknown'}",
         "",
-        *_table(["setting", "value", "source"], _settings(report)),
+        *table(["setting", "value", "source"], _settings(report)),
     ]
     env_files = env_files_line(report.settings)
     if env_files:
-        out += ["", f"<sub>{_text(env_files)}</sub>"]
+        out += ["", f"<sub>{cell(env_files)}</sub>"]
     if problems:
         out += ["", "### Problems", "", *_problems(problems, options, today)]
     if silenced:
         rows = [
             [
                 _LABELS[f.status],
-                _code(f.id),
+                code(f.id),
                 _finding(f, options, today),
-                _text(silence_text(f, today) or ""),
+                cell(silence_text(f, today) or ""),
             ]
             for f in silenced
         ]
-        out += ["", "### Silenced", "", *_table(["status", "check", "finding", "silence"], rows)]
+        out += ["", "### Silenced", "", *table(["status", "check", "finding", "silence"], rows)]
     if others:
-        rows = [[_LABELS[f.status], _code(f.id), _text(f.summary)] for f in others]
+        rows = [[_LABELS[f.status], code(f.id), cell(f.summary)] for f in others]
         out += [
             "",
             f"<details><summary>Passed and skipped: {len(others)}</summary>",
             "",
-            *_table(["status", "check", "summary"], rows),
+            *table(["status", "check", "summary"], rows),
             "",
             "</details>",
         ]
     if report.warnings:
-        out += ["", "Warnings:", "", *(f"- {_text(w)}" for w in report.warnings)]
+        out += ["", "Warnings:", "", *(f"- {cell(w)}" for w in report.warnings)]
     out += ["", f"<sub>{TOOL} {__version__}</sub>"]
     return "\n".join(out)
 
@@ -77,25 +77,25 @@ def render_many(reports: Sequence[Report], options: RenderOptions) -> str:
     today = date.today()
     rows = [
         [
-            _code(r.profile),
-            _text(r.environment or "unknown"),
+            code(r.profile),
+            cell(r.environment or "unknown"),
             _LABELS[worst(r)],
-            ", ".join(_code(f.id) for f in r.failing) or "none",
+            ", ".join(code(f.id) for f in r.failing) or "none",
         ]
         for r in reports
     ]
     out = [
         f"## {TOOL}: {profiles_verdict(reports)}",
         "",
-        *_table(["profile", "environment", "worst", "failing checks"], rows),
+        *table(["profile", "environment", "worst", "failing checks"], rows),
     ]
     for report in reports:
         if report.failing:
             out += [
                 "",
-                f"### {_text(report.profile)}: {verdict(report)}",
+                f"### {cell(report.profile)}: {verdict(report)}",
                 "",
-                f"{counts(report)} · environment: {_text(report.environment or 'unknown')}",
+                f"{counts(report)} · environment: {cell(report.environment or 'unknown')}",
                 "",
                 *_problems(_unsilenced_problems(report), options, today),
             ]
@@ -108,34 +108,32 @@ def _unsilenced_problems(report: Report) -> list[Finding]:
 
 
 def _problems(problems: Sequence[Finding], options: RenderOptions, today: date) -> list[str]:
-    rows = [
-        [_LABELS[f.status], _code(f.id), _finding(f, options, today), _fix(f)] for f in problems
-    ]
-    return _table(["status", "check", "finding", "fix"], rows)
+    rows = [[_LABELS[f.status], code(f.id), _finding(f, options, today), _fix(f)] for f in problems]
+    return table(["status", "check", "finding", "fix"], rows)
 
 
 def _settings(report: Report) -> list[list[str]]:
     rows = []
     for name, view in settings_view(report.settings).items():
         value = view["value"]
-        shown = _code(str(value)) if value is not None else "(not set)"
+        shown = code(str(value)) if value is not None else "(not set)"
         if "fingerprint" in view:
             shown += f" ({view['fingerprint']})"
-        rows.append([_code(name), shown, _text(str(view["source"]))])
+        rows.append([code(name), shown, cell(str(view["source"]))])
     return rows
 
 
 def _finding(finding: Finding, options: RenderOptions, today: date) -> str:
-    parts = [_text(finding.summary)]
-    tail = [_code(finding.code)] if finding.code else []
+    parts = [cell(finding.summary)]
+    tail = [code(finding.code)] if finding.code else []
     where = place(finding, options)
     if where:
-        tail.append(_code(where))
+        tail.append(code(where))
     if tail:
         parts.append(" · ".join(tail))
     silence = silence_text(finding, today)
     if silence and not finding.silenced:  # an expired silence: say so where the problem is
-        parts.append(_text(silence))
+        parts.append(cell(silence))
     return "<br>".join(parts)
 
 
@@ -143,26 +141,26 @@ def _fix(finding: Finding) -> str:
     fix = finding.fix
     if fix is None:
         return ""
-    parts = [_code(fix.command)] if fix.command else []
+    parts = [code(fix.command)] if fix.command else []
     if fix.note:
-        parts.append(_text(fix.note))
+        parts.append(cell(fix.note))
     return "<br>".join(parts)
 
 
-def _table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
 
 
-def _text(text: str) -> str:
+def cell(text: str) -> str:
     """Plain words in a table cell: no HTML, no cell break, one line. Other Markdown characters
     are left alone: escaping ``_`` would hide a key from the masker's pattern."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
 
 
-def _code(text: str) -> str:
+def code(text: str) -> str:
     """A code span that holds any text: a fence longer than the longest run of backticks in it."""
     text = text.replace("\r", " ").replace("\n", " ").replace("|", "\\|")
     longest, run = 0, 0

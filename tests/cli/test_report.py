@@ -224,3 +224,13 @@ def test_a_profile_on_another_interpreter_says_where_it_differs() -> None:
     section = page[page.index("## Profile `b`") :]
     assert "| python | 3.9.18 |" in section and "| os |" not in section
     assert "differs" not in page[page.index("## Profile `a`") : page.index("## Profile `b`")]
+
+
+def test_the_page_shows_a_servers_html_and_table_breaks_as_text() -> None:
+    from doctor.bundle import markdown
+
+    echoed = "bad key <img src=https://tracker.invalid/p.png> | forged cell\n## forged heading"
+    check = {"id": "api.auth", "status": "fail", "code": "api.auth/x", "summary": echoed}
+    page = markdown({"checks": [check], "summary": {"fail": 1}})
+    assert "<img" not in page and "&lt;img" in page
+    assert "\n## forged heading" not in page and "\\| forged cell" in page
