@@ -503,7 +503,9 @@ EXPLAIN = {
     "Why: metadata alone can lie (a broken install), and a local "
     "memorysync.py or memorysync/ in the\n"
     "working directory shadows the real package for code started "
-    "here.\n"
+    "here. With --offline on this\n"
+    "interpreter, the installed files are checked against pip's "
+    "record instead of importing it.\n"
     "Fix: the exact pip line is printed; rename a shadowing file.",
     "secrets.git": "secrets.git: No key committed to git\n"
     "tags: offline, secrets\n"

@@ -6,7 +6,7 @@ The CLI parses and prints; everything between lives here so it can be tested wit
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, Protocol, Sequence, Tuple
 
@@ -15,6 +15,7 @@ from .config import Config, load_config
 from .envformats import EnvFormat
 from .errors import RegistrationError, UsageError
 from .facts import SDK_INSTALL
+from .records import record
 from .registry import (
     PLUGIN_IMPORT_TIMEOUT,
     CheckRegistry,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from .sdkproc import SdkProcess
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RunOptions:
     flags: Mapping[str, Optional[str]] = field(default_factory=dict)
     env_files: Tuple[Path, ...] = ()
@@ -362,7 +363,7 @@ class Progress(Protocol):
     def waiting(self, titles: Sequence[str], deadline: float) -> None: ...
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Silenced:
     """Findings pass the config's policy (silences, severity) before they are shown."""
 

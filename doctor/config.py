@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, Tuple
@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .files import PACKAGED_CHECKS_YAML
+from .records import record
 from .results import Silence
 
 PACKAGED = PACKAGED_CHECKS_YAML
@@ -41,7 +42,7 @@ KeyPath = Tuple[str, ...]
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Environment:
     name: str
     base_url: str
@@ -52,7 +53,7 @@ class Environment:
         return _origin(self.base_url) == _origin(url)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Config:
     source: str
     environments: Mapping[str, Environment]

@@ -9,8 +9,10 @@ change it; they never call other checks.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, TypeVar
+
+from .records import record
 
 if TYPE_CHECKING:
     from .config import Config, Environment
@@ -30,7 +32,7 @@ class UndeclaredRead(Exception):
     """A check asked for a result or fact it did not declare: a bug in that check."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CheckContext:
     """The run as one check sees it."""
 

@@ -7,17 +7,18 @@ The table is plain data, so importing this module does not import the sandbox.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Mapping, Optional, Tuple
 
 from .config import Config, Environment, load_config
+from .records import record
 
 DEMO_TIMEOUT = "2"
 _PROXY_VARIABLES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Break:
     help: str
     expect: str  # the check whose row must fail and name the cause

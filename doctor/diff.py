@@ -7,11 +7,11 @@ Reads the JSON of ``check --format json`` or of ``report``. Keys are compared by
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
 
 from .errors import InputError
+from .records import record
 
 MAX_BYTES = 16 << 20
 # How much slower a phase must be (and by at least how many ms) to be worth a line.
@@ -21,7 +21,7 @@ _TIMINGS = (("url.reachable", "http_ms"), ("sdk.roundtrip", "elapsed_ms"))
 _ROUTES = (("proxy.env", "sdk", "proxy route"), ("tls.trust_env", "sdk", "CA bundle"))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Difference:
     rank: int  # the index of its section in _SECTIONS: smaller is more significant
     what: str

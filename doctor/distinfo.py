@@ -13,12 +13,13 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Iterator, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 PLUGIN_GROUP = b"memorysync_doctor.checks"  # registry.ENTRY_POINT_GROUP
 _MAX_ENTRY_POINTS = 1 << 20
 _MAX_METADATA = 1 << 20
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+_BLANK_LINE = re.compile(r"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
 _OTHER_BREAKS = frozenset("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 _HEADER = re.compile(r"[\041-\071\073-\176]+:")  # a header line's name, as the email parser's
 
@@ -27,14 +28,15 @@ class Unsure(Exception):
     """importlib.metadata may see something this read does not."""
 
 
-def metadata_dirs() -> Iterator[Tuple[str, str]]:
-    """(sys.path directory, name) of every *.dist-info and *.egg-info entry, in search order."""
+def metadata_dirs(path: Optional[Sequence[str]] = None) -> Iterator[Tuple[str, str]]:
+    """(directory, name) of every *.dist-info and *.egg-info entry, in search order, of
+    ``path`` (sys.path by default)."""
     from importlib.machinery import PathFinder
 
     for finder in sys.meta_path:
         if finder is not PathFinder and hasattr(finder, "find_distributions"):
             raise Unsure
-    for entry in sys.path:
+    for entry in sys.path if path is None else path:
         base = entry or "."
         if not os.path.isdir(base):
             if os.path.exists(base):  # a zip file: importlib.metadata looks inside
@@ -100,31 +102,52 @@ def _normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower().replace("-", "_")
 
 
-def _matches(entry: str, name: str) -> bool:
-    """Whether the metadata directory ``entry`` is one importlib.metadata finds for ``name``."""
+def _keys(entry: str) -> Tuple[str, ...]:
+    """The names importlib.metadata finds the metadata directory ``entry`` by (see _wanted)."""
+    low = entry.lower()
     if sys.version_info < (3, 10):
-        # Python 3.9 (FastPath.search): the name asked for has only '-' turned into '_', and
-        # the directory's name is compared as it is, lower-cased.
-        wanted, low = name.lower().replace("-", "_"), entry.lower()
-        return low.partition("-")[0] == wanted or low.rpartition(".")[0] == wanted
-    return _normalize(entry.lower().rpartition(".")[0].partition("-")[0]) == _normalize(name)
+        # Python 3.9 (FastPath.search): the directory's name is compared as it is, lower-cased,
+        # with and without its version.
+        return low.partition("-")[0], low.rpartition(".")[0]
+    return (_normalize(low.rpartition(".")[0].partition("-")[0]),)
 
 
-def _plain_version(name: str) -> Optional[str]:
+def _wanted(name: str) -> str:
+    if sys.version_info < (3, 10):  # 3.9: only '-' is turned into '_' in the name asked for
+        return name.lower().replace("-", "_")
+    return _normalize(name)
+
+
+def _plain_version(name: str, path: Optional[Sequence[str]] = None) -> Optional[str]:
     """The Version header of the first distribution named ``name`` (METADATA, else PKG-INFO:
     the first of them that is not empty), or None when there is none."""
-    for base, entry in metadata_dirs():
-        if not _matches(entry, name):
-            continue
-        folder = os.path.join(base, entry)
+    found = Installed(path).find(name)
+    return None if found is None else version_header(found[1])
+
+
+class Installed:
+    """The distributions on ``path`` (sys.path by default), its directories listed once for any
+    number of lookups. Raises Unsure where this plain read may differ from importlib.metadata's."""
+
+    def __init__(self, path: Optional[Sequence[str]] = None) -> None:
+        self._first: Dict[str, Tuple[str, str]] = {}
+        for base, entry in metadata_dirs(path):
+            for key in _keys(entry):
+                self._first.setdefault(key, (base, entry))
+
+    def find(self, name: str) -> Optional[Tuple[str, str]]:
+        """(metadata folder, metadata text) of the distribution importlib.metadata's
+        distribution(name) finds (the first on the path); None when there is none."""
+        if _wanted(name) not in self._first:
+            return None
+        folder = os.path.join(*self._first[_wanted(name)])
         if not os.path.isdir(folder):  # an egg-info file: read whole, as importlib does
             raise Unsure
         for file in ("METADATA", "PKG-INFO"):
             text = _read(os.path.join(folder, file))
             if text:
-                return _version_header(text)
+                return folder, text
         raise Unsure  # no metadata at all: importlib.metadata's answer is its own
-    return None
 
 
 def _read(path: str) -> str:
@@ -143,11 +166,22 @@ def _read(path: str) -> str:
         raise Unsure from exc
 
 
-def _version_header(text: str) -> str:
-    """The Version header as email.message_from_string reads it (the first one; after the
-    colon, spaces and tabs dropped), for headers that are plain `Name: value` lines."""
-    lines = _NEWLINE.split(text)
-    found = None
+def version_header(text: str) -> str:
+    """The Version header of a distribution's metadata text, as email.message_from_string
+    reads it (the first one); Unsure when there is none."""
+    found = headers(text, ("version",)).get("version")
+    if not found:
+        raise Unsure
+    return found[0]
+
+
+def headers(text: str, wanted: Sequence[str]) -> Dict[str, List[str]]:
+    """The values of the ``wanted`` headers (lower-case names), in order, as
+    email.message_from_string reads them (after the colon, spaces and tabs dropped), for
+    headers that are plain `Name: value` lines; absent headers are left out."""
+    blank = _BLANK_LINE.search(text)  # the headers end there (the description can be long)
+    lines = _NEWLINE.split(text if blank is None else text[: blank.start()])
+    found: Dict[str, List[str]] = {}
     for index, line in enumerate(lines):
         if line == "":
             break
@@ -157,11 +191,10 @@ def _version_header(text: str) -> str:
             continue  # the folded rest of the header above
         if not _HEADER.match(line) or line.startswith("From "):
             raise Unsure  # a stray line: the parser's own rules apply
-        if found is None and line.split(":", 1)[0].lower() == "version":
+        name, value = line.split(":", 1)
+        if name.lower() in wanted:
             following = lines[index + 1] if index + 1 < len(lines) else ""
             if following[:1] in (" ", "\t"):
                 raise Unsure
-            found = line.split(":", 1)[1].lstrip(" \t")
-    if found is None:
-        raise Unsure
+            found.setdefault(name.lower(), []).append(value.lstrip(" \t"))
     return found

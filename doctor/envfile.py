@@ -11,7 +11,7 @@ for ever), strict UTF-8 (python-dotenv and docker both fail on anything else).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Dict, Mapping, Optional, Sequence, Tuple
 
@@ -19,11 +19,12 @@ from .envformats import EnvFormat, EnvRead, EnvValue, Refusal, read_docker, read
 from .envnotes import EnvNote, bare_keys, notes_on
 from .errors import ConfigError
 from .files import FileRefused, read_bounded
+from .records import record
 
 MAX_BYTES = 1 << 20
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EnvFile:
     """One env file as the app gets it."""
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import enum
 import io
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Dict, List, Mapping, Optional, Tuple
+
+from .records import record
 
 
 class EnvFormat(str, enum.Enum):
@@ -53,7 +55,7 @@ class Skipped(str, enum.Enum):
     OPERATORS = "a shell operator (| & < > ( )) the doctor does not model"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EnvValue:
     value: str
     line: int
@@ -61,14 +63,14 @@ class EnvValue:
     exact: bool = True  # False: the reader runs something the doctor does not model ($(...))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Refusal:
     line: int
     kind: Refused
     reason: str  # the reader's own words
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EnvRead:
     """One env file as one reader gives it to the app."""
 

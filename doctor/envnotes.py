@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
 from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 from .envformats import EnvFormat, EnvRead, EnvValue, Skipped
+from .records import record
 
 _BARE_KEY = re.compile(r"ms_(?:test|live)_[^\s=]+")
 _KEY_TEXT = re.compile(r"ms_(?:test|live)_[A-Za-z0-9_\-]+")  # the reasons quote the line: no key
@@ -42,7 +43,7 @@ class NoteKind(str, enum.Enum):
     NOT_MODELLED = "not-modelled"  # the shell runs something here: the doctor cannot know
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EnvNote:
     """Something about one line of an env file that changes, or may change, what the app gets."""
 
@@ -118,7 +119,7 @@ class _Notes:
         return tuple(sorted(self.found.values(), key=lambda n: (not n.changes_value, n.line)))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Compare:
     """One file's text, its reading by each reader, and the notes found on it."""
 

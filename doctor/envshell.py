@@ -14,10 +14,11 @@ the value inexact; an unterminated quote is a syntax error that stops the shell.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from .envformats import EnvRead, EnvValue, Refusal, Refused, Skipped
+from .records import record
 
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -26,20 +27,20 @@ _SPECIAL = "@*#?-$!0123456789"
 _OPERATORS = "|&<>()"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Text:
     text: str
     quoted: bool
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Param:
     name: str
     op: str = ""  # "", "-", ":-", "+", ":+"; "~" for a tilde (HOME)
     word: str = ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Unknown:
     shown: str  # what the doctor cannot evaluate, as written
 
@@ -47,7 +48,7 @@ class _Unknown:
 _Part = Union[_Text, _Param, _Unknown]
 
 
-@dataclass
+@record
 class _Word:
     line: int
     source: str = ""

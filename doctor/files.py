@@ -23,6 +23,15 @@ _KINDS = (
 )
 
 
+def inside(path: str, directory: str) -> bool:
+    """Whether ``path`` is ``directory`` or under it, once symbolic links are resolved."""
+    try:
+        real = os.path.realpath(directory)
+        return os.path.commonpath([os.path.realpath(path), real]) == real
+    except ValueError:  # another drive (Windows), or one path relative and one absolute
+        return False
+
+
 class FileRefused(Exception):
     """The path cannot be used; the message says why, in words that follow "PATH is/has"."""
 

@@ -8,8 +8,9 @@ the value: it may be the API key.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Mapping, Optional
+
+from .records import record
 
 _NAMES = {
     "\n": "newline",
@@ -43,7 +44,7 @@ def describe(char: str) -> str:
     return f"U+{ord(char):04X} ({name})"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HeaderProblem:
     code: str  # kebab-case, for finding codes: "trailing-newline", "non-ascii-character"
     message: str  # completes "the key from <source> ..."

@@ -14,7 +14,9 @@ from .config import Config
 from .results import Finding, Silence, Status
 
 
-def apply(findings: Iterable[Finding], config: Config, today: Optional[date] = None) -> Tuple[Finding, ...]:
+def apply(
+    findings: Iterable[Finding], config: Config, today: Optional[date] = None
+) -> Tuple[Finding, ...]:
     today = today or date.today()
     return tuple(_silence(_severity(f, config), config.silences, today) for f in findings)
 

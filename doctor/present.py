@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, Tuple
 
 from .output import Output, color_wanted
+from .records import record
 
 if TYPE_CHECKING:
     from .app import RunOptions
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from .sdkproc import SdkProcess
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Shown:
     """How the report is shown: --format, --output, --report, -v, --no-color."""
 

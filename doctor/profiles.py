@@ -20,12 +20,13 @@ CA variables still apply: they describe this machine's network).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Mapping, Optional, Tuple
 
 from .config import SETTING_NAMES
 from .errors import ConfigError
+from .records import record
 from .settings import Found
 
 MAX_BYTES = 1 << 20
@@ -34,7 +35,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 _KEYS = (*SETTING_NAMES, "name", "env_file", "python", "environment")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Profile:
     name: str
     values: Mapping[str, Found] = field(default_factory=dict)  # settings given in the profile

@@ -21,7 +21,9 @@ from .mask import SECRET_SHAPES, mask_url_credentials
 # The MemorySync hosts are not personal: they stay as they are.
 PUBLIC_HOSTS = re.compile(r"^(?:[a-z0-9-]+\.)*memorysync\.io$|^localhost$|^127\.\d+\.\d+\.\d+$")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-_URL_HOST = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://(?:[^\s/@]*@)?)(?P<host>[^\s/:?#\]\[]+)")
+_URL_HOST = re.compile(
+    r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://(?:[^\s/@]*@)?)(?P<host>[^\s/:?#\]\[]+)"
+)
 
 
 def salt_file() -> Path:

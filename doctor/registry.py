@@ -10,10 +10,11 @@ from __future__ import annotations
 import importlib
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Optional, Tuple
 
 from .errors import RegistrationError
+from .records import record
 
 if TYPE_CHECKING:
     from .context import CheckContext
@@ -29,7 +30,7 @@ _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 _BUILTIN_PREFIX = "doctor.checks"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CheckSpec:
     """A registered check and its place in the run's graph.
 
@@ -66,7 +67,7 @@ class CheckSpec:
         return inspect.cleandoc(self.func.__doc__ or self.title)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PluginFailure:
     """A plugin that could not be loaded; the run shows it as an ``error`` row."""
 

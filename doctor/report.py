@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Mapping, Optional, Sequence, Tuple
 
 from .envformats import EnvFormat
 from .errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_OUTAGE
+from .records import record
 from .results import Finding, Status, count
 from .settings import DOTENV_DISABLED, DOTENV_FILE, Dotenv, Settings
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Report:
     findings: Tuple[Finding, ...]
     settings: Settings
@@ -30,9 +31,7 @@ class Report:
     def failing(self) -> Tuple[Finding, ...]:
         """The findings that decide the exit code: at or above --fail-on, and not silenced."""
         threshold = self.fail_on.severity
-        return tuple(
-            f for f in self.findings if f.status.severity >= threshold and not f.silenced
-        )
+        return tuple(f for f in self.findings if f.status.severity >= threshold and not f.silenced)
 
     @property
     def exit_code(self) -> int:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import enum
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import date
 from typing import Any, Mapping, Optional, Tuple, Union
 
+from .records import record
 from .shellcmd import Shell, Step, spell
 
 
@@ -38,7 +39,7 @@ _SEVERITY = {Status.PASS: 0, Status.SKIP: 0, Status.WARN: 1, Status.FAIL: 2, Sta
 CODE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Fix:
     """What to do about a finding: a ``command`` to paste into a shell, and/or a ``note``.
     Built from ``steps`` (:func:`Fix.of`), the command is spelled for the shell the user pastes
@@ -65,7 +66,7 @@ class Fix:
         return {"command": self.command, "note": self.note}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Location:
     """Where the value behind a finding came from: a setting, its source, and a file and line."""
 
@@ -86,7 +87,7 @@ class Location:
 FixLike = Union[Fix, str, None]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Result:
     """What one check found: small, immutable and comparable, so tests can assert equality.
 
@@ -165,7 +166,7 @@ def error(
     return Result(Status.ERROR, summary, as_fix(fix), code, location, details, outage, caused_by)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Silence:
     """``silence:`` in the config: a known finding, accepted for a reason until a date."""
 
@@ -189,7 +190,7 @@ class Silence:
         }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Finding:
     """One line of the report: a check's identity and its result, with its qualified code.
 

@@ -16,7 +16,7 @@ import signal
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -31,6 +31,7 @@ from typing import (
 
 from .context import CheckContext, UndeclaredRead
 from .facts import Fact, FactContext, FactFailed, FactUnavailable
+from .records import record
 from .registry import CheckSpec, with_needs
 from .results import Finding, Result, Status, as_fix, plain, qualify
 from .results import error as error_result
@@ -50,7 +51,7 @@ _GATE_PASSES = (Status.PASS, Status.WARN)
 _VERB = {Status.FAIL: "failed", Status.ERROR: "errored", Status.SKIP: "was skipped"}
 
 
-@dataclass
+@record
 class _Slot:
     """One fact of one profile."""
 
@@ -59,7 +60,7 @@ class _Slot:
     problem: Optional[Exception] = None  # FactUnavailable or FactFailed
 
 
-@dataclass
+@record
 class _Profile:
     """The state of one entry's run: results so far and its facts."""
 
@@ -79,7 +80,7 @@ class Observer(Protocol):
     def waiting(self, titles: Sequence[str], deadline: float) -> None: ...
 
 
-@dataclass(frozen=True, eq=False)  # compared and hashed by identity
+@record(frozen=True, eq=False)  # compared and hashed by identity
 class _Task:
     profile: int
     item: Union[CheckSpec, Fact[Any]]
@@ -257,6 +258,7 @@ class Scheduler:
             cwd=entry.cwd,
             deadline=self.deadline - min(REPORT_MARGIN, remaining / 10),
             retries=self.retries,
+            offline=self.offline,
             _get=lambda need: profile.slots[need].value,
             _sdk=profile.sdk,
         )
@@ -414,7 +416,7 @@ class Scheduler:
         return Finding(spec.id, spec.title, spec.tags, result, profile.durations.get(spec.id, 0.0))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Value:
     value: Any
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Mapping, Optional, Tuple
+
+from .records import record
 
 
 class Stage(str, enum.Enum):
@@ -44,13 +46,14 @@ def _ints(value: Any) -> Tuple[int, ...]:
 def _strings(value: Any) -> Tuple[str, ...]:
     return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
 
+
 def _text_mapping(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
     return {str(k): v for k, v in value.items() if isinstance(v, str)}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SdkRuntime:
     """The interpreter the SDK runs on and its httpx version (the child's first message)."""
 
@@ -66,7 +69,7 @@ class SdkRuntime:
         )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SdkInstall:
     """What the target interpreter knows of the SDK. ``error`` is set when it could not say."""
 
@@ -87,6 +90,8 @@ class SdkInstall:
     module_version: Optional[str] = None
     module_file: Optional[str] = None
     error: Optional[str] = None
+    # False when read from the SDK's files instead of importing it (doctor.sdkfiles, --offline).
+    imported: bool = True
 
     @classmethod
     def failed(cls, why: str) -> SdkInstall:
@@ -120,7 +125,7 @@ class SdkInstall:
         return self.module_version or self.dist_version
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SdkError:
     """An exception the SDK raised, as the child saw it."""
 
@@ -170,7 +175,7 @@ class SdkError:
         return class_name in self.cause_classes
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SdkRoundtrip:
     """The outcome of ``MemorySyncClient(...).export_all()`` in the child."""
 

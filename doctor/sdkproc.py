@@ -45,14 +45,11 @@ _early: Optional[SdkProcess] = None
 
 
 def needs_child(args: Sequence[str]) -> bool:
-    """Whether a `check` run with these arguments may need the SDK child: False only when
-    --only names built-in checks alone, none of which (nor the checks gating what they read)
-    reads a fact that the child answers under these options. A wrong True costs a child that
-    is let go unused; a wrong False only starts the child later, when a fact asks for it."""
-    if not any(arg.startswith("--only") for arg in args):
-        return True
-    from ._catalog import SDK_FACTS
-
+    """Whether a `check` run with these arguments may need the SDK child: False when the run is
+    offline on this interpreter (the SDK's files answer for it: doctor.sdkfiles), or when --only
+    names built-in checks alone, none of which (nor the checks gating what they read) reads a
+    fact that the child answers under these options. A wrong True costs a child that is let go
+    unused; a wrong False only starts the child later, when a fact asks for it."""
     only: list[str] = []
     offline = python = False
     for index, arg in enumerate(args):
@@ -62,6 +59,12 @@ def needs_child(args: Sequence[str]) -> bool:
             only += arg.split("=", 1)[1].split(",")
         offline = offline or arg == "--offline"
         python = python or arg == "--python" or arg.startswith("--python=")
+    if offline and not python:
+        return False
+    if not any(arg.startswith("--only") for arg in args):
+        return True
+    from ._catalog import SDK_FACTS
+
     only = [check_id.strip() for check_id in only if check_id.strip()]
     if not only or any(check_id not in SDK_FACTS for check_id in only):
         return True
@@ -240,10 +243,25 @@ class SdkProcess:
         return SdkRuntime(error=f"{self.python} did not report its httpx version in time")
 
     def _same_interpreter(self) -> bool:
+        """Whether the child would be this interpreter, with the same PYTHON* settings."""
         environ = self.environ if self.environ is not None else os.environ
-        return self.python == sys.executable and environ.get("PYTHONPATH") == os.environ.get(
-            "PYTHONPATH"
+        return self.python == sys.executable and all(
+            environ.get(name) == os.environ.get(name)
+            for name in {*environ, *os.environ}
+            if name.startswith("PYTHON")
         )
+
+    def install_without_import(self, deadline: float) -> SdkInstall:
+        """install(), read from the SDK's files (doctor.sdkfiles) when the child has not been
+        started and would be this very interpreter: for runs that send no round trip. The child
+        is asked whenever the files cannot say for sure."""
+        if not self._started and self._same_interpreter():
+            from .sdkfiles import read_install
+
+            found = read_install(self.cwd or os.getcwd())
+            if found is not None:
+                return found
+        return self.install(deadline)
 
     def install(self, deadline: float) -> SdkInstall:
         """What the target interpreter knows of the SDK (``error`` set if it could not say)."""

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence, Tuple
 
+from .records import record
 from .registry import CheckSpec, with_needs
 from .results import Finding
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Entry:
     """One setup to check."""
 
@@ -38,7 +39,7 @@ class Entry:
     facts: Mapping[Fact[Any], Any] = field(default_factory=dict, compare=False)  # given facts
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Plan:
     """``checks``: what runs, in report order (shown ones, plus the checks that gate a fact a
     shown check reads). ``shown``: the ids reported. ``excluded``: id -> why it was left out
@@ -100,8 +101,11 @@ class Session:
             if key not in self._sdks:
                 from .sdkproc import SdkProcess
 
-                self._sdks[key] = SdkProcess(
-                    python=entry.python, environ=entry.environ, cwd=entry.cwd
+                self._sdks[key] = SdkProcess(  # offline: the files may answer (no child)
+                    python=entry.python,
+                    environ=entry.environ,
+                    cwd=entry.cwd,
+                    start=not self.offline,
                 )
             return self._sdks[key]
 

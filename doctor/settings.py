@@ -20,7 +20,7 @@ import enum
 import math
 import os
 import stat
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
@@ -28,6 +28,7 @@ from .config import SETTING_NAMES, Config
 from .envfile import EnvFile, read_env_file
 from .envformats import EnvFormat
 from .envnotes import EnvNote
+from .records import record
 from .results import Location
 
 DEFAULT_TIMEOUT = 30.0  # the SDK's own default (docs/sdk.md)
@@ -57,7 +58,7 @@ class Dotenv(str, enum.Enum):
     NOT_LOOKED = "not-looked"  # profiles, and callers that name every file themselves
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Found:
     value: str
     source: str
@@ -66,7 +67,7 @@ class Found:
     line: Optional[int] = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Setting:
     name: str
     value: Optional[str]
@@ -91,7 +92,7 @@ class Setting:
         return Location(self.name, self.source, self.file, self.line)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Settings:
     api_key: Setting
     base_url: Setting
@@ -256,7 +257,7 @@ def find_dotenv(
     return Dotenv.READ, path
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Read:
     shown: str  # the path in messages and sources: ".env" for ./.env
     values: Dict[str, Found]

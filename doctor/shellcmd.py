@@ -13,8 +13,9 @@ import enum
 import os
 import re
 import shlex
-from dataclasses import dataclass
 from typing import Sequence, Tuple, Union
+
+from .records import record
 
 
 class Shell(str, enum.Enum):
@@ -26,7 +27,7 @@ class Shell(str, enum.Enum):
         return cls.POWERSHELL if os.name == "nt" else cls.SH
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SetEnv:
     """Set an environment variable for this shell and the programs it starts."""
 
@@ -34,19 +35,19 @@ class SetEnv:
     value: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Unset:
     name: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Run:
     """Run a program with these arguments (the first is the program)."""
 
     argv: Tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AppendLine:
     """Add ``line`` at the end of the text file ``path`` (on a line of its own)."""
 

@@ -21,12 +21,22 @@ def describe(install: Any) -> dict[str, Optional[str]]:
         "python": ".".join(map(str, python)) if python else None,
         "python_executable": getattr(install, "executable", None),
         "doctor_python": platform.python_version(),
-        "openssl": getattr(install, "openssl", None),
+        "openssl": getattr(install, "openssl", None) or _own_openssl(install),
         "sdk": getattr(install, "version", None),
         "httpx": installed.get("httpx"),
         **_own_versions(),
         "platform": getattr(install, "platform", None) or sys.platform,
     }
+
+
+def _own_openssl(install: Any) -> Optional[str]:
+    """This interpreter's OpenSSL, when the SDK was read from its files on this interpreter
+    (doctor.sdkfiles: nothing imported ssl for it)."""
+    if getattr(install, "imported", True) or getattr(install, "executable", None) != sys.executable:
+        return None
+    from _ssl import OPENSSL_VERSION  # what ssl.OPENSSL_VERSION is, without ssl's imports
+
+    return str(OPENSSL_VERSION)
 
 
 @functools.cache

@@ -162,6 +162,8 @@ class FakeSdk:
     def install(self, deadline: float) -> SdkInstall:
         return SdkInstall.from_json(HEALTHY_INSTALL)
 
+    install_without_import = install
+
     def runtime(self, deadline: float) -> SdkRuntime:
         return SdkRuntime(python=tuple(sys.version_info[:3]), httpx="0.28.1")
 

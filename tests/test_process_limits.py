@@ -28,6 +28,9 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
+# An offline run on the doctor's own interpreter reads the SDK's files and starts no child
+# (doctor.sdkfiles); naming the interpreter makes it ask a child, whose lifetime is tested here.
+WITH_CHILD = ["--python", sys.executable]
 
 
 def environ(pythonpath: Optional[Path] = None, **extra: str) -> Dict[str, str]:
@@ -136,7 +139,7 @@ def test_a_check_holding_the_gil_is_cut_off_after_the_deadline_and_no_child_surv
     )
     # 3 s: on a loaded machine start-up and the plugin's import can take over a second, and a
     # check not started by the deadline is an error row (no watchdog needed).
-    args = ["check", "--offline", "--config", str(config), "--deadline", "3"]
+    args = ["check", "--offline", *WITH_CHILD, "--config", str(config), "--deadline", "3"]
     proc = start(args, environ(plugin_dir), tmp_path)
     seen: List[int] = []
     try:
@@ -196,12 +199,14 @@ def _sleeping_run(tmp_path: Path, plugin_dir: Path) -> subprocess.Popen[bytes]:
             return passed("woke")
         """,
     )
-    args = ["check", "--offline", "--config", str(config), "--deadline", "30"]
+    args = ["check", "--offline", *WITH_CHILD, "--config", str(config), "--deadline", "30"]
     return start(args, environ(plugin_dir), tmp_path)
 
 
-def test_the_sdk_child_ends_with_an_offline_run(tmp_path: Path) -> None:
-    proc = start(["check", "--offline"], environ(), tmp_path, stdout=subprocess.DEVNULL)
+def test_the_sdk_child_ends_with_the_run(tmp_path: Path) -> None:
+    proc = start(
+        ["check", "--offline", *WITH_CHILD], environ(), tmp_path, stdout=subprocess.DEVNULL
+    )
     seen: List[int] = []
     try:
         watch(proc, seen)
@@ -210,6 +215,20 @@ def test_the_sdk_child_ends_with_an_offline_run(tmp_path: Path) -> None:
     finally:
         kill_all(proc.pid, *seen)
         proc.wait(5)
+
+
+def test_an_offline_run_starts_no_child(tmp_path: Path) -> None:
+    proc = start(["check", "--offline", "--format", "json"], environ(), tmp_path)
+    seen: List[int] = []
+    try:
+        watch(proc, seen)
+        out, _ = proc.communicate(timeout=5)
+    finally:
+        kill_all(proc.pid, *seen)
+        proc.wait(5)
+    assert proc.returncode == 0 and seen == []
+    row = next(r for r in json.loads(out)["checks"] if r["id"] == "sdk.version")
+    assert row["status"] == "pass" and row["details"]["checked_by"] == "installed files"
 
 
 def test_sigterm_ends_the_doctor_and_its_sdk_child(tmp_path: Path, plugin_dir: Path) -> None:

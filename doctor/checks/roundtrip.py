@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 from ..context import CheckContext
 from ..facts import EXCHANGE, SDK_ROUNDTRIP, SDK_VIEW
 from ..headers import header_problem
 from ..probe.failures import Kind
+from ..records import record
 from ..registry import register
 from ..results import Result, Status, fail, passed, skip, warn
 from ..sdkinfo import SdkRoundtrip, Stage
@@ -207,7 +207,7 @@ def _first_failing(ctx: CheckContext, *check_ids: str) -> Optional[str]:
     return next((c for c in check_ids if ctx.result(c).status is Status.FAIL), None)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Cause:
     """The check holding the root cause of a failed round trip."""
 

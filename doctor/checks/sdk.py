@@ -76,7 +76,8 @@ def sdk_version(ctx: CheckContext) -> Result:
     line, for the interpreter that was inspected.
 
     Why: metadata alone can lie (a broken install), and a local memorysync.py or memorysync/ in the
-    working directory shadows the real package for code started here.
+    working directory shadows the real package for code started here. With --offline on this
+    interpreter, the installed files are checked against pip's record instead of importing it.
     Fix: the exact pip line is printed; rename a shadowing file.
     """
     # packaging.requirements (for sdk.dependencies) loads specifiers and versions too; importing
@@ -95,6 +96,9 @@ def sdk_version(ctx: CheckContext) -> Result:
         "module_version": info.module_version,
         "module_file": info.module_file,
         "origin": info.origin,
+        # --offline on this interpreter: the files were checked against the install's RECORD
+        # instead of importing the SDK (doctor.sdkfiles; docs/sdk.md, "Offline").
+        "checked_by": "import" if info.imported else "installed files",
     }
     origin = info.origin
     if origin and _shadowed(origin, info.dist_location, ctx):
@@ -225,15 +229,6 @@ def _only_below(req: Any, installed: Optional[str]) -> bool:
     return bool(failing) and all(spec.operator in (">=", ">") for spec in failing)
 
 
-def _inside(path: str, directory: str) -> bool:
-    try:
-        return os.path.commonpath(
-            [os.path.realpath(path), os.path.realpath(directory)]
-        ) == os.path.realpath(directory)
-    except ValueError:
-        return False
-
-
 def _app_venv(cwd: str, inspected: Optional[str]) -> Optional[str]:
     """The interpreter of a ``.venv`` or ``venv`` in ``cwd`` that has the SDK installed (its
     metadata is looked for: nothing is run), unless it is the one inspected already."""
@@ -274,6 +269,8 @@ def _unshadow(origin: str, via: Mapping[str, str]) -> str:
 
 def _shadowed(origin: str, dist_dir: Optional[str], ctx: CheckContext) -> bool:
     """True when ``import memorysync`` finds something other than the installed package."""
+    from ..files import inside
+
     if dist_dir and os.path.isdir(dist_dir):
-        return not _inside(origin, dist_dir)
-    return _inside(origin, ctx.cwd)  # no package dir (editable?): only local files
+        return not inside(origin, dist_dir)
+    return inside(origin, ctx.cwd)  # no package dir (editable?): only local files

@@ -35,7 +35,9 @@ def _intended(ctx: CheckContext, url: str) -> str:
             if candidate.hostname and "." in candidate.hostname and candidate.port != 0:
                 return f"https://{candidate.netloc}"
     key = ctx.settings.api_key.value or ""
-    owner = next((e for e in ctx.config.environments.values() if key.startswith(e.key_prefix)), None)
+    owner = next(
+        (e for e in ctx.config.environments.values() if key.startswith(e.key_prefix)), None
+    )
     return owner.base_url if owner else PRODUCTION
 
 

@@ -14,8 +14,10 @@ row unless the check catches it; when computing it raised, :class:`FactFailed`, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Mapping, TypeVar
+
+from ..records import record
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -68,7 +70,7 @@ class Fact(Generic[T]):
         return f"Fact({self.name!r})"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FactContext:
     """What a fact is computed from. ``deadline`` (a time.monotonic() value) is when it must
     have returned: the run's deadline less a margin for the checks reading it to report."""
@@ -80,6 +82,7 @@ class FactContext:
     cwd: str
     deadline: float
     retries: int  # how often to retry a request the service failed (5xx, reset)
+    offline: bool  # no request is sent in this run (--offline)
     _get: Callable[[Fact[Any]], Any] = field(repr=False, compare=False)
     _sdk: Callable[[], SdkProcess] = field(repr=False, compare=False)
 

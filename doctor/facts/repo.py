@@ -13,10 +13,11 @@ import re
 import stat
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Iterable, Optional, Tuple, Union
 
+from ..records import record
 from . import Fact, FactContext
 
 MAX_FILE_BYTES = 1024 * 1024  # larger files are skipped (bundles, data, lock files)
@@ -26,7 +27,7 @@ KEY_PATTERN = re.compile(rb"ms_(?:test|live)_[A-Za-z0-9_\-]{16,128}")
 _ENV_FILES = ":(glob)**/.env*"  # .env, .env.local, app/.env.staging, .envrc
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class KeyHit:
     """A key-shaped string (or the key in use) in a file. ``key`` is the raw value: never put it
     in a message, mask it (doctor.mask.mask_key); repr leaves it out."""
@@ -37,7 +38,7 @@ class KeyHit:
     in_use: bool  # the key the settings resolved to
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RepoScan:
     """What the repository holds: keys in tracked files, and ``.env*`` files git would add."""
 
@@ -50,7 +51,7 @@ class RepoScan:
     complete: bool  # False when the deadline came first
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NoRepo:
     """Nothing to scan: not in a repository, or git is missing or failed (``reason`` says)."""
 

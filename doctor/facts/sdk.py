@@ -41,6 +41,8 @@ HTTPX_MODEL = Fact("sdk.httpx", _httpx_model, title="the installed httpx version
 
 
 def _install(ctx: FactContext) -> SdkInstall:
+    if ctx.offline:  # no round trip needs the child: its files may say what an import would
+        return ctx.sdk.install_without_import(ctx.deadline)
     return ctx.sdk.install(ctx.deadline)
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import enum
 import json
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping, Optional, Tuple
+
+from ..records import record
 
 if TYPE_CHECKING:
     from doctor.probe.http import Exchange
@@ -35,7 +36,7 @@ class BodyProblem(str, enum.Enum):
     NOT_JSON = "not_json"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Answer:
     answerer: Answerer
     product: Optional[str]  # "Cloudflare Access", "nginx", "Squid" when a header or page says

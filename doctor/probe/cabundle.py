@@ -11,8 +11,9 @@ import functools
 import os
 import re
 import threading
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping, Optional, Tuple
+
+from ..records import record
 
 if TYPE_CHECKING:
     import ssl
@@ -25,7 +26,7 @@ _LOADING = threading.Lock()
 _HASHED_NAME = re.compile(r"^[0-9a-f]{8}\.r?[0-9]+$")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CABundle:
     # "SSL_CERT_FILE" | "SSL_CERT_DIR" | "certifi" | "REQUESTS_CA_BUNDLE" | "CURL_CA_BUNDLE"
     source: str

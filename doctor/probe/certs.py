@@ -14,8 +14,9 @@ import enum
 import os
 import socket
 import tempfile
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, List, Mapping, Optional, Tuple
+
+from ..records import record
 
 if TYPE_CHECKING:
     from doctor.probe.httpx_model import HttpxModel
@@ -82,7 +83,7 @@ class CertCause(str, enum.Enum):
     OTHER = "other"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CertInfo:
     """One certificate as the server sent it."""
 
@@ -135,7 +136,7 @@ class CertInfo:
         return [tuple(p.split("=", 1)) for p in self.issuer.split(", ") if "=" in p]  # type: ignore[misc]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CertDiagnosis:
     cause: CertCause
     chain: Tuple[CertInfo, ...]  # leaf first; () when it could not be read

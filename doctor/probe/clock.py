@@ -8,10 +8,11 @@ end-user or project header, only ``GET /`` for the Date header.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Optional
 from urllib.parse import urlsplit
+
+from ..records import record
 
 SKEW_TOLERANCE_S = 300.0
 
@@ -41,7 +42,7 @@ def server_date(url: str, *, timeout: float) -> Optional[datetime]:
         conn.close()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ClockReading:
     """This machine's clock against the server's Date header."""
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import enum
 import errno
 import socket
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Mapping, Optional
+
+from ..records import record
 
 if TYPE_CHECKING:
     from doctor.probe.cabundle import CABundle
@@ -95,7 +96,7 @@ _WRONG_VERSION = ("WRONG_VERSION_NUMBER", "PACKET_LENGTH_TOO_LONG", "HTTP_REQUES
 _PROTOCOL = ("UNSUPPORTED_PROTOCOL", "TLSV1_ALERT_PROTOCOL_VERSION", "NO_PROTOCOLS_AVAILABLE")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Failure:
     phase: Phase
     kind: Kind

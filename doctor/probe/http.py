@@ -12,7 +12,7 @@ import importlib.util
 import json as jsonlib
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
@@ -28,6 +28,8 @@ from doctor.probe.loopback import loopback_addresses
 from doctor.probe.sdkview import ProxyRoute, cleartext_through_proxy, sdk_proxy_for
 from doctor.probe.tlscontext import keylog_problem
 
+from ..records import record
+
 if TYPE_CHECKING:
     import requests
 
@@ -42,7 +44,7 @@ _JOIN_AFTER_CUT = 0.2  # seconds granted to the worker to unwind once its socket
 _SECRET_HEADERS = ("x-api-key", "authorization")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Exchange:
     url: str
     status: Optional[int]

@@ -13,13 +13,15 @@ it), never by importing httpx in the doctor's process.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Optional, Tuple
+
+from ..records import record
 
 __all__ = ["MODELS", "HttpxModel", "model_for", "newest"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HttpxModel:
     """The httpx behaviours that decide whether the SDK's client works (docs/httpx-versions.md)."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
@@ -28,6 +28,8 @@ from doctor.probe.failures import (
     tls_failure,
 )
 
+from ..records import record
+
 if TYPE_CHECKING:
     import ssl
 
@@ -40,7 +42,7 @@ __all__ = ["Budget", "Failure", "Preflight", "preflight"]
 _AddrInfo = Tuple[Any, ...]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Preflight:
     host: str
     port: int

@@ -14,16 +14,17 @@ import ipaddress
 import re
 import socket
 import struct
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Tuple
 
 from doctor.probe import httpx_url
+
+from ..records import record
 
 if TYPE_CHECKING:
     from doctor.probe.httpx_model import HttpxModel
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EnvProxies:
     """``getproxies_environment()`` over a mapping, remembering which variable won each key."""
 

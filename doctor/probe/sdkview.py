@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import functools
 import importlib.util
-from dataclasses import dataclass, field
+from dataclasses import field
 from fnmatch import fnmatch
 from typing import List, Mapping, Optional, Tuple
 from urllib.parse import quote, urlsplit
@@ -31,6 +31,8 @@ from doctor.probe.proxyenv import (
     requests_no_proxy_match,
     urllib_no_proxy_match,
 )
+
+from ..records import record
 
 __all__ = [
     "CABundle",
@@ -60,7 +62,7 @@ class ProxyProblem(str, enum.Enum):
     NEEDS_PYSOCKS = "needs_pysocks"  # requests needs PySocks for socks proxies
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProxyRoute:
     proxy_url: Optional[str]  # None = direct; raw, may hold credentials
     variable: Optional[str]  # the env variable that supplied proxy_url ("HTTPS_PROXY", ...)
@@ -77,7 +79,7 @@ class ProxyRoute:
         return self.proxy_url is None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SdkView:
     """How the SDK's client would be set up for ``url`` here, and how requests would differ.
 

@@ -18,13 +18,14 @@ import enum
 import re
 import socket
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional, Tuple
 from urllib.parse import urlsplit
 
 from doctor.probe import httpx_url
 from doctor.probe.certs import CertDiagnosis, chain_from, diagnose_refusal
 from doctor.probe.failures import place
+
+from ..records import record
 
 if TYPE_CHECKING:
     from doctor.probe.httpx_model import HttpxModel
@@ -56,7 +57,7 @@ class ChainUnread(str, enum.Enum):
         }[self]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProxyChain:
     """What reading the chain through the proxy gave: a diagnosis, or why there is none."""
 

@@ -8,10 +8,11 @@ Renderers never print; the CLI writes what they return through the masking Outpu
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Optional, Protocol, Sequence
 
 from ..mask import Masker
+from ..records import record
 
 if TYPE_CHECKING:
     from ..report import Report
@@ -27,7 +28,7 @@ FORMATS = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RenderOptions:
     color: bool = False
     verbose: bool = False

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple, Union
 
+from .. import records
 from ..mask import mask_key
 
 DEMO_KEY = "ms_test_5b1d3c0e9f2a4d6b8c7e1f0a2b3c5f60"
@@ -29,7 +29,7 @@ _ENTRY_FIELDS = ("key", "end_users", "projects", "revoked")
 MAX_BYTES = 1 << 20  # thousands of keys; read no further
 
 
-@dataclass(frozen=True)
+@records.record(frozen=True)
 class KeyRecord:
     """One API key. ``end_users`` None means the key serves any end user."""
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from http import HTTPStatus
 from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
 from urllib.parse import urlsplit
 
+from ..records import record
 from .accounts import KEY_PREFIXES, Accounts
 from .faults import Fault
 
@@ -62,7 +62,7 @@ class ReceivedRequest(NamedTuple):
     headers: HeaderDict
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Reply:
     """A complete answer; ``code`` is a note for the request log (the error code for errors)."""
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from typing import Dict, Iterable, Tuple, Union
 from urllib.parse import urlsplit
+
+from ..records import record
 
 FAULT_NAMES: Tuple[str, ...] = (
     "latency",
@@ -50,7 +51,7 @@ _TIMED = ("latency", "trickle")
 _MAX_SECONDS = 3600.0
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Fault:
     """One injected failure. ``seconds`` serves latency/trickle, ``status`` and ``location``
     (``"https"`` or an http(s) URL) serve status/redirect; every other field stays at its default.

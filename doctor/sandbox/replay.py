@@ -10,12 +10,12 @@ not about the server's certificate or depend on the client's Python) is said in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ..probe.certs import CertCause
 from ..probe.failures import Kind, Phase
+from ..records import record
 from .faults import Fault
 from .tls import Certificate
 
@@ -63,7 +63,7 @@ _UNPLAYED_CAUSES: Dict[CertCause, str] = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Replay:
     """What the sandbox does to answer like the report's server."""
 

@@ -12,9 +12,10 @@ import datetime as dt
 import enum
 import ssl
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
+
+from ..records import record
 
 # A name no certificate of this machine's loopback carries (.invalid never resolves).
 OTHER_NAME = "api.memorysync-sandbox.invalid"
@@ -53,7 +54,7 @@ DESCRIPTIONS: Dict[Certificate, str] = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ServedTls:
     context: ssl.SSLContext  # server side, holding the certificate (and chain) it sends
     certificate: Certificate
