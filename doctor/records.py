@@ -1,20 +1,29 @@
-"""``record``: ``dataclasses.dataclass``, built in one ``exec`` per class before Python 3.13.
+"""``record``: ``dataclasses.dataclass``, without compiling anything at import.
 
-Before 3.13, dataclasses compiles every method it writes separately (``__init__``, ``__repr__``,
-``__eq__``, ``__hash__``, and ``__setattr__``/``__delattr__`` when frozen): about a millisecond
-a class, which over the doctor's seventy records was a fifth of an offline run. 3.13 compiles
-them in one go; this does the same on the older versions. What it builds is a dataclass
-(``dataclasses.fields``, ``replace``, ``asdict`` and ``is_dataclass`` work on it) whose methods
-behave as dataclasses' own, for the options the doctor uses: ``frozen``, ``eq``, defaults,
-``default_factory``, ``field(init=, repr=, compare=, hash=)``, ``__post_init__`` and
-inheritance. Anything else (``InitVar``, ``kw_only``, ``order``...) is refused at import, where a
-test sees it. tests/test_records.py compares it with dataclasses, method by method.
+dataclasses writes each class's methods (``__init__``, ``__repr__``, ``__eq__``, ``__hash__``,
+and ``__setattr__``/``__delattr__`` when frozen) as source and compiles it: over half a
+millisecond a class, which over the doctor's seventy records was a quarter of an offline run.
+``record`` writes the same methods, and takes them compiled from doctor/_records_code.py, a module
+generated from that very source (``python -m doctor.records``), whose bytecode Python caches like
+any module's. A class whose source is not there (changed since the module was generated) is
+compiled as dataclasses would; a test fails until the module is generated again.
+
+What it builds is a dataclass (``dataclasses.fields``, ``replace``, ``asdict`` and
+``is_dataclass`` work on it) whose methods behave as dataclasses' own, for the options the doctor
+uses: ``frozen``, ``eq``, defaults, ``default_factory``, ``field(init=, repr=, compare=,
+hash=)``, ``__post_init__`` and inheritance. Anything else (``InitVar``, ``kw_only``...) is
+refused at import. tests/test_records.py compares it with dataclasses, method by method. A
+record without a docstring gets "Name(field, ...)" as its docstring.
 """
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any, Dict, List
+
+# The creator function source of every record built in this process, by module and name: what
+# `python -m doctor.records` writes to doctor/_records_code.py.
+SOURCES: Dict[str, str] = {}
+_GENERATED = "_records_code.py"
 
 if TYPE_CHECKING:
     from dataclasses import dataclass as record
@@ -22,10 +31,6 @@ else:
 
     def record(cls: Any = None, *, frozen: bool = False, eq: bool = True) -> Any:
         def wrap(cls: type) -> type:
-            if sys.version_info >= (3, 13):
-                import dataclasses
-
-                return dataclasses.dataclass(cls, frozen=frozen, eq=eq)
             return _build(cls, frozen=frozen, eq=eq)
 
         return wrap if cls is None else wrap(cls)
@@ -41,6 +46,8 @@ def _build(cls: Any, *, frozen: bool, eq: bool) -> Any:
         class_hash is dataclasses.MISSING or (class_hash is None and "__eq__" in body)
     )
     doc = body.get("__doc__")
+    if doc is None:
+        cls.__doc__ = "-"  # (else dataclasses writes one from inspect.signature: slow)
     # Fields, inheritance and the class's bookkeeping, without a method compiled.
     cls = dataclasses.dataclass(cls, init=False, repr=False, eq=False)
     all_fields = list(cls.__dataclass_fields__.values())
@@ -107,9 +114,9 @@ def _build(cls: Any, *, frozen: bool, eq: bool) -> Any:
     text = "\n".join(
         [f"def __create_fn__({', '.join(names)}):", *source, f"  return ({_tuple(made, '')})"]
     )
-    scope: Dict[str, Any] = {}
-    exec(text, {}, scope)
-    for name, function in zip(made, scope["__create_fn__"](**names)):
+    for name, function in zip(
+        made, _creator(f"{cls.__module__}.{cls.__qualname__}", text)(**names)
+    ):
         function.__qualname__ = f"{cls.__qualname__}.{name}"
         if name == "__init__":
             function.__annotations__ = {f.name: f.type for f in fields if f.init}
@@ -120,10 +127,23 @@ def _build(cls: Any, *, frozen: bool, eq: bool) -> Any:
     if eq and not frozen and not explicit_hash:
         cls.__hash__ = None  # as dataclasses: unhashable
     if doc is None:
-        import inspect
-
-        cls.__doc__ = cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
+        cls.__doc__ = f"{cls.__name__}({', '.join(f.name for f in fields if f.init)})"
     return cls
+
+
+def _creator(key: str, text: str) -> Any:
+    """The function ``text`` defines: from the generated module when it holds this very text."""
+    SOURCES[key] = text
+    try:
+        from ._records_code import CREATORS
+        from ._records_code import SOURCES as GENERATED
+    except ImportError:  # not generated yet
+        GENERATED, CREATORS = {}, {}
+    if GENERATED.get(key) == text:
+        return CREATORS[key]
+    scope: Dict[str, Any] = {}
+    exec(text, {}, scope)
+    return scope["__create_fn__"]
 
 
 class _HasFactory:
@@ -170,3 +190,38 @@ def _init(fields: List[Any], frozen: bool, names: Dict[str, Any], post_init: boo
     if post_init:
         lines.append("    self.__post_init__()")
     return [f"  def __init__({', '.join(params)}):", *(lines or ["    pass"])]
+
+
+def generate() -> str:
+    """doctor/_records_code.py's text, from every record in the doctor's modules."""
+    import importlib
+    import pkgutil
+
+    import doctor
+
+    for module in pkgutil.walk_packages(doctor.__path__, "doctor."):
+        if module.name not in ("doctor.__main__", "doctor._sdk_child", "doctor._records_code"):
+            importlib.import_module(module.name)
+    keys = sorted(key for key in SOURCES if key.startswith("doctor."))
+    lines = [
+        '"""Generated by `python -m doctor.records` (see doctor/records.py): do not edit."""',
+        "# fmt: off",
+        "",
+    ]
+    for index, key in enumerate(keys):
+        lines += [SOURCES[key].replace("def __create_fn__(", f"def _{index}(", 1), ""]
+    lines.append("SOURCES = {")
+    lines += [f"    {key!r}: {SOURCES[key]!r}," for key in keys]
+    lines += ["}", "CREATORS = {", *(f"    {key!r}: _{i}," for i, key in enumerate(keys)), "}", ""]
+    return "\n".join(lines)
+
+
+if (
+    __name__ == "__main__"
+):  # (this module is __main__ here: the records register with doctor.records)
+    import os
+
+    from doctor import records
+
+    with open(os.path.join(os.path.dirname(__file__), _GENERATED), "w", encoding="utf-8") as out:
+        out.write(records.generate())

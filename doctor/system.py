@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import platform
 import sys
 from typing import Any, Mapping, Optional
 
@@ -17,16 +16,35 @@ def describe(install: Any) -> dict[str, Optional[str]]:
     python = getattr(install, "python", ()) or ()
     return {
         "doctor": __version__,
-        "os": platform.platform(),
+        "os": os_name(),
         "python": ".".join(map(str, python)) if python else None,
         "python_executable": getattr(install, "executable", None),
-        "doctor_python": platform.python_version(),
+        "doctor_python": ".".join(map(str, sys.version_info[:3])),
         "openssl": getattr(install, "openssl", None) or _own_openssl(install),
         "sdk": getattr(install, "version", None),
         "httpx": installed.get("httpx"),
         **_own_versions(),
         "platform": getattr(install, "platform", None) or sys.platform,
     }
+
+
+@functools.cache
+def os_name() -> str:
+    """platform.platform(), without what it costs on Linux: the `platform` module and a
+    `uname -p` process, for a processor name that is dropped when it is the machine's."""
+    import os
+
+    if sys.platform.startswith("linux"):
+        try:
+            libc = "".join(os.confstr("CS_GNU_LIBC_VERSION").split(maxsplit=1))  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            libc = ""
+        uname = os.uname()
+        if libc and uname.sysname == "Linux" and uname.machine and uname.release.isprintable():
+            return "-".join(["Linux", uname.release, uname.machine, "with", libc]).replace(" ", "_")
+    import platform
+
+    return platform.platform()
 
 
 def _own_openssl(install: Any) -> Optional[str]:

@@ -134,3 +134,14 @@ def test_doctor_records_are_dataclasses() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         install.dist_version = "3"  # type: ignore[misc]
     assert "status" in {f.name for f in dataclasses.fields(Result)}
+
+
+def test_the_generated_methods_are_those_of_the_records_as_written() -> None:
+    from pathlib import Path
+
+    from doctor import records
+
+    generated = Path(records.__file__).with_name("_records_code.py")
+    assert records.generate() == generated.read_text(encoding="utf-8"), (
+        "a record changed: run `python -m doctor.records` to generate doctor/_records_code.py again"
+    )
