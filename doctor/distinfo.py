@@ -121,8 +121,27 @@ def _wanted(name: str) -> str:
 def _plain_version(name: str, path: Optional[Sequence[str]] = None) -> Optional[str]:
     """The Version header of the first distribution named ``name`` (METADATA, else PKG-INFO:
     the first of them that is not empty), or None when there is none."""
-    found = Installed(path).find(name)
+    found = installed(path).find(name)
     return None if found is None else version_header(found[1])
+
+
+_listed: Dict[Tuple[Tuple[str, ...], Tuple[int, ...]], Installed] = {}
+
+
+def installed(path: Optional[Sequence[str]] = None) -> Installed:
+    """Installed(path), listed again only when a directory on the path changed (a version is
+    asked for several times a run)."""
+    entries = tuple(sys.path if path is None else path)
+    stamps = []
+    for entry in entries:
+        try:
+            stamps.append(os.stat(entry or ".").st_mtime_ns)
+        except OSError:
+            stamps.append(-1)
+    key = (entries, tuple(stamps))
+    if key not in _listed:
+        _listed[key] = Installed(entries)
+    return _listed[key]
 
 
 class Installed:

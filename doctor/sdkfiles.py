@@ -21,7 +21,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set
 
-from .distinfo import Installed, Unsure, headers, version_header
+from .distinfo import Installed, Unsure, headers, installed, version_header
 
 if TYPE_CHECKING:
     from .sdkinfo import SdkInstall
@@ -55,8 +55,8 @@ def _read(path: List[str], cwd: str) -> Optional[SdkInstall]:
     from .files import inside
     from .sdkinfo import SdkInstall
 
-    installed = Installed(path)
-    found = installed.find(SDK)
+    listed = installed(path)
+    found = listed.find(SDK)
     if found is None:
         return None  # not installed (or not by this name): the child says what import finds
     folder, text = found
@@ -73,7 +73,7 @@ def _read(path: List[str], cwd: str) -> Optional[SdkInstall]:
         return None  # shadowed, editable, or a namespace package: the child tells which
     if os.path.relpath(os.path.realpath(origin), os.path.realpath(base)) not in _record(folder):
         return None
-    if not _python_ok(meta.get("requires-python", [])) or not _needs_met(requires, installed):
+    if not _python_ok(meta.get("requires-python", [])) or not _needs_met(requires, listed):
         return None
     return SdkInstall(
         python=tuple(sys.version_info[:3]),
@@ -82,7 +82,7 @@ def _read(path: List[str], cwd: str) -> Optional[SdkInstall]:
         dist_version=version_header(text),
         dist_location=location,
         requires=tuple(requires),
-        installed=_versions(requires, installed),
+        installed=_versions(requires, listed),
         origin=origin,
         import_ok=True,
         module_file=origin,
@@ -143,7 +143,7 @@ def _python_ok(requires_python: Sequence[str]) -> bool:
     return SpecifierSet(requires_python[0]).contains(running, prereleases=True)
 
 
-def _versions(requires: Sequence[str], installed: Installed) -> Dict[str, Optional[str]]:
+def _versions(requires: Sequence[str], listed: Installed) -> Dict[str, Optional[str]]:
     """The version of each distribution the SDK names, keyed as the child reports them."""
     import re
 
@@ -151,12 +151,12 @@ def _versions(requires: Sequence[str], installed: Installed) -> Dict[str, Option
     for line in requires:
         match = re.match(r"[A-Za-z0-9_.\-]+", line)
         if match:
-            found = installed.find(match.group(0))
+            found = listed.find(match.group(0))
             versions[match.group(0)] = None if found is None else version_header(found[1])
     return versions
 
 
-def _needs_met(requires: Sequence[str], installed: Installed) -> bool:
+def _needs_met(requires: Sequence[str], listed: Installed) -> bool:
     """Whether every distribution the SDK needs, directly or not, is installed in a version its
     requirement accepts, with its files as installed."""
     from packaging.requirements import Requirement
@@ -168,7 +168,7 @@ def _needs_met(requires: Sequence[str], installed: Installed) -> bool:
         req = Requirement(line)
         if req.marker is not None and not any(req.marker.evaluate({"extra": e}) for e in extras):
             continue
-        found = installed.find(req.name)
+        found = listed.find(req.name)
         if found is None:
             return False
         folder, text = found
