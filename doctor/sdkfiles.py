@@ -40,13 +40,25 @@ def read_install(cwd: str, path: Optional[Sequence[str]] = None) -> Optional[Sdk
     ``path``: the child's sys.path, when known (by default: ``cwd``, then this interpreter's
     path, as `python -c` has it, unless flags such as -I made this one's path another)."""
     if path is None:
-        if any(getattr(sys.flags, flag, 0) for flag in _PATH_FLAGS) or not sys.path:
+        if any(getattr(sys.flags, flag, 0) for flag in _PATH_FLAGS):
             return None
-        path = [cwd, *sys.path[1:]]  # the working directory, not this script's folder
+        path = [cwd, *_interpreter_path()]
     try:
         return _read(list(path), cwd)
     except Exception:  # Unsure, an unreadable file, a requirement packaging cannot parse...
         return None  # ...and the child, which imports the SDK, answers instead
+
+
+def _interpreter_path() -> List[str]:
+    """This interpreter's sys.path without the entry it was started from: the script's folder
+    (the console script), "" (-c); `python -m doctor` removed the working directory already."""
+    if not sys.path:
+        return []
+    first = sys.path[0]
+    script = os.path.dirname(os.path.realpath(sys.argv[0])) if sys.argv and sys.argv[0] else None
+    if first in ("", ".") or os.path.realpath(first) == script:
+        return sys.path[1:]
+    return list(sys.path)
 
 
 def _read(path: List[str], cwd: str) -> Optional[SdkInstall]:

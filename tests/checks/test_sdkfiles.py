@@ -188,3 +188,34 @@ def test_read_install_uses_this_interpreters_path_with_the_working_directory_fir
     assert sdkfiles.read_install(str(tmp_path)) is None  # the local file shadows the SDK
     monkeypatch.setattr(sys, "flags", type("Flags", (), {"isolated": 1})())
     assert sdkfiles.read_install(str(tmp_path.parent)) is None  # -I: another path altogether
+
+
+@pytest.mark.parametrize("launch", ["module", "script"])
+def test_an_offline_run_reads_the_sdk_the_child_would_import(tmp_path: Path, launch: str) -> None:
+    """End to end: with a distribution first on PYTHONPATH, an offline run (no child) names the
+    version the child finds, started as `python -m doctor` or as the console script."""
+    site, app = tmp_path / "site", tmp_path / "app"
+    fake_sdk(site, version="1.4.2", init="__version__ = '1.4.2'\n")
+    app.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "MEMORYSYNC_"))}
+    env["PYTHONPATH"] = str(site)
+    start = (
+        [sys.executable, "-m", "doctor"]
+        if launch == "module"
+        else [str(Path(sys.executable).with_name("memorysync-doctor"))]
+    )
+    rows = {}
+    for extra in ([], ["--python", sys.executable]):
+        done = subprocess.run(
+            [*start, "check", "--offline", "--only", "sdk.version", "--format", "json", *extra],
+            env=env,
+            cwd=app,
+            capture_output=True,
+            timeout=60,
+        )
+        rows[bool(extra)] = json.loads(done.stdout)["checks"][0]
+    assert (
+        rows[False]["summary"] == rows[True]["summary"] == "memorysync 1.4.2 (satisfies >=1.0,<2.0)"
+    )
+    assert rows[False]["details"]["checked_by"] == "installed files"
+    assert rows[True]["details"]["checked_by"] == "import"
