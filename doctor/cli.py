@@ -312,7 +312,9 @@ def report(base: str, anonymize: bool, as_zip: bool, **opts: Any) -> int:
     from .report import overall_exit_code
 
     options, profiles = _prepared(opts)
-    sdk = sdkproc.SdkProcess(python=options.python, environ=os.environ, cwd=os.getcwd())
+    sdk = sdkproc.SdkProcess(  # offline: the SDK's files may answer, and no child starts
+        python=options.python, environ=os.environ, cwd=os.getcwd(), start=not options.offline
+    )
     out: Output = click.get_current_context().obj
     environ = dict(os.environ)
     run: dict[str, Any] = {
