@@ -7,6 +7,7 @@ pre-commit's cfgv); unknown keys only warn.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import sys
@@ -271,7 +272,7 @@ def _read_yaml(path: Path, label: str) -> Tuple[Any, dict[KeyPath, int]]:
     lines: dict[KeyPath, int] = {}
     try:
         _screen(text, label)
-        loader = yaml.SafeLoader(text)
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # libyaml's, when there
         try:
             node = loader.get_single_node()
             if node is not None:
@@ -574,6 +575,7 @@ def _hostname(url: str) -> Optional[str]:
         return None
 
 
+@functools.lru_cache(maxsize=1024)  # every check's context asks, for each profile's URL
 def _origin(url: str) -> Tuple[str, str, Optional[int]]:
     try:
         parts = urlsplit(url.strip())

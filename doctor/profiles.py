@@ -82,7 +82,8 @@ def _from_yaml(path: Path) -> Tuple[Profile, ...]:
     if len(raw) > MAX_BYTES:
         raise ConfigError(f"larger than {MAX_BYTES // 1024} KiB", file=label)
     try:
-        loader = yaml.SafeLoader(raw.decode("utf-8"))
+        # libyaml's loader when PyYAML has it: the pure-Python one takes ~3 ms a profile.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(raw.decode("utf-8"))
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None
