@@ -287,6 +287,9 @@ _environ_lock = EnvironLock()
 # Clients are built one at a time: building one loads its CA bundle, and OpenSSL 3 spends half as
 # much CPU again on each when two threads load at once (36 ms of CPU a client alone, over 50 ms
 # side by side, measured on OpenSSL 3.0). A run of many profiles has one child per core instead.
+# No new wait comes of it: a build can hang only on its environment (a CA file or SSLKEYLOGFILE
+# that blocks), where every build in it would hang alike, and one in another environment is
+# built alone already (EnvironLock).
 _building = threading.Lock()
 
 
