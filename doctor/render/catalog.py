@@ -8,6 +8,7 @@ from typing import Any, Mapping, Sequence
 from ..registry import CheckSpec, PluginFailure
 
 COLUMNS = ("id", "title", "tags", "origin")
+WIDTH = 80  # the table fits a terminal of 80 columns
 
 
 def listing(specs: Sequence[CheckSpec], failures: Sequence[PluginFailure], fmt: str) -> str:
@@ -21,7 +22,21 @@ def listing(specs: Sequence[CheckSpec], failures: Sequence[PluginFailure], fmt: 
     from tabulate import tabulate
 
     shown = [(i, title, ",".join(tags), origin) for i, title, tags, origin in rows]
-    return tabulate(shown, headers=list(COLUMNS), tablefmt="simple")
+    table = tabulate(shown, headers=list(COLUMNS), tablefmt="simple")
+    if max(len(line) for line in table.splitlines()) <= WIDTH:
+        return table
+    # Too wide for a terminal: titles and origins wrap (a failed plugin's can be long).
+    natural = [max(len(str(row[i])) for row in [COLUMNS, *shown]) for i in range(len(COLUMNS))]
+    room = WIDTH - natural[0] - natural[2] - 2 * (len(COLUMNS) - 1)
+    origin = min(natural[3], max(8, room // 3))
+    widths = [None, max(12, room - origin), None, origin]
+    for _ in range(3):  # tabulate's wrapping can leave a column a character wider than asked
+        table = tabulate(shown, headers=list(COLUMNS), tablefmt="simple", maxcolwidths=widths)
+        over = max(len(line) for line in table.splitlines()) - WIDTH
+        if over <= 0:
+            break
+        widths[1] = max(12, int(widths[1] or 0) - over)
+    return table
 
 
 def explanation(spec: CheckSpec, options: Mapping[str, Any]) -> str:

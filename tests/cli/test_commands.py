@@ -28,6 +28,21 @@ def test_list_shows_every_builtin_check() -> None:
     }
 
 
+def test_list_fits_80_columns_even_with_a_long_plugin_failure(tmp_path: Path) -> None:
+    (tmp_path / "brokenplug.py").write_text("raise ImportError('" + "a long reason " * 12 + "')\n")
+    config = tmp_path / "checks.yaml"
+    config.write_text("plugins: [brokenplug]\n")
+    for args in (["list"], ["list", "--config", str(config)]):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.syspath_prepend(str(tmp_path))
+            result = cli_runner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        lines = result.stdout.splitlines()
+        assert max(len(line) for line in lines) <= 80, result.stdout
+        assert "SDK installed and" in result.stdout and "sdk.version" in result.stdout
+    assert "a long reason" in result.stdout  # the failure's message, wrapped, not cut
+
+
 def test_explain_prints_the_checks_documentation() -> None:
     result = cli_runner().invoke(cli, ["explain", "timeout.sane"])
     assert result.exit_code == 0
