@@ -48,13 +48,22 @@ class Fix:
     command: Optional[str] = None
     note: Optional[str] = None
     steps: Tuple[Step, ...] = field(default=(), compare=False)
+    # Another command the note offers, where the note says "{command}": spelled like the first.
+    note_steps: Tuple[Step, ...] = field(default=(), compare=False)
+    note_text: Optional[str] = field(default=None, compare=False)
 
     @classmethod
-    def of(cls, *steps: Step, note: Optional[str] = None) -> Fix:
-        return cls(spell(steps, Shell.SH) or None, note, steps)
+    def of(cls, *steps: Step, note: Optional[str] = None, note_steps: Tuple[Step, ...] = ()) -> Fix:
+        fix = cls(None, note, steps, note_steps, note)
+        return fix.for_shell(Shell.SH)
 
     def for_shell(self, shell: Shell) -> Fix:
-        return replace(self, command=spell(self.steps, shell)) if self.steps else self
+        if not self.steps and not self.note_steps:
+            return self
+        note = self.note_text
+        if note is not None and self.note_steps:
+            note = note.replace("{command}", spell(self.note_steps, shell))
+        return replace(self, command=spell(self.steps, shell) or self.command, note=note)
 
     def __str__(self) -> str:
         """One line that still pastes into a shell: ``command  # note``."""

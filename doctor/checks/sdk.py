@@ -118,7 +118,8 @@ def sdk_version(ctx: CheckContext) -> Result:
                 Fix.of(
                     Run(("memorysync-doctor", "check", "--python", venv)),
                     note="inspect the application's own interpreter (add your other options); or "
-                    f"install the SDK here: {_pip(ctx).command}",
+                    "install the SDK here: {command}",
+                    note_steps=_pip(ctx).steps,
                 ),
                 code="missing",
                 app_python=venv,

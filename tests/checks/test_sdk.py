@@ -407,7 +407,11 @@ def test_real_interpreter_names_the_pth_file_that_shadows_the_sdk(
     settings = resolve(flags={}, environ={}, config=config)
     sdk = SdkProcess(python=str(python), environ=dict(os.environ), cwd=str(tmp_path))
     try:
-        result = check("sdk.version", Entry(settings, config, dict(os.environ), str(tmp_path), sdk=sdk), deadline=20)
+        result = check(
+            "sdk.version",
+            Entry(settings, config, dict(os.environ), str(tmp_path), sdk=sdk),
+            deadline=20,
+        )
     finally:
         sdk.close()
 
@@ -429,8 +433,21 @@ def test_a_virtualenv_next_to_the_app_with_the_sdk_is_pointed_out(
     (site / "memorysync-1.10.1.dist-info").mkdir(parents=True)
     result = check("sdk.version", make_context(install=MISSING))
     assert result.status is FAIL and result.code == "sdk.version/missing"
-    assert result.summary.endswith(f"but the virtualenv next to this directory has it ({venv}/bin/python)")
+    assert result.summary.endswith(
+        f"but the virtualenv next to this directory has it ({venv}/bin/python)"
+    )
     assert result.fix.command == f"memorysync-doctor check --python {venv}/bin/python"
+    assert result.fix.note.endswith(f"install the SDK here: {PIP}")
+    # The note's pip line is spelled for the user's shell, like the command.
+    from doctor.shellcmd import Shell
+
+    spaced = make_context(install={**MISSING, "executable": "/opt/my py/bin/python3"})
+    fix = check("sdk.version", spaced).fix
+    tail = "-m pip install 'memorysync>=1.0,<2.0'"
+    assert fix.note.endswith(f"install the SDK here: '/opt/my py/bin/python3' {tail}")
+    assert fix.for_shell(Shell.POWERSHELL).note.endswith(
+        f"install the SDK here: & '/opt/my py/bin/python3' {tail}"
+    )
 
     (site / "memorysync-1.10.1.dist-info").rmdir()  # a virtualenv without the SDK: not pointed out
     result = check("sdk.version", make_context(install=MISSING))
