@@ -75,7 +75,11 @@ def _log(
                 }
             )
     results: list[dict[str, Any]] = []
-    notifications: list[dict[str, Any]] = []
+    # A warning every report has (checks.yaml's, read once for all profiles) is listed once.
+    shared = set.intersection(*(set(r.warnings) for r in reports)) if named and reports else set()
+    notifications: list[dict[str, Any]] = [
+        {"level": "warning", "message": {"text": w}} for w in reports[0].warnings if w in shared
+    ]
     for report in reports:
         prefix = f"{report.profile}: " if named else ""
         about = {"properties": {"profile": report.profile}} if named else {}
@@ -98,7 +102,9 @@ def _log(
                 result["properties"].update(about.get("properties", {}))
                 results.append(result)
         notifications += [
-            {"level": "warning", "message": {"text": prefix + w}, **about} for w in report.warnings
+            {"level": "warning", "message": {"text": prefix + w}, **about}
+            for w in report.warnings
+            if w not in shared
         ]
     log = {
         "$schema": SCHEMA,

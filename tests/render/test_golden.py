@@ -365,3 +365,17 @@ def test_profiles_sarif_is_one_run_whose_results_name_their_profile(config: Conf
     )
     assert invocation["exitCode"] == 1
     assert [p["exit_code"] for p in run["properties"]["profiles"]] == [1, 4, 0]
+
+
+def test_sarif_of_many_profiles_lists_a_warning_they_share_once(config: Config) -> None:
+    import json
+    from dataclasses import replace
+
+    from doctor.render import sarif
+
+    first = replace(report("mixed", config), profile="a", warnings=("shared", "only a"))
+    second = replace(report("outage", config), profile="b", warnings=("shared",))
+    (run,) = json.loads(sarif.render_many([first, second], OPTIONS))["runs"]
+    texts = [n["message"]["text"] for n in run["invocations"][0]["toolExecutionNotifications"]]
+    assert texts.count("shared") == 1 and "a: only a" in texts
+    assert "b: shared" not in texts and "a: shared" not in texts
