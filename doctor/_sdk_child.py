@@ -413,8 +413,13 @@ def main():  # type: ignore[no-untyped-def]
     # Requests are read (and round trips started) while the install facts are gathered: the
     # round trip is mostly waiting on the network. A few workers serve every setup.
     threading.Thread(target=read, daemon=True).start()
-    for _ in range(CONCURRENT_CALLS):
-        threading.Thread(target=work, daemon=True).start()
+    for started in range(CONCURRENT_CALLS):
+        try:
+            threading.Thread(target=work, daemon=True).start()
+        except RuntimeError:  # no room for another thread's stack: serve with those there are
+            if started:
+                break
+            raise
     emit(proto_out, {"install": install_facts(located)})
     threading.Event().wait()  # the reader ends the process
 

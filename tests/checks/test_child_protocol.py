@@ -30,6 +30,17 @@ def test_startup_and_import_time_output_do_not_break_the_protocol(tmp_path: Path
         child.close()
 
 
+def test_an_applications_malloc_arena_setting_does_not_stop_the_child(tmp_path: Path) -> None:
+    """Each glibc arena reserves 64 MiB of the child's capped address space: with the
+    application's MALLOC_ARENA_MAX=64 it could not start its threads, and sdk.version errored."""
+    child = SdkProcess(environ={**os.environ, "MALLOC_ARENA_MAX": "64"}, cwd=str(tmp_path))
+    try:
+        install = child.install(time.monotonic() + 20)
+        assert install.error is None and install.import_ok, install
+    finally:
+        child.close()
+
+
 def test_clients_of_the_childs_own_environment_and_of_another_do_not_see_each_others(
     tmp_path: Path,
 ) -> None:
