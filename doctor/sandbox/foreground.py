@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import shlex
+import signal
 import threading
 from pathlib import Path
-from typing import Callable, Iterable, List, Optional, Union
+from typing import Any, Callable, Iterable, Iterator, List, Optional, Union
 
 from ..mask import mask_key
 from .accounts import DEMO_END_USER, KEY_PREFIXES, Accounts, KeyRecord, is_demo_key
@@ -62,15 +64,38 @@ def run_foreground(
             "pick another --port (0 picks a free one)"
         ) from None
     try:
-        for line in banner(sandbox, served):
-            echo(line)
-        _idle(stop)
+        with _ctrl_c_stops(stop):
+            for line in banner(sandbox, served):
+                echo(line)
+            _idle(stop)
         echo("Sandbox stopped.")
     except KeyboardInterrupt:
         echo("Sandbox stopped.")
     finally:
         sandbox.stop()
     return 0
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops(stop: threading.Event) -> Iterator[None]:
+    """Ctrl+C sets ``stop`` rather than raising KeyboardInterrupt: an exception raised while the
+    interpreter runs a finalizer (``__del__``, a weakref callback) is printed and dropped, and
+    the press with it; a handler that only sets the event cannot be lost that way. A second
+    press while stopping raises, as Ctrl+C does. Only the main thread receives signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def pressed(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, pressed)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
 
 
 def _export(name: str, value: str) -> str:
