@@ -21,8 +21,10 @@ from .output import Output
 from .settings import ENV_VARS
 
 # A key pasted as a stray argument is echoed by click's usage errors: on that path only, mask
-# what could be one (project and end-user ids given as flags are otherwise printed whole).
-_SECRET_LIKE = re.compile(r"^['\"]?[A-Za-z0-9_\-]{16,}")
+# what could be one (project and end-user ids given as flags are otherwise printed whole): 16 or
+# more key characters with a digit or an underscore in them, so that a mistyped option or choice
+# (--env-file-formt, trailing-newline) is still shown as typed.
+_SECRET_LIKE = re.compile(r"^['\"]?(?=[^-])(?=[^\s'\"]*[0-9_])[A-Za-z0-9_\-]{16,}")
 
 
 class DoctorGroup(click.Group):

@@ -162,3 +162,20 @@ def test_env_file_values_reach_the_terminal_as_escapes(tmp_path: Path) -> None:
     assert "u\\x1b[2J\\x1b]0;owned\\x07\\x0aPASS" in result.stdout
     assert not any(c in shown for c in "\x1b\x07\r")
     assert not any(line.startswith("PASS      fake.check") for line in shown.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        (["demo", "--break", "trailing-newline"], "'trailing-newline' is not one of"),
+        (["check", "--env-file-formt", "docker"], "--env-file-formt"),
+    ],
+)
+def test_a_mistyped_choice_or_option_is_shown_as_typed(args: list[str], shown: str) -> None:
+    """Usage errors mask arguments that could be keys (digits or underscores among 16 or more
+    key characters), not the words of a mistyped choice or option."""
+    from doctor.cli import cli
+    from tests.conftest import cli_runner
+
+    result = cli_runner().invoke(cli, args)
+    assert result.exit_code == 2 and shown in result.stderr, result.stderr
