@@ -51,7 +51,7 @@ class DoctorGroup(click.Group):
             ctx = getattr(exc, "ctx", None)
             if ctx is not None:
                 output.err(ctx.get_usage() + f"\nTry '{ctx.command_path} --help' for help.\n")
-            output.err(f"Error: {exc.format_message()}")
+            output.err(_fitted(f"Error: {exc.format_message()}"))
             _error_document(output, argv, "usage", exc.format_message(), exc.exit_code)
             sys.exit(exc.exit_code)
         except DoctorError as exc:
@@ -72,6 +72,21 @@ class DoctorGroup(click.Group):
         finally:
             threading.excepthook = previous_hook
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fitted(text: str, width: int = 80) -> str:
+    """click's message in lines of ``width`` (a bad choice lists every choice on one line);
+    words (paths, URLs, option names) are never split."""
+    import textwrap
+
+    return "\n".join(
+        textwrap.fill(
+            line, width, break_long_words=False, break_on_hyphens=False, subsequent_indent="  "
+        )
+        if len(line) > width
+        else line
+        for line in text.splitlines()
+    )
 
 
 def _json_wanted(argv: list[str]) -> bool:

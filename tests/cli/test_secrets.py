@@ -179,3 +179,4 @@ def test_a_mistyped_choice_or_option_is_shown_as_typed(args: list[str], shown: s
 
     result = cli_runner().invoke(cli, args)
     assert result.exit_code == 2 and shown in result.stderr, result.stderr
+    assert max(len(line) for line in result.stderr.splitlines()) <= 80, result.stderr
