@@ -452,7 +452,9 @@ def _run_options(
     "--break",
     "break_name",
     type=click.Choice(sorted(BREAKS)),
-    help="Inject one fault or misconfiguration (see --list-breaks).",
+    metavar="NAME",  # (the names, listed in the option's line, would be 140 columns wide)
+    help="Inject one fault or misconfiguration, by name: --list-breaks lists the names and what "
+    "each one shows.",
 )
 @click.option("--list-breaks", is_flag=True, help="List the --break names and what each one shows.")
 @click.option(

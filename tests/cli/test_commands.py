@@ -68,9 +68,10 @@ def _commands() -> list[str]:
 
 @pytest.mark.parametrize("command", _commands())
 def test_every_command_has_help(command: str) -> None:
-    result = cli_runner().invoke(cli, [command, "--help"])
+    result = cli_runner().invoke(cli, [command, "--help"], terminal_width=80)
     assert result.exit_code == 0
     assert cli.commands[command].help and result.stdout.startswith(f"Usage: cli {command}")
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80, result.stdout
 
 
 def test_every_command_appears_in_the_readme() -> None:
