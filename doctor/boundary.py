@@ -75,16 +75,12 @@ class DoctorGroup(click.Group):
 
 
 def _fitted(text: str, width: int = 80) -> str:
-    """click's message in lines of ``width`` (a bad choice lists every choice on one line);
-    words (paths, URLs, option names) are never split."""
-    import textwrap
+    """click's message in lines of ``width`` (a bad choice lists every choice on one line), as
+    the table wraps its text: words (paths, URLs, option names) are never split."""
+    from .render.table import wrap
 
     return "\n".join(
-        textwrap.fill(
-            line, width, break_long_words=False, break_on_hyphens=False, subsequent_indent="  "
-        )
-        if len(line) > width
-        else line
+        "\n".join(wrap(line, width, "", "  ")) if len(line) > width else line
         for line in text.splitlines()
     )
 

@@ -60,12 +60,12 @@ def head(report: Report, options: RenderOptions) -> list[str]:
         else:
             lines.append(first)
             if where:
-                lines += _wrap(where, options.width, " " * 15)
+                lines += wrap(where, options.width, " " * 15)
     env_files = env_files_line(report.settings)
     if env_files:
-        lines += _wrap(_text(f"({env_files})", options), options.width, "  ", "   ")
+        lines += wrap(_text(f"({env_files})", options), options.width, "  ", "   ")
     for warning in report.warnings:
-        lines += _wrap(_text(f"warning: {warning}", options), options.width)
+        lines += wrap(_text(f"warning: {warning}", options), options.width)
     return lines
 
 
@@ -91,7 +91,7 @@ def tail(report: Report, options: RenderOptions) -> list[str]:
     if silenced:
         lines += ["", f"Silenced ({len(silenced)}):"]
         for finding in silenced:
-            lines += _wrap(
+            lines += wrap(
                 _text(f"{finding.id}: {finding.summary}{_silence_note(finding)}", options),
                 options.width,
                 "  ",
@@ -126,11 +126,11 @@ def verdict(report: Report, options: RenderOptions) -> list[str]:
             if network
             else "No problems found in what was checked (no network check passed or ran)."
         )
-        return _wrap(
+        return wrap(
             so_far + (f"no problems found{aside}." if so_far else f"Verdict: {words}{aside}"), width
         )
     elif report.exit_code == 4:
-        lines = _wrap(
+        lines = wrap(
             f"Verdict: could not verify. The service failed, not this configuration{aside}; "
             "retry later (--retries N retries within the run).",
             width,
@@ -138,7 +138,7 @@ def verdict(report: Report, options: RenderOptions) -> list[str]:
     else:
         what = _plural(len(problems), "problem")
         cause = _plural(len(roots), "root cause")
-        lines = _wrap(f"{so_far or 'Verdict: '}{what}, {cause}{aside}. What to do:", width)
+        lines = wrap(f"{so_far or 'Verdict: '}{what}, {cause}{aside}. What to do:", width)
     for finding in roots:
         lines += _todo(finding, options)
     return lines
@@ -149,14 +149,14 @@ def _todo(finding: Finding, options: RenderOptions) -> list[str]:
     width = options.width
     fix = finding.fix
     if fix is None or not (fix.command or fix.note):
-        return _wrap(f"{finding.id}: {_text(finding.summary, options)}", width, "  ", "    ")
+        return wrap(f"{finding.id}: {_text(finding.summary, options)}", width, "  ", "    ")
     if fix.command:
         one = f"  {finding.id}: {fix.command}"
         lines = [one] if len(one) <= width else [f"  {finding.id}:", f"    {fix.command}"]
         if fix.note:
-            lines += _wrap(_text(f"# {fix.note}", options), width, "    ")
+            lines += wrap(_text(f"# {fix.note}", options), width, "    ")
         return lines
-    return _wrap(f"{finding.id}: {_text(fix.note or '', options)}", width, "  ", "    ")
+    return wrap(f"{finding.id}: {_text(fix.note or '', options)}", width, "  ", "    ")
 
 
 def _stacked(problems: Iterable[Finding], options: RenderOptions) -> list[str]:
@@ -165,12 +165,12 @@ def _stacked(problems: Iterable[Finding], options: RenderOptions) -> list[str]:
         lines.append(
             f"{_paint(finding.status.value.upper(), finding.status, options, finding.silenced)}  {finding.id}"
         )
-        lines += _wrap(
+        lines += wrap(
             _text(finding.summary + _silence_note(finding), options), options.width, _INDENT
         )
         fix = finding.fix
         if fix is not None and fix.note:
-            lines += _wrap(
+            lines += wrap(
                 _text(f"fix: {fix.note}", options), options.width, _INDENT, _INDENT + "     "
             )
         if fix is not None and fix.command:
@@ -246,8 +246,9 @@ def _silence_note(finding: Finding) -> str:
     return f" [{finding.status.value}, silenced{until}{reason}]"
 
 
-def _wrap(text: str, width: int, indent: str = "", later: Optional[str] = None) -> list[str]:
-    """Wrapped at spaces only: a command, URL or path is never cut (a longer one overflows)."""
+def wrap(text: str, width: int, indent: str = "", later: Optional[str] = None) -> list[str]:
+    """Wrapped at spaces only: a command, URL or path is never cut (a longer one overflows).
+    Usage errors are wrapped by it too (doctor.boundary)."""
     return textwrap.wrap(
         text,
         max(width, len(indent) + 20),
