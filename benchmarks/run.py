@@ -11,7 +11,13 @@ Each target runs the doctor and its baseline alternately, against the built-in s
   peak memory of a full run (doctor and its SDK child, sampled)     <= 1.5x the SDK call's
 
 Usage: python benchmarks/run.py [--runs 11] [--latency 0.2] [--quick] [--strict]
---strict exits 1 when a target is missed. Needs the doctor installed (pip install '.[sdk]').
+--strict exits 1 when a target is missed.
+
+It measures the doctor as users install it: `pip install '.[sdk]'` with pip 25.2 or later, in a
+virtualenv of its own. An editable install is refused (--allow-editable to measure it anyway):
+its finder is imported at every interpreter start, the baseline's included, which hides what the
+doctor's own start-up costs. pip before 25.2 writes console scripts that import `re` first
+(about 7 ms here, half of `python -c pass`): the benchmark says so when it finds one.
 """
 
 from __future__ import annotations
@@ -128,6 +134,18 @@ def profiles_file(directory: Path, url: str, count: int) -> Path:
     return path
 
 
+def install_facts(doctor: str) -> tuple[bool, bool]:
+    """(the doctor is an editable install, its console script imports re)."""
+    import json
+    from importlib import metadata
+
+    direct_url = metadata.distribution("memorysync-doctor").read_text("direct_url.json")
+    editable = bool(json.loads(direct_url or "{}").get("dir_info", {}).get("editable"))
+    with open(doctor, encoding="utf-8", errors="replace") as script:
+        imports_re = any(line.strip() == "import re" for line in script)
+    return editable, imports_re
+
+
 def measure(args: argparse.Namespace, pin: List[str], label: str) -> List[Outcome]:
     doctor = shutil.which("memorysync-doctor") or sys.exit(
         "install the doctor first: pip install '.[sdk]'"
@@ -232,7 +250,21 @@ def main() -> int:
         "--quick", action="store_true", help="3 runs each: a smoke test, not a measurement"
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--allow-editable", action="store_true", help="measure an editable install all the same"
+    )
     args = parser.parse_args()
+    doctor_script = shutil.which("memorysync-doctor") or sys.exit(
+        "install the doctor first: pip install '.[sdk]'"
+    )
+    editable, imports_re = install_facts(doctor_script)
+    if editable and not args.allow_editable:
+        sys.exit(
+            "the doctor is an editable install: its finder runs at every start-up and hides what "
+            "users get. Measure a regular install:\n  python -m venv /tmp/bench && "
+            "/tmp/bench/bin/pip install -U 'pip>=25.2' && /tmp/bench/bin/pip install '.[sdk]'\n"
+            "  PATH=/tmp/bench/bin:$PATH /tmp/bench/bin/python benchmarks/run.py"
+        )
     if args.quick:
         args.runs = 3
     # pip compiles the package when it installs it; an editable install under
@@ -244,6 +276,10 @@ def main() -> int:
     compileall.compile_dir(str(Path(doctor.__file__).parent), quiet=1)
     print(
         f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
+    )
+    print(
+        f"install: {'editable' if editable else 'regular'}; console script "
+        + ("imports re (pip < 25.2 wrote it: upgrade pip and reinstall)" if imports_re else "plain")
     )
     outcomes = measure(args, [], "")
     if shutil.which("taskset") and (os.cpu_count() or 1) > 1:

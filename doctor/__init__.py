@@ -10,8 +10,6 @@ first use (PEP 562), so starting the CLI (``--version``, ``--help``) does not pa
 
 from __future__ import annotations
 
-import importlib
-
 from ._version import __version__
 
 TYPE_CHECKING = False  # typing is not imported: Ctrl+C is not yet handled this early (launch.py)
@@ -65,5 +63,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
+        import importlib  # (here: `--version` does not need it)
+
         return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
     raise AttributeError(f"module 'doctor' has no attribute {name!r}")

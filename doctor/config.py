@@ -22,7 +22,7 @@ from .files import PACKAGED_CHECKS_YAML
 from .records import record
 from .results import Silence
 
-PACKAGED = PACKAGED_CHECKS_YAML
+PACKAGED = Path(PACKAGED_CHECKS_YAML)
 MAX_BYTES = 1 << 20
 # A checks.yaml is four levels deep; PyYAML builds nodes recursively (RecursionError far below a
 # megabyte of brackets) and int() refuses over 4,300 digits: both are refused with a line first.

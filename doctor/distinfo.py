@@ -11,17 +11,22 @@ distributions, a file that is not UTF-8, folded or missing headers) is left to i
 from __future__ import annotations
 
 import os
-import re
 import sys
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+from .patterns import Pattern
+
+TYPE_CHECKING = False  # typing and re are not imported: `list` and `explain` read this module
+if TYPE_CHECKING:
+    from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 PLUGIN_GROUP = b"memorysync_doctor.checks"  # registry.ENTRY_POINT_GROUP
 _MAX_ENTRY_POINTS = 1 << 20
 _MAX_METADATA = 1 << 20
-_NEWLINE = re.compile(r"\r\n|\r|\n")
-_BLANK_LINE = re.compile(r"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
+_NEWLINE = Pattern(r"\r\n|\r|\n")
+_BLANK_LINE = Pattern(r"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
 _OTHER_BREAKS = frozenset("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
-_HEADER = re.compile(r"[\041-\071\073-\176]+:")  # a header line's name, as the email parser's
+_HEADER = Pattern(r"[\041-\071\073-\176]+:")  # a header line's name, as the email parser's
+_SEPARATORS = Pattern(r"[-_.]+")
 
 
 class Unsure(Exception):
@@ -99,7 +104,7 @@ def version(name: str) -> Optional[str]:
 
 def _normalize(name: str) -> str:
     # importlib.metadata's Prepared.normalize (PEP 503, then "-" as "_")
-    return re.sub(r"[-_.]+", "-", name).lower().replace("-", "_")
+    return _SEPARATORS.sub("-", name).lower().replace("-", "_")
 
 
 def _keys(entry: str) -> Tuple[str, ...]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+TYPE_CHECKING = False  # typing is not imported: `list` and `explain` read this module
+if TYPE_CHECKING:
+    from typing import Optional, Sequence
 
 # The documented exit codes (README "Exit codes"); boundary.py maps every outcome to one.
 EXIT_OK = 0

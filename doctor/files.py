@@ -6,13 +6,15 @@ writer, writing for a reader), and a 300 MB file named checks.yaml must not be r
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-from pathlib import Path
-from typing import Union
 
-PathLike = Union[str, "os.PathLike[str]"]
+TYPE_CHECKING = False  # typing and pathlib are not imported: `list` and `explain` read this module
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Union
+
+    PathLike = Union[str, "os.PathLike[str]"]
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
     (stat.S_ISFIFO, "a named pipe (FIFO)"),
@@ -36,15 +38,17 @@ class FileRefused(Exception):
     """The path cannot be used; the message says why, in words that follow "PATH is/has"."""
 
 
-def _packaged_checks_yaml() -> Path:
+def _packaged_checks_yaml() -> str:
     """The default checks.yaml: inside the installed package, or the repository's top-level one
     when running from a source checkout (the build copies it into the package). Here rather than
     in config.py: doctor.quick reads it without importing config."""
-    here = Path(__file__).with_name("checks.yaml")
-    return here if here.is_file() else Path(__file__).resolve().parent.parent / "checks.yaml"
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "checks.yaml")
+    if os.path.isfile(here):
+        return here
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "checks.yaml")
 
 
-PACKAGED_CHECKS_YAML = _packaged_checks_yaml()
+PACKAGED_CHECKS_YAML: str = _packaged_checks_yaml()
 
 
 def _kind(mode: int) -> str:
@@ -98,8 +102,10 @@ def write_atomic(path: Path, data: bytes) -> None:
             handle.write(data)
         os.replace(temporary, path)
     except BaseException:
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105  (contextlib is not imported on this path)
             os.unlink(temporary)
+        except OSError:
+            pass
         raise
 
 

@@ -9,11 +9,18 @@ the GIL-free watchdog (doctor.watchdog) bounds every command but the foreground 
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import sys
 import time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import signal
+else:
+    try:  # the signal module's C half: `signal` itself imports enum (a fifth of a --version)
+        import _signal as signal
+    except ImportError:  # pragma: no cover - not CPython
+        import signal
 
 # The doctor holds small, bounded data (capped reads, a 1 MiB probe body): a plugin or a library
 # that runs away gets a MemoryError (an error row) long before the machine swaps.
@@ -71,8 +78,10 @@ def main() -> None:
     # Everything is written and closed by now; skipping the interpreter's teardown (module
     # clean-up, daemon threads still parked on the child's pipe) saves ~20 ms a run.
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError, AttributeError):  # `| head`, or closed
+        try:  # noqa: SIM105  (contextlib is not imported on this path)
             stream.flush()
+        except (OSError, ValueError, AttributeError):  # `| head`, or closed
+            pass
     os._exit(code)
 
 
@@ -82,9 +91,11 @@ def _version() -> None:
     from ._version import PROG_NAME, __version__
 
     if sys.stdout is not None:  # closed: click prints nothing either
-        with contextlib.suppress(OSError):  # `| head -c0`
+        try:
             sys.stdout.write(f"{PROG_NAME}, version {__version__}\n")
             sys.stdout.flush()
+        except OSError:  # `| head -c0`
+            pass
     os._exit(0)
 
 
@@ -92,8 +103,10 @@ def _interrupted(signum: int, frame: object) -> None:
     """Ctrl+C: end now. Raising KeyboardInterrupt instead would print a traceback when it lands
     in an import, and could leave an import lock held for a thread to wait on for ever. The SDK
     child ends when its input closes."""
-    with contextlib.suppress(OSError):
+    try:  # noqa: SIM105  (contextlib is not imported on this path)
         os.write(2, b"Interrupted.\n")
+    except OSError:
+        pass
     os._exit(130)  # errors.EXIT_INTERRUPTED, not imported: this must not import anything
 
 
@@ -123,6 +136,6 @@ def _limit_memory() -> None:
             resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
     except (OSError, ValueError):  # not allowed here: bounded reads still bound it
         return
-    import threading
+    import _thread  # (threading's own setting, without importing threading)
 
-    threading.stack_size(THREAD_STACK)
+    _thread.stack_size(THREAD_STACK)

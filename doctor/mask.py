@@ -15,9 +15,12 @@ piece of it was found; a password shows as ``***``.
 
 from __future__ import annotations
 
-import re
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
-from urllib.parse import quote, quote_plus, unquote
+from .patterns import Pattern
+
+TYPE_CHECKING = False  # re, typing and urllib are imported only when a value needs them: the
+if TYPE_CHECKING:  # catalog `list` prints is masked without them (see _PLAIN)
+    import re
+    from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 KEY_PREFIXES = ("ms_test_", "ms_live_")
 # No run of this many characters of a secret's body leaves (the README's guarantee).
@@ -32,23 +35,24 @@ _TAIL = 4
 _MIN_BODY_FOR_TAIL = 16
 PASSWORD_MASK = "***"
 
-_KEY_SHAPE = re.compile(r"ms_(?:test|live)_[A-Za-z0-9_\-]{6,}")
+_KEY_SHAPE = Pattern(r"ms_(?:test|live)_[A-Za-z0-9_\-]{6,}")
 # The user-info part of a URL in running text: "scheme://user:password@" or "scheme://token@",
 # up to the last "@" of the authority, as httpx reads it (a password may hold a raw "@").
-_URL_USERINFO = re.compile(r"(?P<head>(?:[a-zA-Z][a-zA-Z0-9+.\-]*:)?//)(?P<auth>[^\s/?#]*)@")
-_BARE_USERINFO = re.compile(r"^[^\s/?#]*@")
-_TAIL_CHARS = re.compile(r"[A-Za-z0-9_\-]+")
+_URL_USERINFO = Pattern(r"(?P<head>(?:[a-zA-Z][a-zA-Z0-9+.\-]*:)?//)(?P<auth>[^\s/?#]*)@")
+_BARE_USERINFO = Pattern(r"^[^\s/?#]*@")
 _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_KEY_CHARS = _ALNUM | frozenset("_-")
+# Characters every spelling leaves as they are (JSON, repr, URL-encoding, HTML): a value made of
+# them alone is spelled one way, and its forms are worked out without json, urllib or re.
+_PLAIN = _KEY_CHARS | frozenset(".~")
 # Where a value falls apart on its way out: whitespace and control characters (a key wrapped over
 # two lines, a tab a server turns into a space); a password also at the characters that end the
 # user-info part of a URL when they are not percent-encoded.
-_KEY_BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
-_PASSWORD_BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f#?/@]+")
+_KEY_BREAKS = Pattern(r"[\s\x00-\x1f\x7f-\x9f]+")
+_PASSWORD_BREAKS = Pattern(r"[\s\x00-\x1f\x7f-\x9f#?/@]+")
 # Characters a terminal acts on: C0 and C1 controls, DEL, and the bidirectional overrides that
 # reorder what is shown (a faked line reads differently from what it holds).
-_CONTROL = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
-)
+_CONTROL = Pattern(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def visible(text: str, keep: str = "", *, json_text: bool = False) -> str:
@@ -56,6 +60,12 @@ def visible(text: str, keep: str = "", *, json_text: bool = False) -> str:
     acting on them; the characters in ``keep`` (e.g. newline) are left as they are. With
     ``json_text``, escapes are JSON's (``\\u001b``): in JSON text such characters can only stand
     inside strings, whose values the escapes keep."""
+
+    bare = text
+    for char in keep:
+        bare = bare.replace(char, "")
+    if bare.isprintable():  # every character the pattern finds is one isprintable() refuses
+        return text
 
     def escape(match: re.Match[str]) -> str:
         char = match.group(0)
@@ -69,16 +79,16 @@ def visible(text: str, keep: str = "", *, json_text: bool = False) -> str:
 
 # Well-known shapes of secrets, to recognise one pasted into the wrong setting.
 SECRET_SHAPES = (
-    ("a MemorySync API key", re.compile(r"ms_(?:test|live)_[A-Za-z0-9_\-]{6,}")),
-    ("an OpenAI key", re.compile(r"sk-(?:proj-)?[A-Za-z0-9_\-]{20,}")),
-    ("an AWS access key id", re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}")),
-    ("a GitHub token", re.compile(r"gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}")),
-    ("a Slack token", re.compile(r"xox[abprs]-[A-Za-z0-9\-]{10,}")),
+    ("a MemorySync API key", Pattern(r"ms_(?:test|live)_[A-Za-z0-9_\-]{6,}")),
+    ("an OpenAI key", Pattern(r"sk-(?:proj-)?[A-Za-z0-9_\-]{20,}")),
+    ("an AWS access key id", Pattern(r"(?:AKIA|ASIA)[0-9A-Z]{16}")),
+    ("a GitHub token", Pattern(r"gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}")),
+    ("a Slack token", Pattern(r"xox[abprs]-[A-Za-z0-9\-]{10,}")),
     (
         "a JSON Web Token",
-        re.compile(r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]+"),
+        Pattern(r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]+"),
     ),
-    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
+    ("a private key", Pattern(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
 )
 
 
@@ -87,13 +97,25 @@ def secret_shape(value: str) -> str | None:
     return next((name for name, shape in SECRET_SHAPES if shape.search(value)), None)
 
 
+def _key_shaped(text: str) -> bool:
+    """Whether _KEY_SHAPE would find a match: a prefix and 6 key characters (without ``re``)."""
+    for prefix in KEY_PREFIXES:
+        start = text.find(prefix)
+        while start != -1:
+            after = start + len(prefix)
+            if len(text) >= after + 6 and _KEY_CHARS.issuperset(text[after : after + 6]):
+                return True
+            start = text.find(prefix, after)
+    return False
+
+
 def mask_key(key: str) -> str:
     """``ms_test_…5f60``: the prefix, and the last four characters of a long enough key."""
     stripped = _bare(key)
     prefix = next((p for p in KEY_PREFIXES if stripped.startswith(p)), "")
     body = stripped[len(prefix) :]
     tail = body[-_TAIL:] if len(body) >= _MIN_BODY_FOR_TAIL else ""
-    if not _TAIL_CHARS.fullmatch(tail):
+    if not _KEY_CHARS.issuperset(tail):
         tail = ""  # a control character or a quote at the end: show nothing rather than it
     return f"{prefix}…{tail}"
 
@@ -113,7 +135,10 @@ def _key_body(value: str) -> str:
 
 def spellings(value: str) -> set[str]:
     """Every way ``value`` is commonly spelled when it is shown, quoted, logged or sent."""
-    import json  # here: a run with no secret to mask (list, explain) does not need it
+    if _PLAIN.issuperset(value):
+        return {value} if value else set()
+    import json
+    from urllib.parse import quote, quote_plus
 
     found = set()
     for base in {value, value.strip(), _bare(value)}:
@@ -152,14 +177,22 @@ def secret_forms(value: str, *, password: bool = False) -> List[str]:
     port it could not read (``Invalid port: 'pa'``)."""
     forms = {form for form in spellings(value) if len(form) >= _MIN_FORM}
     breaks = _PASSWORD_BREAKS if password else _KEY_BREAKS
-    for spelling in {value, unquote(value)} if password else {value}:
-        for piece in breaks.split(spelling):
+    for spelling in {value, _unquoted(value)} if password else {value}:
+        for piece in [spelling] if _PLAIN.issuperset(spelling) else breaks.split(spelling):
             body = piece[len(next((p for p in KEY_PREFIXES if piece.startswith(p)), "")) :]
             if len(body) >= _MIN_FORM:
                 forms |= {f for f in spellings(piece) | spellings(body) if len(f) >= _MIN_FORM}
             elif password and piece:
                 forms |= {f"'{piece}'", f'"{piece}"'}
     return sorted(forms, key=lambda form: (-len(form), form))
+
+
+def _unquoted(value: str) -> str:
+    if "%" not in value:
+        return value
+    from urllib.parse import unquote
+
+    return unquote(value)
 
 
 def _windows(body: str) -> set[str]:
@@ -288,10 +321,11 @@ class Masker:
             if secret in text:
                 text = text.replace(secret, replacement)
         text = self._mask_stubs(text)
-        text = _KEY_SHAPE.sub(
-            lambda m: m.group(0) if m.group(0) in self._public else mask_key(m.group(0)), text
-        )
-        return mask_url_credentials(text)
+        if _key_shaped(text):
+            text = _KEY_SHAPE.sub(
+                lambda m: m.group(0) if m.group(0) in self._public else mask_key(m.group(0)), text
+            )
+        return mask_url_credentials(text) if "@" in text else text  # (both patterns need one)
 
     def _mask_runs(self, text: str) -> str:
         """Every stretch of text covered by runs of a secret becomes that secret's mask (with a

@@ -7,19 +7,17 @@ alone (exactly one JSON document with ``--format json``).
 
 from __future__ import annotations
 
-import contextlib
 import io
 import sys
-import threading
-import warnings
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Optional, TextIO, Union
 
 from .errors import DoctorError
 from .mask import Masker, visible
 
+TYPE_CHECKING = False  # `list` and `explain` print through here: only what they need is imported
 if TYPE_CHECKING:
     import logging
+    from pathlib import Path
+    from typing import IO, Any, Iterable, Optional, TextIO, Union
 
 # What the doctor itself prints outside ASCII, for a stream that cannot encode it (latin-1, cp437).
 _ASCII = str.maketrans({"…": "...", "·": "-", "→": "->", "←": "<-", "—": "-", "×": "x"})
@@ -86,9 +84,11 @@ class Output:
 
         stream = self._streams[1] if self._streams else sys.stderr
         if stream is not None:
-            with contextlib.suppress(OSError):
+            try:
                 text = visible(self.mask(text), keep="\n\t")
                 click.echo(_encodable(text, stream), err=True, file=stream)
+            except OSError:
+                pass
 
     def transient(self, text: str) -> None:
         """Replace the current terminal line on stderr (a live status; empty text clears it)."""
@@ -96,9 +96,11 @@ class Output:
 
         stream = self._streams[1] if self._streams else sys.stderr
         if stream is not None:
-            with contextlib.suppress(OSError):
+            try:
                 text = _encodable(visible(self.mask(text)), stream)
                 click.echo("\r\x1b[2K" + text, err=True, nl=False, file=stream)
+            except OSError:
+                pass
 
     def to_file(self, path: Path, text: str, *, append: bool = False) -> None:
         """Replace ``path`` atomically with a file only its owner can read (see write_atomic);
@@ -126,22 +128,33 @@ class Output:
         except OSError as exc:
             raise DoctorError(f"cannot write {path}: {exc.strerror or exc}") from None
 
-    @contextlib.contextmanager
-    def guard(self) -> Iterator[None]:
+    def guard(self) -> _Guard:
         """Route every other writer through the masker to stderr while the block runs: prints
         to ``sys.stdout`` and ``sys.stderr`` (line by line, so a key split over two writes is
         still whole when it is masked), logging records and warnings. ``out`` and ``err`` keep
         writing to the real streams."""
-        import logging  # here: the commands that print without a guard do not need it
+        return _Guard(self)
 
-        real_out, real_err = sys.stdout, sys.stderr
-        stray = _MaskedLines(self, real_err)
-        factory = logging.getLogRecordFactory()
-        showwarning = warnings.showwarning
+
+class _Guard:
+    """Output.guard()'s context manager (a class: contextlib is not imported for `list`)."""
+
+    def __init__(self, output: Output) -> None:
+        self._output = output
+
+    def __enter__(self) -> None:
+        import logging  # here: the commands that print without a guard do not need it
+        import warnings
+
+        output = self._output
+        self._real = (sys.stdout, sys.stderr)
+        self._stray = stray = _MaskedLines(output, sys.stderr)
+        factory = self._factory = logging.getLogRecordFactory()
+        self._showwarning = warnings.showwarning
 
         def masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
             record = factory(*args, **kwargs)
-            _mask_record(record, self)
+            _mask_record(record, output)
             return record
 
         def show(
@@ -154,23 +167,27 @@ class Output:
         ) -> None:
             stray.write(warnings.formatwarning(message, category, filename, lineno, line))
 
-        self._streams = (real_out, real_err)
+        self._masked_record, self._show = masked_record, show
+        output._streams = self._real
         sys.stdout = sys.stderr = stray
         logging.setLogRecordFactory(masked_record)
         warnings.showwarning = show
-        try:
-            yield
-        finally:
-            if warnings.showwarning is show:
-                warnings.showwarning = showwarning
-            if logging.getLogRecordFactory() is masked_record:
-                logging.setLogRecordFactory(factory)
-            if sys.stdout is stray:
-                sys.stdout = real_out
-            if sys.stderr is stray:
-                sys.stderr = real_err
-            self._streams = None
-            stray.drain()
+
+    def __exit__(self, *exc_info: object) -> None:
+        import logging
+        import warnings
+
+        if warnings.showwarning is self._show:
+            warnings.showwarning = self._showwarning
+        if logging.getLogRecordFactory() is self._masked_record:
+            logging.setLogRecordFactory(self._factory)
+        real_out, real_err = self._real
+        if sys.stdout is self._stray:
+            sys.stdout = real_out
+        if sys.stderr is self._stray:
+            sys.stderr = real_err
+        self._output._streams = None
+        self._stray.drain()
 
 
 def _mask_record(record: logging.LogRecord, output: Output) -> None:
@@ -198,6 +215,8 @@ class _MaskedLines(io.TextIOBase):
         super().__init__()
         self._output = output
         self._target = target
+        import threading
+
         self._lock = threading.Lock()
         self._pending = ""
 

@@ -455,3 +455,55 @@ def test_a_masker_extended_with_secrets_masks_as_one_built_with_them(texts: list
     assert extended(text) == whole(text)
     assert LIVE_KEY[10:18] not in extended(text) and "ss#w/rd" not in extended(text)
     assert first(LIVE_KEY[8:]) == LIVE_KEY[8:]
+
+
+# The masker works without `re`, json or urllib where a value or a text cannot need them
+# (doctor.patterns): each shortcut gives exactly what the full way gives.
+_SHORTCUT_TEXT = st.text(
+    alphabet=st.sampled_from(list("ms_testliv-xA9.~ @/:\n\t\x1b\u202e\u2028é'\"%#")), max_size=40
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=_SHORTCUT_TEXT, prefixed=st.booleans())
+def test_the_key_shape_shortcut_agrees_with_the_pattern(text: str, prefixed: bool) -> None:
+    from doctor.mask import _KEY_SHAPE, _key_shaped
+
+    text = f"{text[:3]}ms_test_{text[3:]}" if prefixed else text
+    assert _key_shaped(text) == bool(_KEY_SHAPE.compiled.search(text))
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=_SHORTCUT_TEXT, keep=st.sampled_from(["", "\n", "\n\t"]), json_text=st.booleans())
+def test_visible_without_the_pattern_is_visible_with_it(
+    text: str, keep: str, json_text: bool
+) -> None:
+    from doctor import mask
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group(0)
+        code = ord(char)
+        if char in keep:
+            return char
+        return f"\\x{code:02x}" if code < 0x100 and not json_text else f"\\u{code:04x}"
+
+    assert visible(text, keep, json_text=json_text) == mask._CONTROL.compiled.sub(escape, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    # Mostly plain characters; the others show a shortcut taken where it must not be.
+    value=st.text(alphabet=st.sampled_from(list("aZ09_-.~aZ09_-.~%'\" é\n#/@+&<")), max_size=20),
+    password=st.booleans(),
+)
+def test_a_plain_values_forms_are_those_the_full_way_finds(value: str, password: bool) -> None:
+    from doctor import mask
+
+    shortcut = (mask.spellings(value), mask.secret_forms(value, password=password))
+    plain = mask._PLAIN
+    try:
+        mask._PLAIN = frozenset()  # every value takes the full way
+        full = (mask.spellings(value), mask.secret_forms(value, password=password))
+    finally:
+        mask._PLAIN = plain
+    assert shortcut == full

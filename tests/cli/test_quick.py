@@ -74,6 +74,32 @@ def test_answers_are_the_clis_masked_alike_and_import_neither_click_nor_the_chec
     assert "SDK installed and importable" not in clicks.stdout + quick_run.stdout
 
 
+# What one of these would cost: each is a third to a half of the interpreter's own start-up.
+_HEAVY = {"re", "typing", "pathlib", "contextlib", "threading", "json", "enum", "urllib.parse"}
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["list"], ["explain", "key.format"]])
+def test_the_quick_answers_import_no_heavy_standard_module(args: list[str], tmp_path: Path) -> None:
+    """Run without site (which may import any of them first: an editable install's finder
+    does), with a real key to mask: the answer is printed and none of them was imported."""
+    import doctor
+
+    source = str(Path(doctor.__file__).resolve().parent.parent)
+    run = subprocess.run(
+        [sys.executable, "-S", "-X", "importtime", "-c", "from doctor.launch import main; main()"]
+        + args,
+        cwd=tmp_path,
+        env={"PYTHONPATH": source, ENV_VARS["api_key"]: "ms_test_5b1d3c0e9f2a4d6b8c7e1f0a2b3c5f60"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    imported = {line.split("|")[-1].strip() for line in run.stderr.splitlines()}
+    assert run.returncode == 0 and run.stdout.strip(), run.stderr[-2000:]
+    assert "doctor.launch" in imported  # (importtime did report)
+    assert _HEAVY.isdisjoint(imported), sorted(_HEAVY & imported)
+
+
 def test_the_catalog_answers_only_where_the_cli_would_print_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
