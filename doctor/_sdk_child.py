@@ -399,27 +399,31 @@ def main():  # type: ignore[no-untyped-def]
         pass
     requests = queue.Queue()  # type: queue.Queue
 
-    def read():  # type: ignore[no-untyped-def]
-        for line in proto_in:
-            if not line.strip():
-                break
-            requests.put(line)
-        os._exit(0)  # end of input: the parent is done with us, or gone
-
     def work():  # type: ignore[no-untyped-def]
         while True:
             serve(requests.get(), proto_out)
 
-    # Requests are read (and round trips started) while the install facts are gathered: the
-    # round trip is mostly waiting on the network. A few workers serve every setup.
-    threading.Thread(target=read, daemon=True).start()
-    for started in range(CONCURRENT_CALLS):
-        try:
-            threading.Thread(target=work, daemon=True).start()
-        except RuntimeError:  # no room for another thread's stack: serve with those there are
-            if started:
+    def read():  # type: ignore[no-untyped-def]
+        workers = 0
+        for line in proto_in:
+            if not line.strip():
                 break
-            raise
+            requests.put(line)
+            # A worker per request, up to CONCURRENT_CALLS: one setup's run starts one thread,
+            # not the lot (each start would hold up that one's round trip).
+            if workers < CONCURRENT_CALLS:
+                try:
+                    threading.Thread(target=work, daemon=True).start()
+                    workers += 1
+                except RuntimeError:  # no room for another thread's stack: serve with those
+                    if not workers:
+                        os._exit(1)  # none at all: the parent reports the child as gone
+                    workers = CONCURRENT_CALLS
+        os._exit(0)  # end of input: the parent is done with us, or gone
+
+    # Requests are read (and round trips started) while the install facts are gathered: the
+    # round trip is mostly waiting on the network.
+    threading.Thread(target=read, daemon=True).start()
     emit(proto_out, {"install": install_facts(located)})
     threading.Event().wait()  # the reader ends the process
 

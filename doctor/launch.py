@@ -13,14 +13,7 @@ import os
 import sys
 import time
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    import signal
-else:
-    try:  # the signal module's C half: `signal` itself imports enum (a fifth of a --version)
-        import _signal as signal
-    except ImportError:  # pragma: no cover - not CPython
-        import signal
+from .spawn import signals as signal
 
 # The doctor holds small, bounded data (capped reads, a 1 MiB probe body): a plugin or a library
 # that runs away gets a MemoryError (an error row) long before the machine swaps.

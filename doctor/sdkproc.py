@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import itertools
 import os
-import subprocess
 import sys
-import threading
 import time
 
 from .watchdog import MAX_DEADLINE
 
-TYPE_CHECKING = False  # typing is not imported before the child starts (doctor.launch)
+# Nor typing, subprocess or threading before the child starts (doctor.launch, doctor.spawn).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import IO, Any, Mapping, Optional, Sequence
+    import subprocess
+    from typing import IO, Any, Mapping, Optional, Sequence, Union
 
     from .sdkinfo import SdkInstall, SdkRoundtrip, SdkRuntime
+    from .spawn import SpawnedChild
+
+    Child = Union[subprocess.Popen[str], SpawnedChild]
 
 _SOURCE = os.path.join(os.path.dirname(__file__), "_sdk_child.py")
 _MAX_LINE = 1 << 20
@@ -89,6 +92,13 @@ def take_early() -> Optional[SdkProcess]:
     return early
 
 
+def _on_main_thread() -> bool:
+    threading = sys.modules.get("threading")
+    if threading is None:  # no thread was started through threading yet: this is the main one
+        return True
+    return bool(threading.current_thread() is threading.main_thread())
+
+
 def _read_source() -> str:
     with open(_SOURCE, encoding="utf-8") as source:
         return source.read()
@@ -125,17 +135,21 @@ class SdkProcess:
         self._runtime: Optional[SdkRuntime] = None
         self._answers: dict[int, Any] = {}
         self._ids = itertools.count(1)
-        self._changed = threading.Condition()
-        self._write = threading.Lock()
         self._ended = False  # the child's output ended: no more answers will come
         self._busy = 0  # round trips under way: close() kills instead of letting it finish
         self._closed = False
         self.start_error: Optional[str] = None
-        self._proc: Optional[subprocess.Popen[str]] = None
-        self._started = False
+        self._proc: Optional[Child] = None
+        self._started = start
+        if start:  # before threading is imported: at launch the child starts that much sooner
+            self._spawn(die_with_parent=_on_main_thread())
+        import threading
+
+        self._changed = threading.Condition()
+        self._write = threading.Lock()
         self._start_lock = threading.Lock()
         if start:
-            self.start()
+            self._read_in_background()
 
     def start(self) -> None:
         """Start the child, once (a lazy SdkProcess starts when something asks the child)."""
@@ -143,32 +157,48 @@ class SdkProcess:
             if self._started:
                 return
             self._started = True
-            self._spawn()
+            self._spawn(die_with_parent=_on_main_thread())
+            self._read_in_background()
 
-    def _spawn(self) -> None:
-        environ = self.environ
-        main_thread = threading.current_thread() is threading.main_thread()
+    def _spawn(self, *, die_with_parent: bool) -> None:
+        """Start the interpreter: with posix_spawn in this working directory (doctor.spawn),
+        else with subprocess. ``die_with_parent``: the parent-death signal follows the thread
+        that started the child, so only the main thread's child may ask for it."""
+        from . import spawn
+
+        argv = [
+            self.python,
+            "-c",
+            _read_source(),
+            str(_CHILD_LIFETIME_S),
+            "die-with-parent" if die_with_parent else "",
+        ]
+        env = _child_env(self.environ)
         try:
-            self._proc = subprocess.Popen(
-                [
-                    self.python,
-                    "-c",
-                    _read_source(),
-                    str(_CHILD_LIFETIME_S),
-                    "die-with-parent" if main_thread else "",
-                ],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=_child_env(environ),
-                cwd=self.cwd,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
-            )
+            if self.cwd is None or self.cwd == os.getcwd():
+                self._proc = spawn.spawn(argv, env)
+            if self._proc is None:
+                import subprocess
+
+                self._proc = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    env=env,
+                    cwd=self.cwd,
+                    text=True,
+                    encoding="utf-8",
+                    errors="replace",
+                )
         except OSError as exc:
             self._proc = None
             self.start_error = f"cannot start {self.python}: {exc.strerror or exc}"
+
+    def _read_in_background(self) -> None:
+        import threading
+
+        if self._proc is None:
             return
         assert self._proc.stdout is not None
         threading.Thread(
@@ -376,4 +406,6 @@ class SdkProcess:
         except (OSError, ValueError):
             self.kill()
         if proc.returncode is None:
+            import threading
+
             threading.Thread(target=proc.wait, daemon=True, name="sdk-child-reaper").start()
