@@ -57,13 +57,13 @@ class SpawnedChild:
         return self.returncode
 
     def kill(self) -> None:
-        """SIGKILL, unless it has been reaped already (its pid may be another's by then)."""
-        with self._reaping:
-            if self.returncode is None:
-                try:  # noqa: SIM105  (contextlib is not imported before the child starts)
-                    os.kill(self.pid, SIGKILL)
-                except ProcessLookupError:  # ended, not yet reaped
-                    pass
+        """SIGKILL, unless it has been reaped (its pid may be another's by then). As Popen's, it
+        does not wait for a wait() under way: that one may be waiting for this very kill."""
+        if self.poll() is None:
+            try:  # noqa: SIM105  (contextlib is not imported before the child starts)
+                os.kill(self.pid, SIGKILL)
+            except ProcessLookupError:  # ended, not yet reaped
+                pass
 
     def _reap(self, flags: int) -> None:
         try:

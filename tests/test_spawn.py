@@ -124,3 +124,23 @@ def test_the_sdk_child_answers_either_way(
         assert isinstance(sdk._proc, spawn.SpawnedChild) is posix_spawn
     finally:
         sdk.close()
+
+
+def test_kill_does_not_wait_for_a_wait_under_way() -> None:
+    """close() leaves a reaper thread in wait(); a kill after it must still end the child."""
+    import threading
+
+    child = spawn.spawn(_python("import time; time.sleep(60)"), os.environ)
+    assert child is not None
+    reaper = threading.Thread(target=child.wait, daemon=True)
+    reaper.start()
+    try:
+        done = threading.Thread(target=child.kill, daemon=True)
+        done.start()
+        done.join(10)
+        assert not done.is_alive()
+        reaper.join(10)
+        assert child.returncode == -spawn.SIGKILL
+    finally:
+        if child.returncode is None:
+            os.kill(child.pid, spawn.SIGKILL)
