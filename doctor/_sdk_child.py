@@ -26,7 +26,9 @@ import sys
 _APP_PATH = sys.path.pop(0) if sys.path and sys.path[0] in ("", ".") else None
 
 import importlib.metadata  # noqa: E402
-import importlib.resources  # noqa: E402  (see main(): imported before any thread starts)
+# certifi.where() imports this when a client is built, and clients are built on threads: it is
+# imported here, before any thread starts.
+import importlib.resources  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
