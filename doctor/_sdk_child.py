@@ -25,9 +25,9 @@ import sys
 
 _APP_PATH = sys.path.pop(0) if sys.path and sys.path[0] in ("", ".") else None
 
+# importlib.resources: certifi.where() imports it when a client is built, and clients are built
+# on threads; it is imported here, before any thread starts.
 import importlib.metadata  # noqa: E402
-# certifi.where() imports this when a client is built, and clients are built on threads: it is
-# imported here, before any thread starts.
 import importlib.resources  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
