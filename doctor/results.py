@@ -37,6 +37,8 @@ class Status(str, enum.Enum):
 
 _SEVERITY = {Status.PASS: 0, Status.SKIP: 0, Status.WARN: 1, Status.FAIL: 2, Status.ERROR: 2}
 CODE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# The code of what ctx.result() gives for a check this run left out (--only, --skip-tag...).
+NOT_RUN = "not-run"
 
 
 @record(frozen=True)

@@ -33,7 +33,7 @@ from .context import CheckContext, UndeclaredRead
 from .facts import Fact, FactContext, FactFailed, FactUnavailable
 from .records import record
 from .registry import CheckSpec, with_needs
-from .results import Finding, Result, Status, as_fix, plain, qualify
+from .results import NOT_RUN, Finding, Result, Status, as_fix, plain, qualify
 from .results import error as error_result
 from .results import skip as skip_result
 
@@ -301,7 +301,7 @@ class Scheduler:
             if found is not None:
                 return found
             why = self.plan.excluded.get(check_id, "not selected")
-            return skip_result(f"{check_id} was not run ({why})", code="not-run")
+            return skip_result(f"{check_id} was not run ({why})", code=NOT_RUN)
 
         def fact(wanted: Fact[Any]) -> Any:
             if wanted not in spec.facts:

@@ -10,7 +10,7 @@ from ..headers import header_problem
 from ..probe.failures import Kind
 from ..records import record
 from ..registry import register
-from ..results import Result, Status, fail, passed, skip, warn
+from ..results import NOT_RUN, Result, Status, fail, passed, skip, warn
 from ..sdkinfo import SdkRoundtrip, Stage
 from .network import error_code
 
@@ -145,6 +145,14 @@ def _is_outage(ctx: CheckContext, cause: Optional[Cause]) -> bool:
 
 
 def _root_cause(ctx: CheckContext, outcome: SdkRoundtrip) -> Optional[Cause]:
+    """The check that names the root cause of the SDK's failure, and whether this run has it."""
+    cause = _cause_of(ctx, outcome)
+    if cause is not None and ctx.result(cause.check_id).code == NOT_RUN:
+        return Cause(cause.check_id, cause.note, ran=False)
+    return cause
+
+
+def _cause_of(ctx: CheckContext, outcome: SdkRoundtrip) -> Optional[Cause]:
     """The check that names the root cause of the SDK's failure, from the shared evidence."""
     settings = ctx.settings
     for name, header, check_id in _HEADERS:
@@ -209,10 +217,15 @@ def _first_failing(ctx: CheckContext, *check_ids: str) -> Optional[str]:
 
 @record(frozen=True)
 class Cause:
-    """The check holding the root cause of a failed round trip."""
+    """The check holding the root cause of a failed round trip; ``ran``: it is in this run's
+    table (--only may have left it out: then there is no row to see)."""
 
     check_id: str
     note: Optional[str] = None
+    ran: bool = True
 
     def __str__(self) -> str:
-        return f"root cause: see {self.check_id}" + (f" ({self.note})" if self.note else "")
+        note = f" ({self.note})" if self.note else ""
+        if not self.ran:
+            return f"root cause: {self.check_id}{note}, a check this run did not include"
+        return f"root cause: see {self.check_id}{note}"

@@ -71,7 +71,8 @@ def test_a_redirect_to_another_port_never_receives_the_key(target_host: str) -> 
 
 @pytest.mark.parametrize(
     # Room for a loaded machine: the deadline counts from the start (config and plugins too).
-    ("fault", "deadline"), [("hang", 3.0), ("trickle=0.5", 3.0), ("endless", 2.5)]
+    ("fault", "deadline"),
+    [("hang", 3.0), ("trickle=0.5", 3.0), ("endless", 2.5)],
 )
 def test_a_stalling_server_cannot_hold_the_run_past_its_deadline(
     fault: str, deadline: float
@@ -107,3 +108,20 @@ def test_a_flood_of_body_is_capped_not_buffered() -> None:
     roundtrip = rows["sdk.roundtrip"]
     assert roundtrip["status"] == "fail", roundtrip
     assert "streams without end" in roundtrip["fix"]["note"]
+
+
+def test_a_root_cause_the_run_left_out_is_named_without_pointing_at_a_missing_row() -> None:
+    """With --only, the check holding the root cause may have no row: the fix names it and says
+    so, instead of "see url.reachable"."""
+    import socket
+
+    with socket.socket() as closed:  # a port nothing listens on once it is closed
+        closed.bind(("127.0.0.1", 0))
+        refused = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    code, rows, _ = check(refused, "--only", "sdk.roundtrip", deadline="10")
+    assert code == 1 and "url.reachable" not in rows
+    fix = str(rows["sdk.roundtrip"]["fix"])
+    assert "root cause: url.reachable (" in fix and "a check this run did not include" in fix
+    assert "see url.reachable" not in fix
+    code, rows, _ = check(refused, "--only", "sdk.roundtrip,url.reachable", deadline="10")
+    assert "root cause: see url.reachable (" in str(rows["sdk.roundtrip"]["fix"])
