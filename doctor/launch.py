@@ -68,8 +68,13 @@ def main() -> None:
         cli_main()
     except SystemExit as done:
         code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-    # Everything is written and closed by now; skipping the interpreter's teardown (module
-    # clean-up, daemon threads still parked on the child's pipe) saves ~20 ms a run.
+    flush_and_exit(code)
+
+
+def flush_and_exit(code: int) -> None:
+    """Flush stdout and stderr and end the process. Everything is written and closed by now;
+    skipping the interpreter's teardown (module clean-up, daemon threads still parked on the
+    child's pipe) saves ~20 ms a run."""
     for stream in (sys.stdout, sys.stderr):
         try:  # noqa: SIM105  (contextlib is not imported on this path)
             stream.flush()

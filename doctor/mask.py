@@ -79,7 +79,7 @@ def visible(text: str, keep: str = "", *, json_text: bool = False) -> str:
 
 # Well-known shapes of secrets, to recognise one pasted into the wrong setting.
 SECRET_SHAPES = (
-    ("a MemorySync API key", Pattern(r"ms_(?:test|live)_[A-Za-z0-9_\-]{6,}")),
+    ("a MemorySync API key", _KEY_SHAPE),
     ("an OpenAI key", Pattern(r"sk-(?:proj-)?[A-Za-z0-9_\-]{20,}")),
     ("an AWS access key id", Pattern(r"(?:AKIA|ASIA)[0-9A-Z]{16}")),
     ("a GitHub token", Pattern(r"gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}")),

@@ -10,7 +10,7 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import re
-    from typing import Any, Callable, Iterator, Optional, Union
+    from typing import Any, Callable, Optional, Union
 
 
 class Pattern:
@@ -34,14 +34,8 @@ class Pattern:
     def match(self, text: str, pos: int = 0) -> Optional[re.Match[str]]:
         return self.compiled.match(text, pos)
 
-    def fullmatch(self, text: str) -> Optional[re.Match[str]]:
-        return self.compiled.fullmatch(text)
-
     def split(self, text: str) -> list[Union[str, Any]]:
         return self.compiled.split(text)
 
     def sub(self, repl: Union[str, Callable[[re.Match[str]], str]], text: str) -> str:
         return self.compiled.sub(repl, text)
-
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        return self.compiled.finditer(text)

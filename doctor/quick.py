@@ -17,6 +17,8 @@ from __future__ import annotations
 import os
 import sys
 
+from .launch import flush_and_exit
+
 TYPE_CHECKING = False  # typing is not imported: it would be a quarter of what `list` costs
 if TYPE_CHECKING:
     from typing import Mapping, Optional, Sequence
@@ -48,8 +50,8 @@ def answer(args: Sequence[str]) -> None:
         output.out(text)
     except DoctorError as exc:  # as doctor.boundary reports it
         output.err(f"Error: {exc}")
-        _flush_and_exit(exc.exit_code)
-    _flush_and_exit(0)
+        flush_and_exit(exc.exit_code)
+    flush_and_exit(0)
 
 
 def help_text(environ: Mapping[str, str]) -> Optional[str]:
@@ -205,16 +207,7 @@ def _write(text: str) -> None:
     try:
         sys.stdout.write(text)
     except BrokenPipeError:  # the reader stopped reading: its choice
-        _flush_and_exit(0)
+        flush_and_exit(0)
     except (OSError, UnicodeEncodeError):
         return  # let click meet it as it does today
-    _flush_and_exit(0)
-
-
-def _flush_and_exit(code: int) -> None:
-    for stream in (sys.stdout, sys.stderr):
-        try:  # noqa: SIM105  (contextlib is not imported on this path)
-            stream.flush()
-        except (OSError, ValueError, AttributeError):
-            pass
-    os._exit(code)
+    flush_and_exit(0)

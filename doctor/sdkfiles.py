@@ -62,8 +62,6 @@ def _interpreter_path() -> List[str]:
 
 
 def _read(path: List[str], cwd: str) -> Optional[SdkInstall]:
-    from pathlib import Path
-
     from .files import inside
     from .sdkinfo import SdkInstall
 
@@ -79,7 +77,7 @@ def _read(path: List[str], cwd: str) -> Optional[SdkInstall]:
     requires = meta.get("requires-dist", [])
     if not requires and os.path.exists(os.path.join(folder, "requires.txt")):
         return None  # importlib.metadata would read that file instead
-    location = str(Path(base) / SDK)  # importlib.metadata's dist.locate_file(SDK)
+    location = os.path.join(base, SDK)  # importlib.metadata's dist.locate_file(SDK)
     origin = _origin(path)
     if origin is None or not os.path.isdir(location) or not inside(origin, location):
         return None  # shadowed, editable, or a namespace package: the child tells which

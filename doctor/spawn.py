@@ -125,7 +125,7 @@ def _close_inherited() -> List[tuple[int, int]]:
     try:
         fds = [int(name) for name in os.listdir(listing)]
     except (OSError, ValueError):
-        fds = list(range(3, 256))  # no listing: the usual range (os.closerange's own guess)
+        fds = list(range(3, 256))  # no listing: the descriptors most processes have
     actions = []
     for fd in fds:
         try:
