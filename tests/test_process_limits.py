@@ -52,20 +52,6 @@ def start(
 
 
 def children(pid: int) -> List[int]:
-    # Linux lists each thread's children in a file: far cheaper than reading every /proc entry
-    # every 10 ms while a run goes on. Any of the run's threads may have started the child.
-    tasks = Path(f"/proc/{pid}/task")
-    if not (tasks / str(pid) / "children").exists():  # gone, or no CONFIG_PROC_CHILDREN
-        return _children_by_parent(pid) if tasks.exists() else []
-    found: List[int] = []
-    with contextlib.suppress(OSError):  # the process or one of its threads just ended
-        for task in tasks.iterdir():
-            with contextlib.suppress(OSError):
-                found.extend(int(child) for child in (task / "children").read_text().split())
-    return found
-
-
-def _children_by_parent(pid: int) -> List[int]:
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -75,6 +61,21 @@ def _children_by_parent(pid: int) -> List[int]:
                 continue
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
                 found.append(int(entry.name))
+    return found
+
+
+def listed_children(pid: int) -> List[int]:
+    """What children() finds, read from the lists Linux keeps per thread: far cheaper to poll
+    every 10 ms, but a list read while a child starts or ends may miss it (the kernel's
+    proc(5)), so only a loop that reads it again and again relies on it."""
+    tasks = Path(f"/proc/{pid}/task")
+    if not (tasks / str(pid) / "children").exists():  # gone, or no CONFIG_PROC_CHILDREN
+        return children(pid) if tasks.exists() else []
+    found: List[int] = []
+    with contextlib.suppress(OSError):  # the process or one of its threads just ended
+        for task in tasks.iterdir():
+            with contextlib.suppress(OSError):
+                found.extend(int(child) for child in (task / "children").read_text().split())
     return found
 
 
@@ -103,7 +104,7 @@ def watch(proc: subprocess.Popen[bytes], seen: List[int], seconds: float = 30) -
     """Note every child of ``proc`` in ``seen`` until it exits (or ``seconds`` pass)."""
     until = time.monotonic() + seconds
     while proc.poll() is None and time.monotonic() < until:
-        seen.extend(pid for pid in children(proc.pid) if pid not in seen)
+        seen.extend(pid for pid in listed_children(proc.pid) if pid not in seen)
         time.sleep(0.01)
 
 
@@ -393,12 +394,16 @@ def test_a_closed_sdk_child_is_reaped_so_no_resource_warning_is_left(tmp_path: P
 
     from doctor.sdkproc import SdkProcess
 
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gc.collect()  # what earlier tests in this process left is not this test's to judge
     sdk = SdkProcess(environ=environ(), cwd=str(tmp_path))
     assert sdk._proc is not None
     pid = sdk._proc.pid
+    stdout = sdk._proc.stdout
     sdk.close()
     assert wait_for(lambda: dead(pid), 10)
-    time.sleep(0.2)  # its output reader has seen the end by now
+    assert stdout is not None and wait_for(lambda: stdout.closed, 10)  # its reader saw the end
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         del sdk
