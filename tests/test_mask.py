@@ -255,9 +255,13 @@ def runs8(body: str) -> set[str]:
             shown = shown[2:-1]  # the quotes a serialiser adds are not the key's
         elif shown[:1] in ("'", '"') and shown[-1:] == shown[:1]:
             shown = shown[1:-1]
+        # letters or digits among the first i characters: a run's count is a difference
+        counted = [0]
+        for c in shown:
+            counted.append(counted[-1] + (c.isascii() and c.isalnum()))
         for i in range(len(shown) - 7):
             run = shown[i : i + 8]
-            if sum(c.isascii() and c.isalnum() for c in run) >= 4 and len(set(run)) >= 4:
+            if counted[i + 8] - counted[i] >= 4 and len(set(run)) >= 4:
                 found.add(run)
     return found
 
