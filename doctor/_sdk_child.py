@@ -295,6 +295,52 @@ _environ_lock = EnvironLock()
 _building = threading.Lock()
 
 
+# What httpx builds an SSL context from, besides its arguments: the SSL_CERT_FILE, SSL_CERT_DIR and
+# SSLKEYLOGFILE variables (docs/httpx-versions.md), and the files they name.
+_shared_contexts = {}  # type: dict
+SHARED_CONTEXTS = 8
+
+
+def share_ssl_contexts():  # type: ignore[no-untyped-def]
+    """A client built like an earlier one takes that one's SSL context instead of building its
+    own: httpx builds one for every client (and every proxy mount), and each loads the CA bundle,
+    30-50 ms of CPU, which a run of many profiles spent for each. Alike means the same arguments,
+    the same SSL* variables, and the files they name unchanged; the first client of each kind is
+    built exactly as the SDK builds it, and one that raises is not kept (the next raises alike).
+    Sharing one context is what a single httpx client already does across its connections.
+    Called with builds serialised (_building)."""
+    module = sys.modules.get("httpx._transports.default")
+    create = getattr(module, "create_ssl_context", None)
+    if create is None or getattr(create, "shares", False):
+        return
+
+    def shared(*args, **kwargs):  # type: ignore[no-untyped-def]
+        variables = sorted((k, v) for k, v in os.environ.items() if k.startswith("SSL"))
+        key = (args, tuple(sorted(kwargs.items())), tuple(variables))
+        key += tuple(file_signature(value) for _, value in variables)
+        try:
+            context = _shared_contexts.get(key)
+        except TypeError:  # an argument that cannot be a key (a mutable one): not shared
+            return create(*args, **kwargs)
+        if context is None:
+            context = create(*args, **kwargs)
+            if len(_shared_contexts) >= SHARED_CONTEXTS:  # one child serves a test run's setups
+                _shared_contexts.pop(next(iter(_shared_contexts)))
+            _shared_contexts[key] = context
+        return context
+
+    shared.shares = True  # type: ignore[attr-defined]
+    module.create_ssl_context = shared  # type: ignore[union-attr]
+
+
+def file_signature(path):  # type: ignore[no-untyped-def]
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+
+
 def construct(memorysync, request, environ):  # type: ignore[no-untyped-def]
     """The client, built while os.environ is exactly ``environ`` when one is given: httpx reads
     its proxy and CA variables when the client is created, so one child serves many setups."""
@@ -309,6 +355,7 @@ def construct(memorysync, request, environ):  # type: ignore[no-untyped-def]
         )
 
     with _building:
+        share_ssl_contexts()
         return _environ_lock.build(environ, make)
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
 from doctor.sdkproc import SdkProcess
+from tests.network.venvs import httpx_python, matrix_versions
 
 pytestmark = pytest.mark.slow
 
@@ -80,3 +82,75 @@ def test_clients_of_the_childs_own_environment_and_of_another_do_not_see_each_ot
     finally:
         child.close()
     assert outcomes == [Stage.OK, Stage.CONSTRUCT] * 6
+
+
+# An SDK whose export_all() answers with the identity of the SSL context httpx built for its
+# client; every client is kept alive, so two live contexts never share an identity.
+CONTEXT_REPORTING_SDK = """
+import httpx
+
+_clients = []
+
+
+class _Export:
+    def __init__(self, user_id):
+        self.user_id = user_id
+        self.memories = []
+
+
+class MemorySyncClient:
+    def __init__(self, api_key, base_url, *, project_id=None, end_user_id=None, timeout=30.0):
+        self._client = httpx.Client(timeout=timeout)
+        _clients.append(self._client)
+
+    def export_all(self):
+        return _Export(id(self._client._transport._pool._ssl_context))
+
+    def close(self):
+        pass
+"""
+
+
+@pytest.mark.parametrize("httpx", matrix_versions())
+def test_clients_built_alike_share_one_ssl_context_and_others_do_not(
+    tmp_path: Path, httpx: Optional[str]
+) -> None:
+    """Each httpx client loads its CA bundle (30-50 ms of CPU): the child builds that context
+    once for clients built alike, and anew when an SSL variable or the file it names changes.
+    A build that raised is not kept. (Every modelled httpx with DOCTOR_HTTPX_MATRIX=all.)"""
+    import shutil
+
+    import certifi
+
+    from doctor.sdkinfo import Stage
+
+    site = tmp_path / "site"
+    (site / "memorysync").mkdir(parents=True)
+    (site / "memorysync" / "__init__.py").write_text(CONTEXT_REPORTING_SDK)
+    own = {k: v for k, v in os.environ.items() if not k.startswith("SSL")}
+    own["PYTHONPATH"] = str(site)
+    bundle = tmp_path / "bundle.pem"
+    shutil.copyfile(certifi.where(), bundle)
+    other = {**own, "SSL_CERT_FILE": str(bundle)}
+    broken = {**own, "SSLKEYLOGFILE": str(tmp_path / "missing" / "keys.log")}
+    request = {"api_key": "ms_test_x", "base_url": "http://127.0.0.1:9", "timeout": 5.0}
+    python = httpx_python(httpx) if httpx else None
+    child = SdkProcess(python=python, environ=own, cwd=str(tmp_path))
+    try:
+        deadline = time.monotonic() + 30
+
+        def context_of(environ: dict[str, str]) -> object:
+            answer = child.roundtrip(request, deadline, environ)
+            return answer.user_id if answer.stage is Stage.OK else answer.stage
+
+        first, again = context_of(own), context_of(own)
+        elsewhere, elsewhere_again = context_of(other), context_of(other)
+        bundle.write_bytes(bundle.read_bytes() + b"\n")  # the same name, another file
+        rewritten = context_of(other)
+        failures = [context_of(broken), context_of(broken)]
+    finally:
+        child.close()
+    assert isinstance(first, int) and isinstance(elsewhere, int)
+    assert (again, elsewhere_again) == (first, elsewhere) and first != elsewhere
+    assert rewritten not in (first, elsewhere) and isinstance(rewritten, int)
+    assert failures == [Stage.CONSTRUCT, Stage.CONSTRUCT]
