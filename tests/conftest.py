@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
@@ -91,11 +92,16 @@ _VARIABLES = (
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test sees this machine's MEMORYSYNC_* or proxy variables, or a checks.yaml in the cwd."""
+def clean_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """No test sees this machine's MEMORYSYNC_* or proxy variables, or a checks.yaml in the cwd;
+    temporary files made in the test process (the crash report of an internal error) go to
+    pytest's own temporary directory, not the machine's."""
     for name in _VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path_factory.getbasetemp()))
 
 
 @pytest.fixture
