@@ -24,7 +24,9 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 if TYPE_CHECKING:
     import ssl
 
-_URLLIB3_MAJOR = int(urllib3.__version__.split(".")[0])
+# urllib3 1.x wraps IP hosts without server_hostname and matches names itself, as its own
+# contexts do: the context it is given must leave OpenSSL's hostname check off.
+OPENSSL_CHECKS_HOSTNAME = int(urllib3.__version__.split(".")[0]) >= 2
 
 
 class SocketTracker:
@@ -132,10 +134,6 @@ class SDKLikeAdapter(HTTPAdapter):
         tracker: Optional[SocketTracker],
         pinned: Optional[Tuple[str, ...]] = None,
     ) -> None:
-        if ssl_context is not None and _URLLIB3_MAJOR < 2:
-            # urllib3 1.x wraps IP hosts without server_hostname and matches names itself, as
-            # its own contexts do; OpenSSL's check would raise ValueError for IP hosts.
-            ssl_context.check_hostname = False
         # HTTPAdapter.__init__ calls init_poolmanager, which needs these.
         self._sdk_ssl_context = ssl_context
         self.tracker = tracker

@@ -122,11 +122,13 @@ def requests_ca_bundle(environ: Mapping[str, str]) -> CABundle:
     return CABundle(name, path, problem, fatal=problem == "file does not exist")
 
 
-def sdk_ssl_context(bundle: CABundle, model: Optional[HttpxModel] = None) -> ssl.SSLContext:
+def sdk_ssl_context(
+    bundle: CABundle, model: Optional[HttpxModel] = None, *, hostname_checked: bool = True
+) -> ssl.SSLContext:
     """The context the installed httpx builds for this bundle (see tlscontext)."""
     from doctor.probe.tlscontext import sdk_ssl_context as build
 
-    return build(bundle, model)
+    return build(bundle, model, hostname_checked=hostname_checked)
 
 
 def _file_problem(path: str) -> Optional[str]:

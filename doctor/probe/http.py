@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 from doctor.headers import first_refused
 from doctor.mask import mask_url_credentials
 from doctor.probe import httpx_url
-from doctor.probe.adapter import SDKLikeAdapter, SocketTracker
+from doctor.probe.adapter import OPENSSL_CHECKS_HOSTNAME, SDKLikeAdapter, SocketTracker
 from doctor.probe.cabundle import CABundle, requests_ca_source, sdk_ca_bundle, sdk_ssl_context
 from doctor.probe.classify import classify, find, url_place
 from doctor.probe.failures import Failure, Kind, Phase, deadline_failure
@@ -107,7 +107,7 @@ def build_session(
     # Loading the bundle costs tens of milliseconds; plain http to a plain proxy never needs it.
     if tls and (not ca_bundle.problem or ca_bundle.source == "SSL_CERT_DIR"):
         try:
-            context = sdk_ssl_context(ca_bundle, model)
+            context = sdk_ssl_context(ca_bundle, model, hostname_checked=OPENSSL_CHECKS_HOSTNAME)
         except OSError:
             context = None  # requests then loads ca_bundle.path itself and fails the same way
     adapter = SDKLikeAdapter(ssl_context=context, tracker=tracker, pinned=pinned)

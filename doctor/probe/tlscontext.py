@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import threading
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 if TYPE_CHECKING:
@@ -44,21 +45,52 @@ OWN_CIPHERS = ":".join(
 )
 
 
-def sdk_ssl_context(bundle: CABundle, model: Optional[HttpxModel] = None) -> ssl.SSLContext:
+def sdk_ssl_context(
+    bundle: CABundle, model: Optional[HttpxModel] = None, *, hostname_checked: bool = True
+) -> ssl.SSLContext:
     """The context httpx builds for this bundle; raises OSError/ssl.SSLError as httpx would.
 
-    Its certificates are loaded once: a context cabundle left after checking that the bundle
-    loads is taken over when there is one, and loading the same file into it again (urllib3
-    does, for every connection) does nothing. Loading a bundle costs tens of milliseconds."""
-    from doctor.probe.cabundle import take_loaded
+    Loading a bundle costs tens of milliseconds, so there is one context per bundle file
+    version, httpx model and hostname setting in the process, shared by all that verify with it:
+    the preflight, the exchange and its retries, every setup of a --profiles session. The first
+    is the context cabundle left after checking that the bundle loads. A shared context is never
+    changed once built: what urllib3 sets again for every connection (the same CA file, the same
+    ALPN protocols) does nothing (LoadedOnce). ``hostname_checked`` False: for urllib3 1.x,
+    which matches host names itself (OpenSSL's check would raise ValueError for IP hosts)."""
     from doctor.probe.httpx_model import newest
 
-    model = model or newest()
+    version = None if bundle.is_directory else _file_version(bundle.path)
+    with _BUILDING:  # setups checked side by side wait for one build, not each do it
+        return _shared_context(bundle, version, model or newest(), hostname_checked)
+
+
+_BUILDING = threading.Lock()
+
+
+def _file_version(path: str) -> Optional[tuple[int, int, int]]:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None  # loading it raises, and a build that raises is not kept
+    return (status.st_ino, status.st_mtime_ns, status.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _shared_context(
+    bundle: CABundle, version: object, model: HttpxModel, hostname_checked: bool
+) -> ssl.SSLContext:
+    import ssl
+
+    from doctor.probe.cabundle import take_loaded
+
     context = take_loaded(bundle) or loaded_once()
     if model.default_tls_context:
         _default_context(context, model)
     else:
         _own_context(context)
+    if ssl.HAS_ALPN:  # httpcore offers http/1.1 on every TLS connection of the SDK's
+        context.set_alpn_protocols(["http/1.1"])
+    context.check_hostname = hostname_checked
     if bundle.is_directory:
         context.load_verify_locations(capath=bundle.path)
     else:
@@ -82,6 +114,7 @@ def _loaded_once_class() -> Any:
 
     class LoadedOnce(ssl.SSLContext):
         loaded_from: set[tuple[Any, Any]]
+        alpn: Optional[list[str]] = None
 
         def load_verify_locations(
             self, cafile: Any = None, capath: Any = None, cadata: Any = None
@@ -90,6 +123,11 @@ def _loaded_once_class() -> Any:
                 super().load_verify_locations(cafile, capath, cadata)
                 if cadata is None:
                     self.loaded_from.add((cafile, capath))
+
+        def set_alpn_protocols(self, alpn_protocols: Any) -> None:
+            if list(alpn_protocols) != self.alpn:
+                super().set_alpn_protocols(alpn_protocols)
+                self.alpn = list(alpn_protocols)
 
     return LoadedOnce
 
@@ -112,8 +150,6 @@ def _own_context(context: ssl.SSLContext) -> None:
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.options |= ssl.OP_NO_COMPRESSION
     context.set_ciphers(OWN_CIPHERS)
-    if ssl.HAS_ALPN:
-        context.set_alpn_protocols(["http/1.1"])
     context.verify_mode = ssl.CERT_REQUIRED
     context.check_hostname = True
     with contextlib.suppress(AttributeError):  # read-only on some builds, as httpx allows
