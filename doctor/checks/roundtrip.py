@@ -147,8 +147,15 @@ def _is_outage(ctx: CheckContext, cause: Optional[Cause]) -> bool:
 def _root_cause(ctx: CheckContext, outcome: SdkRoundtrip) -> Optional[Cause]:
     """The check that names the root cause of the SDK's failure, and whether this run has it."""
     cause = _cause_of(ctx, outcome)
-    if cause is not None and ctx.result(cause.check_id).code == NOT_RUN:
+    if cause is None:
+        return None
+    pointed = ctx.result(cause.check_id)
+    if pointed.code == NOT_RUN:
         return Cause(cause.check_id, cause.note, ran=False)
+    if cause.note is not None and pointed.status.is_problem:
+        # The row it points at has the diagnosis (a preflight reads more than the probe's
+        # exchange, such as the chain a refused certificate ends at): the same words here.
+        return Cause(cause.check_id, pointed.summary)
     return cause
 
 

@@ -23,7 +23,7 @@ KINDS: Dict[CertCause, Kind] = {
 
 
 def cert_failure(
-    err: BaseException, diagnosis: CertDiagnosis, address: str, host: str, against: str, extra: str
+    err: BaseException, diagnosis: CertDiagnosis, address: str, host: str, against: str
 ) -> Failure:
     text = str(getattr(err, "verify_message", None) or err)
     leaf = diagnosis.leaf
@@ -80,7 +80,7 @@ def cert_failure(
         )
     else:
         words = f"certificate of {address} rejected{against}: {text}"
-    return Failure(Phase.TLS, KINDS[cause], words + extra, diagnosis)
+    return Failure(Phase.TLS, KINDS[cause], words, diagnosis)
 
 
 def _inspection(diagnosis: CertDiagnosis) -> str:

@@ -63,7 +63,6 @@ def classify(
     route: ProxyRoute,
     bundle: CABundle,
     timeout: float,
-    hint: Optional[str] = None,
     diagnosis: Optional[CertDiagnosis] = None,
 ) -> Failure:
     """Name the failure of one requests exchange with ``url`` over ``route``; ``diagnosis``,
@@ -82,7 +81,7 @@ def classify(
 
         cause = find(exc, (ssl.SSLCertVerificationError,)) or find(exc, (ssl.SSLError,))
         return tls_failure(
-            cause or exc, where, bundle, hint, host=urlsplit(url).hostname, diagnosis=diagnosis
+            cause or exc, where, bundle, host=urlsplit(url).hostname, diagnosis=diagnosis
         )
     if isinstance(exc, rex.ConnectTimeout):
         return connect_failure(where, socket.timeout(), timeout)

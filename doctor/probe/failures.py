@@ -147,7 +147,6 @@ def tls_failure(
     err: BaseException,
     address: str,
     bundle: Optional[CABundle],
-    hint: Optional[str] = None,
     host: Optional[str] = None,
     diagnosis: Optional[CertDiagnosis] = None,
 ) -> Failure:
@@ -159,14 +158,13 @@ def tls_failure(
     import ssl
 
     against = f" (verified against {bundle.describe()}{_bundle_note(bundle)})" if bundle else ""
-    extra = f"; {hint}" if hint else ""
     if isinstance(err, ssl.SSLCertVerificationError) or _is_cert_error(err):
         host = host or address.rsplit(":", 1)[0]
         if diagnosis is not None:
             from doctor.probe.certwords import cert_failure
 
-            return cert_failure(err, diagnosis, address, host, against, extra)
-        return _verify_failure(err, address, host, against, extra)
+            return cert_failure(err, diagnosis, address, host, against)
+        return _verify_failure(err, address, host, against)
     reason = str(getattr(err, "reason", "") or "") + " " + str(err)
     if any(r in reason for r in _WRONG_VERSION):
         return Failure(
@@ -206,9 +204,7 @@ def _is_cert_error(err: BaseException) -> bool:
     return "CERTIFICATE_VERIFY_FAILED" in str(err) or "doesn't match" in str(err)
 
 
-def _verify_failure(
-    err: BaseException, address: str, host: str, against: str, extra: str
-) -> Failure:
+def _verify_failure(err: BaseException, address: str, host: str, against: str) -> Failure:
     code: Optional[int] = getattr(err, "verify_code", None)
     text = str(getattr(err, "verify_message", None) or err)
     if code in _MISMATCH_CODES or (code is None and "match" in text):
@@ -235,12 +231,12 @@ def _verify_failure(
             Phase.TLS,
             Kind.TLS_UNTRUSTED,
             f"untrusted certificate from {address}{against}: {text}; the usual cause is TLS "
-            f"inspection by a corporate proxy{extra}",
+            "inspection by a corporate proxy",
         )
     return Failure(
         Phase.TLS,
         Kind.TLS_VERIFY_FAILED,
-        f"certificate of {address} rejected{against}: {text}{extra}",
+        f"certificate of {address} rejected{against}: {text}",
     )
 
 

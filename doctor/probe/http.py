@@ -21,7 +21,7 @@ from doctor.headers import first_refused
 from doctor.mask import mask_url_credentials
 from doctor.probe import httpx_url
 from doctor.probe.adapter import OPENSSL_CHECKS_HOSTNAME, SDKLikeAdapter, SocketTracker
-from doctor.probe.cabundle import CABundle, requests_ca_source, sdk_ca_bundle, sdk_ssl_context
+from doctor.probe.cabundle import CABundle, sdk_ca_bundle, sdk_ssl_context
 from doctor.probe.classify import classify, find, url_place
 from doctor.probe.failures import Failure, Kind, Phase, deadline_failure
 from doctor.probe.loopback import loopback_addresses
@@ -153,10 +153,9 @@ def exchange(
     session = build_session(
         ca_bundle=bundle, proxy=route, tracker=tracker, tls=tls, pinned=pinned, model=model
     )
-    hint = _tls_hint(environ, bundle)
     worker = threading.Thread(
         target=attempt.run,
-        args=(session, tracker, dict(headers), step, hint),
+        args=(session, tracker, dict(headers), step),
         name="doctor-probe-exchange",
         daemon=True,  # never joined at exit: a hung server must not hold the interpreter
     )
@@ -172,7 +171,7 @@ def exchange(
         # The step timeout was shortened to fit the deadline: the deadline is the cause.
         result = replace(result, failure=deadline_failure(f"waiting for {url_place(url)}"))
     elif read_chain and route.proxy_url and attempt.error is not None:
-        result = _through_proxy(result, attempt.error, step, hint, deadline, model)
+        result = _through_proxy(result, attempt.error, step, deadline, model)
     return result
 
 
@@ -180,7 +179,6 @@ def _through_proxy(
     result: Exchange,
     error: BaseException,
     step: float,
-    hint: Optional[str],
     deadline: float,
     model: Optional[HttpxModel],
 ) -> Exchange:
@@ -205,7 +203,6 @@ def _through_proxy(
         route=result.proxy,
         bundle=result.ca_bundle,
         timeout=step,
-        hint=hint,
         diagnosis=read.diagnosis,
     )
     return replace(result, failure=failure)
@@ -302,16 +299,6 @@ def _usable_dir(bundle: CABundle) -> bool:
     return bundle.source == "SSL_CERT_DIR" and os.path.isdir(bundle.path)
 
 
-def _tls_hint(environ: Mapping[str, str], bundle: CABundle) -> Optional[str]:
-    source, path = requests_ca_source(environ)
-    if source in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") and bundle.source != "SSL_CERT_FILE":
-        return (
-            f"{source}={path} is set, but the SDK (httpx) ignores it: "
-            f"export SSL_CERT_FILE={path} as well"
-        )
-    return None
-
-
 class _Attempt:
     """State shared between the worker thread and the caller; guarded by ``lock``."""
 
@@ -337,7 +324,6 @@ class _Attempt:
         tracker: SocketTracker,
         headers: Dict[str, str],
         step: float,
-        hint: Optional[str],
     ) -> None:
         try:
             sent = time.monotonic()
@@ -359,7 +345,7 @@ class _Attempt:
         except BaseException as exc:  # reported to the caller, never raised in this thread
             if not self.abandoned:
                 failure = classify(
-                    exc, url=self.url, route=self.route, bundle=self.bundle, timeout=step, hint=hint
+                    exc, url=self.url, route=self.route, bundle=self.bundle, timeout=step
                 )
                 with self.lock:
                     self.failure, self.error = failure, exc

@@ -760,3 +760,33 @@ def test_a_rate_limit_warns_while_the_sdk_raises_rate_limit_error(tmp_path: Path
     assert roundtrip.status is Status.WARN
     assert roundtrip.result.details["exception"] == "RateLimitError"
     assert [r.id for r in report.findings if r.status in (Status.FAIL, Status.ERROR)] == []
+
+
+@pytest.mark.parametrize("proxied", [False, True], ids=["direct", "via-proxy"])
+def test_a_requests_bundle_that_does_not_trust_the_server_is_not_offered_as_the_fix(
+    proxied: bool, tmp_path: Path, server_context: ContextFactory
+) -> None:
+    """REQUESTS_CA_BUNDLE names a bundle without the server's CA: exporting it as SSL_CERT_FILE
+    would not help, so no row says to, and the round trip's root cause repeats url.reachable's
+    own words (only tls.trust_env, having tried that bundle, may offer it)."""
+    import trustme
+
+    other = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other))
+    with ExitStack() as stack:
+        sandbox = stack.enter_context(Sandbox(ssl_context=server_context(*TLS)))
+        environ = minimal_environ(REQUESTS_CA_BUNDLE=str(other))
+        if proxied:
+            environ["HTTPS_PROXY"] = stack.enter_context(Proxy()).address
+        settings = {"api_key": DEMO_KEY, "base_url": sandbox.url, "end_user_id": DEMO_END_USER}
+        config = sandbox_config(sandbox.url, settings)
+        outcome = sdk_outcome(environ, sdk_arguments(config, environ))
+        report = run_doctor(config, environ, tmp_path)
+    assert outcome.error is not None and "CERTIFICATE_VERIFY_FAILED" in str(outcome.error)
+    assert row(report, "tls.trust_env").status is Status.PASS, table(report)
+    reachable, roundtrip = row(report, "url.reachable"), row(report, "sdk.roundtrip")
+    assert reachable.status is Status.FAIL and roundtrip.status is Status.FAIL, table(report)
+    assert f"SSL_CERT_FILE={other}" not in table(report)
+    assert (
+        str(roundtrip.result.fix) == f"root cause: see url.reachable ({reachable.result.summary})"
+    )
