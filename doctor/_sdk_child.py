@@ -440,12 +440,6 @@ def main():  # type: ignore[no-untyped-def]
     if _APP_PATH is not None:
         sys.path.insert(0, _APP_PATH)  # from here on, imports resolve as the application's do
     emit(proto_out, {"runtime": runtime_facts()})
-    located = located_facts()
-    emit(proto_out, {"located": located})
-    try:  # noqa: SIM105
-        import memorysync  # noqa: F401  (install_facts reports a failure; this only warms it)
-    except BaseException:
-        pass
     requests = queue.Queue()  # type: queue.Queue
 
     def work():  # type: ignore[no-untyped-def]
@@ -470,9 +464,16 @@ def main():  # type: ignore[no-untyped-def]
                     workers = CONCURRENT_CALLS
         os._exit(0)  # end of input: the parent is done with us, or gone
 
-    # Requests are read (and round trips started) while the install facts are gathered: the
-    # round trip is mostly waiting on the network.
+    # Input is read from here on: its end ends the child even while the SDK's import hangs
+    # (unless it holds the GIL: then the parent kills it). Round trips asked for meanwhile start
+    # at once, waiting for the import only where they need it.
     threading.Thread(target=read, daemon=True).start()
+    located = located_facts()
+    emit(proto_out, {"located": located})
+    try:  # noqa: SIM105
+        import memorysync  # noqa: F401  (install_facts reports a failure; this only warms it)
+    except BaseException:
+        pass
     emit(proto_out, {"install": install_facts(located)})
     threading.Event().wait()  # the reader ends the process
 

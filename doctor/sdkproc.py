@@ -386,7 +386,10 @@ class SdkProcess:
             proc.kill()
 
     def close(self) -> None:
-        """Let the child go: closing its input ends it (a busy one is killed outright).
+        """Let the child go: closing its input ends it. One that is busy, or still starting or
+        importing the SDK (an import that hangs holding the GIL cannot see its input close, and
+        a child started on another thread than the main one has no parent-death signal), is
+        killed outright.
 
         No waiting here: the doctor's exit must not wait on the child's. A thread reaps it, so
         the Popen object is not collected while the child runs (a ResourceWarning, an error
@@ -398,7 +401,7 @@ class SdkProcess:
         if proc is None or self._closed:
             return
         self._closed = True
-        if self._busy:
+        if self._busy or self._install is None:
             self.kill()
         try:
             if proc.stdin:

@@ -4,6 +4,7 @@ sitecustomize banner without a newline), before the child can take fd 1 for itse
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Optional
@@ -154,3 +155,63 @@ def test_clients_built_alike_share_one_ssl_context_and_others_do_not(
     assert (again, elsewhere_again) == (first, elsewhere) and first != elsewhere
     assert rewritten not in (first, elsewhere) and isinstance(rewritten, int)
     assert failures == [Stage.CONSTRUCT, Stage.CONSTRUCT]
+
+
+def test_the_end_of_its_input_ends_a_child_whose_sdk_import_hangs(tmp_path: Path) -> None:
+    """The parent gone (its end of the pipe closed, no parent-death signal: a child started on
+    another thread has none) ends a child stuck importing the SDK, not its 5-minute lifetime."""
+    import subprocess
+
+    from doctor.sdkproc import _read_source
+
+    (tmp_path / "memorysync.py").write_text("import time\ntime.sleep(60)\n")
+    child = subprocess.Popen(
+        [sys.executable, "-c", _read_source(), "300", ""],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=tmp_path,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdin is not None
+        lines = [child.stdout.readline() for _ in range(3)]  # "", runtime, located
+        assert '"located"' in lines[-1], lines
+        child.stdin.close()
+        assert child.wait(timeout=10) == 0
+    finally:
+        child.kill()
+        child.wait()
+        child.stdout.close()  # type: ignore[union-attr]
+
+
+def test_close_kills_a_child_whose_sdk_import_hangs_holding_the_gil(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its input closing cannot reach a child whose import holds the GIL (here: in C code), and a
+    child started on a thread has no parent-death signal: close() kills it."""
+    import threading
+
+    from doctor import sdkproc
+    from doctor.sdkinfo import SdkInstall
+
+    monkeypatch.setattr(sdkproc, "IMPORT_GRACE", 0.3)
+
+    (tmp_path / "memorysync.py").write_text("import ctypes\nctypes.PyDLL(None).sleep(60)\n")
+    child = SdkProcess(environ=dict(os.environ), cwd=str(tmp_path), start=False)
+    installs: list[SdkInstall] = []
+    try:
+        # Started on a thread, as a check starts a lazy child: no parent-death signal.
+        asking = threading.Thread(
+            target=lambda: installs.append(child.install(time.monotonic() + 3))
+        )
+        asking.start()
+        asking.join(10)
+        assert installs and not installs[0].import_ok and child.alive
+    finally:
+        child.close()
+    ended = time.monotonic() + 10
+    while child.alive and time.monotonic() < ended:
+        time.sleep(0.02)
+    outlived = child.alive
+    child.kill()  # (when the test fails: it leaves no process behind)
+    assert not outlived
