@@ -15,10 +15,12 @@ module that prints or reads while being imported cannot break it):
   argv or the environment, where other processes could read the key), with ``"environ"`` when
   the setup's environment differs from the child's own; the child answers each with
   ``{"id": N, "roundtrip": {...}}``.
-End of input (the parent closed the pipe, or died) ends the child at once, whatever it is doing;
-so does the deadline the parent sent, and the child's own lifetime (argv[1], in seconds). With
-argv[2] "die-with-parent", the child asks Linux to kill it when its parent dies
-(PR_SET_PDEATHSIG): that works even if this interpreter is stuck holding its GIL.
+End of input (the parent closed the pipe, or died) ends the child at once, whatever it is doing
+(importing the SDK included), unless something holds the GIL: the parent kills a child busy or
+still importing when it lets it go. So do the deadline the parent sent, and the child's own
+lifetime (argv[1], in seconds). With argv[2] "die-with-parent", the child asks Linux to kill it
+when its parent dies (PR_SET_PDEATHSIG): that works even if this interpreter is stuck holding its
+GIL.
 """
 
 import sys
