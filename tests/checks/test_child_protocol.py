@@ -52,8 +52,9 @@ def test_clients_of_the_childs_own_environment_and_of_another_do_not_see_each_ot
     tmp_path: Path,
 ) -> None:
     """Clients in the child's own environment are built side by side; one built in another
-    environment (here a missing SSL_CERT_FILE, which httpx fails on at construction) is built
-    alone, while os.environ is swapped: neither may see the other's variables."""
+    environment (here an SSLKEYLOGFILE in a missing folder, which every httpx fails on at
+    construction) is built alone, while os.environ is swapped: neither may see the other's
+    variables."""
     from concurrent.futures import ThreadPoolExecutor
 
     from doctor.sandbox import DEMO_END_USER, DEMO_KEY, Sandbox
@@ -62,7 +63,7 @@ def test_clients_of_the_childs_own_environment_and_of_another_do_not_see_each_ot
     own = {
         k: v for k, v in os.environ.items() if "proxy" not in k.lower() and not k.startswith("SSL_")
     }
-    broken = {**own, "SSL_CERT_FILE": str(tmp_path / "missing.pem")}
+    broken = {**own, "SSLKEYLOGFILE": str(tmp_path / "missing" / "keys.log")}
     child = SdkProcess(environ=own, cwd=str(tmp_path))
     try:
         with Sandbox(faults=["latency=0.05"]) as sandbox:

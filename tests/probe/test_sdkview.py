@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from doctor.probe.httpx_model import model_for
 from doctor.probe.proxyenv import requests_matches_label_boundaries
 from doctor.probe.sdkview import (
     ProxyRoute,
@@ -23,6 +24,9 @@ from doctor.probe.sdkview import (
     sdk_proxy_for,
 )
 from tests.probe.conftest import _NETWORK_VARIABLES
+
+# The doctor's model of the httpx this test process runs (the tables below are httpx 0.28's).
+INSTALLED = model_for(httpx.__version__)
 
 # --- CA bundles ------------------------------------------------------------------------------
 
@@ -112,11 +116,17 @@ def test_ca_bundle_table(files: Dict[str, str], env: dict, sdk: tuple, req: tupl
 def test_bad_ssl_cert_file_breaks_httpx_at_construction(
     files: Dict[str, str], key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """httpx 0.28 loads any SSL_CERT_FILE and raises; before, one that is not a file is skipped."""
     monkeypatch.setenv("SSL_CERT_FILE", files[key])
-    bundle = sdk_ca_bundle(dict(os.environ))
-    assert bundle.fatal and bundle.problem
-    with pytest.raises(OSError):
-        httpx.Client()
+    assert sdk_ca_bundle(dict(os.environ)).fatal
+    bundle = sdk_ca_bundle(dict(os.environ), INSTALLED)
+    if bundle.fatal:
+        assert bundle.problem
+        with pytest.raises(OSError):
+            httpx.Client()
+    else:
+        assert bundle.source == "certifi" and bundle.ignored
+        httpx.Client().close()
 
 
 def test_missing_cert_dir_does_not_break_httpx_construction(
@@ -196,12 +206,12 @@ def normalised(proxy: Optional[str]) -> Optional[str]:
 
 @pytest.mark.parametrize(("env", "url", "sdk", "req"), PROXY_TABLE)
 def test_proxy_table(env: Dict[str, str], url: str, sdk: Optional[str], req: Optional[str]) -> None:
-    route = sdk_proxy_for(url, env)
+    assert sdk_proxy_for(url, env).proxy_url == sdk
+    route = sdk_proxy_for(url, env, model=INSTALLED)
     assert route.problem is None
-    assert route.proxy_url == sdk, route.reason
     assert requests_proxy_for(url, env).proxy_url == req
     with mock.patch.dict(os.environ, env):
-        assert httpx_route(url) == normalised(route.proxy_url)
+        assert httpx_route(url) == normalised(route.proxy_url), route.reason
         assert requests_route(url) == req
 
 
