@@ -326,7 +326,7 @@ def share_ssl_contexts():  # type: ignore[no-untyped-def]
             return create(*args, **kwargs)
         if context is None:
             context = create(*args, **kwargs)
-            if len(_shared_contexts) >= SHARED_CONTEXTS:  # one child serves a test run's setups
+            if len(_shared_contexts) >= SHARED_CONTEXTS:  # one child serves many setups
                 _shared_contexts.pop(next(iter(_shared_contexts)))
             _shared_contexts[key] = context
         return context
