@@ -10,7 +10,7 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import re
-    from typing import Any, Callable, Optional, Union
+    from typing import Any, Callable, Iterator, Optional, Union
 
 
 class Pattern:
@@ -33,6 +33,9 @@ class Pattern:
 
     def match(self, text: str, pos: int = 0) -> Optional[re.Match[str]]:
         return self.compiled.match(text, pos)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.compiled.finditer(text)
 
     def split(self, text: str) -> list[Union[str, Any]]:
         return self.compiled.split(text)

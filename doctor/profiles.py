@@ -24,7 +24,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any, Mapping, Optional, Tuple
 
-from .config import SETTING_NAMES
+from .config import SETTING_NAMES, safe_loader
 from .errors import ConfigError
 from .records import record
 from .settings import Found
@@ -82,8 +82,7 @@ def _from_yaml(path: Path) -> Tuple[Profile, ...]:
     if len(raw) > MAX_BYTES:
         raise ConfigError(f"larger than {MAX_BYTES // 1024} KiB", file=label)
     try:
-        # libyaml's loader when PyYAML has it: the pure-Python one takes ~3 ms a profile.
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(raw.decode("utf-8"))
+        loader = safe_loader()(raw.decode("utf-8"))  # the pure-Python one: ~3 ms a profile
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None

@@ -511,3 +511,45 @@ def test_a_plain_values_forms_are_those_the_full_way_finds(value: str, password:
     finally:
         mask._PLAIN = plain
     assert shortcut == full
+
+
+# A long text (mask._LONG_TEXT and more) is searched for runs only inside stretches of the
+# characters runs are made of: it is masked exactly as if every window had been looked at.
+_ODD_KEY = 'ms_live_a"b\\c d\u00e9e%f<g>h&i/j#k@l:m-n_o.p~q9'
+_LONG_PIECES = st.sampled_from(
+    [
+        GOOD_KEY,
+        GOOD_KEY[5:19],
+        GOOD_KEY[20:],
+        _ODD_KEY,
+        repr(_ODD_KEY),
+        _ODD_KEY[9:30],
+        json.dumps({"k": _ODD_KEY}),
+        "http://u:pa ss@proxy",
+        "ms_test_",
+        "5b1d3c0e",
+        "\n",
+        " ",
+        "\u2014",
+    ]
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(pieces=st.lists(_LONG_PIECES, max_size=10), filler=st.text(max_size=12))
+def test_a_long_text_is_masked_as_if_every_window_were_looked_at(
+    pieces: list[str], filler: str
+) -> None:
+    from doctor import mask
+
+    text = filler.join(pieces)
+    padded = text + "0123 abc, " * (mask._LONG_TEXT // 10) + text
+    masked = Masker([GOOD_KEY, _ODD_KEY], passwords=["pa ss"])(padded)
+    short = mask._LONG_TEXT
+    try:
+        mask._LONG_TEXT = len(padded) + 1  # every window looked at
+        assert Masker([GOOD_KEY, _ODD_KEY], passwords=["pa ss"])(padded) == masked
+    finally:
+        mask._LONG_TEXT = short
+    for secret in (GOOD_KEY[8:], _ODD_KEY[8:]):
+        assert not any(secret[i : i + mask.WINDOW] in masked for i in range(len(secret) - 7))
