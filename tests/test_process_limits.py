@@ -136,6 +136,7 @@ def plugin(directory: Path, name: str, body: str) -> Path:
 # --- the deadline, whatever holds the interpreter ----------------------------------------------
 
 
+@pytest.mark.waits
 def test_a_check_holding_the_gil_is_cut_off_after_the_deadline_and_no_child_survives(
     tmp_path: Path, plugin_dir: Path
 ) -> None:
@@ -177,6 +178,7 @@ def test_a_check_holding_the_gil_is_cut_off_after_the_deadline_and_no_child_surv
         proc.wait(5)
 
 
+@pytest.mark.waits
 def test_plugin_imports_count_against_the_deadline(tmp_path: Path, plugin_dir: Path) -> None:
     config = plugin(plugin_dir, "slowimport", "import time\ntime.sleep(30)\n")
     args = ["check", "--offline", "--format", "json", "--config", str(config), "--deadline", "2"]

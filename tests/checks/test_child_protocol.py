@@ -48,6 +48,7 @@ def test_an_applications_malloc_arena_setting_does_not_stop_the_child(tmp_path: 
         child.close()
 
 
+@pytest.mark.waits
 def test_clients_of_the_childs_own_environment_and_of_another_do_not_see_each_others(
     tmp_path: Path,
 ) -> None:

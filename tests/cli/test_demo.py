@@ -11,7 +11,7 @@ from click.testing import Result
 from doctor.cli import cli
 from doctor.demo import BREAKS
 from doctor.sandbox import foreground
-from tests.conftest import cli_runner
+from tests.conftest import DEMO_BREAKS, cli_runner
 from tests.network.helpers import BREAK_CAUSES, CA_VARIABLES
 from tests.probe.servers import free_port
 
@@ -59,7 +59,7 @@ def test_healthy_demo_passes_every_row() -> None:
         assert statuses[check_id] == "pass"
 
 
-@pytest.mark.parametrize("name", sorted(BREAKS))
+@pytest.mark.parametrize("name", DEMO_BREAKS)
 def test_each_break_fails_its_check_naming_the_cause(name: str, tmp_path: Any) -> None:
     """At 80 columns, the last lines name the root cause's check and a fix that pastes."""
     import shutil

@@ -96,6 +96,7 @@ def when(chunks: list[tuple[float, bytes]], text: bytes) -> float:
     return next(t for t, chunk in chunks if text in chunk)
 
 
+@pytest.mark.waits
 def test_offline_rows_stream_at_once_while_the_network_waits() -> None:
     with Sandbox(faults=["latency=2"]) as sandbox:
         code, chunks = run_in_pty(sandbox.url)

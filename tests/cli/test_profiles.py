@@ -209,6 +209,7 @@ def test_profiles_on_github_actions_annotate_and_write_the_job_summary(tmp_path:
 
 
 @pytest.mark.slow
+@pytest.mark.waits
 def test_twenty_profiles_against_a_slow_server_share_one_run() -> None:
     from doctor.sandbox import DEMO_END_USER, DEMO_KEY, Sandbox
 

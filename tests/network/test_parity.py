@@ -31,6 +31,7 @@ from doctor.demo import BREAKS, demo_config
 from doctor.report import Report
 from doctor.results import Status
 from doctor.sandbox import DEMO_END_USER, DEMO_KEY, DEMO_PROJECT, Sandbox
+from tests.conftest import DEMO_BREAKS
 from tests.network.certs import (
     chain_context,
     cn_only_context,
@@ -501,6 +502,7 @@ SETUPS: Dict[str, Setup] = {
 
 
 MARKS = {
+    "slow-handshake-and-slow-answer": pytest.mark.waits,
     "socks5-without-socksio-even-for-no-proxy-host": pytest.mark.skipif(
         not socksio_missing, reason="socksio is installed here"
     ),
@@ -723,7 +725,7 @@ def test_every_break_has_a_cause() -> None:
     assert set(BREAK_CAUSES) == set(BREAKS)
 
 
-@pytest.mark.parametrize("name", sorted(BREAKS))
+@pytest.mark.parametrize("name", DEMO_BREAKS)
 def test_every_demo_break_fails_the_sdk_and_its_check(name: str, tmp_path: Path) -> None:
     with Sandbox(faults=BREAKS[name].faults) as sandbox:
         config = demo_config(sandbox.url, name)

@@ -69,6 +69,7 @@ def test_a_redirect_to_another_port_never_receives_the_key(target_host: str) -> 
     assert [r.headers.get("x-api-key") for r in asked] == [DEMO_KEY, DEMO_KEY]
 
 
+@pytest.mark.waits
 @pytest.mark.parametrize(
     # Room for a loaded machine: the deadline counts from the start (config and plugins too).
     ("fault", "deadline"),
@@ -88,6 +89,7 @@ def test_a_stalling_server_cannot_hold_the_run_past_its_deadline(
     assert "root cause: see url.reachable" in str(rows["sdk.roundtrip"]["fix"])
 
 
+@pytest.mark.waits
 def test_a_flood_of_body_is_capped_not_buffered() -> None:
     """32 MiB of body as fast as loopback goes: the probe keeps at most its cap in memory."""
     with Flood(32 << 20) as flood:

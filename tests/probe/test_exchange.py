@@ -84,6 +84,7 @@ def test_sends_the_sdk_headers_and_no_netrc_credentials(
     assert "authorization" not in headers
 
 
+@pytest.mark.waits
 def test_hanging_server_is_cut_at_the_deadline() -> None:
     def hang(conn: socket.socket, stop: threading.Event) -> None:
         read_request_head(conn, stop)
@@ -98,6 +99,7 @@ def test_hanging_server_is_cut_at_the_deadline() -> None:
     assert result.status is None
 
 
+@pytest.mark.waits
 @pytest.mark.parametrize("where", ["status_line", "body"])
 def test_trickling_server_is_cut_at_the_deadline(where: str) -> None:
     def trickle(conn: socket.socket, stop: threading.Event) -> None:
