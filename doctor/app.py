@@ -30,7 +30,7 @@ from .results import error as error_result
 from .session import Entry, Session, plan
 from .settings import DEFAULT_TIMEOUT, Found, resolve
 from .shellcmd import Shell
-from .system import describe
+from .system import System
 
 if TYPE_CHECKING:
     from .profiles import Profile
@@ -211,7 +211,7 @@ def run(
         head,
         findings=_spelled(policy.apply(rows, config), options.shell),
         interrupted=session.interrupted,
-        system=describe(session.fact(0, SDK_INSTALL)),
+        system=System(session.fact(0, SDK_INSTALL)),
     )
 
 
@@ -319,7 +319,7 @@ def _run_profiles(
                 fail_on=options.fail_on,
                 profile=entry.profile,
                 interrupted=session.interrupted,
-                system=describe(session.fact(index, SDK_INSTALL)),
+                system=System(session.fact(index, SDK_INSTALL)),
             )
         )
     return reports

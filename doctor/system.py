@@ -4,9 +4,36 @@ from __future__ import annotations
 
 import functools
 import sys
-from typing import Any, Mapping, Optional
+from typing import Any, Iterator, Mapping, Optional
 
 from ._version import __version__
+
+
+class System(Mapping[str, Optional[str]]):
+    """``describe(install)``, worked out when a format first reads it: only JSON (and the
+    reports made from it) prints it, and OpenSSL's version and the probe libraries' metadata
+    cost a table run 10-30 ms it would not show."""
+
+    def __init__(self, install: Any) -> None:
+        self._install = install
+        self._described: Optional[dict[str, Optional[str]]] = None
+
+    def _data(self) -> dict[str, Optional[str]]:
+        if self._described is None:
+            self._described = describe(self._install)
+        return self._described
+
+    def __getitem__(self, name: str) -> Optional[str]:
+        return self._data()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())
+
+    def __repr__(self) -> str:
+        return repr(self._data())
 
 
 def describe(install: Any) -> dict[str, Optional[str]]:
