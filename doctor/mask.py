@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # catalog `list` prints is masked without them (see _PLAIN)
 KEY_PREFIXES = ("ms_test_", "ms_live_")
 # No run of this many characters of a secret's body leaves (the README's guarantee).
 WINDOW = 8
+# A text this long is searched for runs only where its characters could make one (see
+# Masker._run_stretches); a shorter one, window by window.
 _LONG_TEXT = 16384
 # A run must hold this many letters or digits, and this many different characters, to count:
 # runs of spaces, quotes, escapes or one repeated digit are everywhere in a report (table

@@ -11,8 +11,8 @@ from ._version import __version__
 
 class System(Mapping[str, Optional[str]]):
     """``describe(install)``, worked out when a format first reads it: only JSON (and the
-    reports made from it) prints it, and OpenSSL's version and the probe libraries' metadata
-    cost a table run 10-30 ms it would not show."""
+    reports made from it) prints it, and a table run need not import _ssl for OpenSSL's
+    version or read the probe libraries' metadata (a few ms)."""
 
     def __init__(self, install: Any) -> None:
         self._install = install
