@@ -4,7 +4,20 @@ Made by `python -m doctor._packaged_config` (then `ruff format` it); tests/test_
 fails when checks.yaml changed and this was not made again.
 """
 
-SHA256 = "816c8ca5c22400dd03ac75fe61d11c0476e34f27a3202b0b2859b9b4ce805bb8"
+SOURCE = (
+    b"# memorysync-doctor configuration. A checks.yaml in the working directory (o"
+    b"r --config PATH) is\n# merged over this packaged default: environments by"
+    b" name, checks by id.\nversion: 1\n\nenvironments:            # which base U"
+    b"RL is which environment, and the key prefix it takes\n  production: {base"
+    b"_url: https://api.memorysync.io, key_prefix: ms_live_}\n  staging:    {ba"
+    b"se_url: https://staging.api.memorysync.io, key_prefix: ms_test_}\n\nchecks"
+    b":                  # per-check options; `enabled: false` turns a check o"
+    b'ff\n  sdk.version: {require: ">=1.0,<2.0"}\n  timeout.sane: {min: 1.0, max'
+    b": 120.0}\n\nplugins: []              # importable modules that register mo"
+    b"re checks\n\n# settings:              # lowest-precedence values for the f"
+    b"ive settings (flags and env win)\n#   base_url: https://staging.api.memor"
+    b"ysync.io\n#   end_user_id: user_123\n"
+)
 DATA = {
     "version": 1,
     "environments": {

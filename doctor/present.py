@@ -176,10 +176,10 @@ def _on_terminal(stream: Any) -> bool:
 
 def terminal_width() -> int:
     """The terminal's width, else COLUMNS, else 100 (a log file or a pipe)."""
-    import shutil
-
     if _on_terminal(sys.stdout):
-        return max(40, shutil.get_terminal_size((100, 24)).columns)
+        from .quick import terminal_columns
+
+        return max(40, terminal_columns(os.environ, 100) or 100)
     try:
         return max(40, int(os.environ.get("COLUMNS", "")))
     except ValueError:

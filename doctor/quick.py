@@ -62,19 +62,27 @@ def help_text(environ: Mapping[str, str]) -> Optional[str]:
 
 
 def help_width(environ: Mapping[str, str]) -> int:
-    """click.HelpFormatter's width: the terminal's columns as shutil.get_terminal_size() finds
-    them (COLUMNS, else stdout's terminal, else 80), at most cli's max_content_width (100),
-    less 2, at least 50. 0 when the columns are not known (the CLI decides)."""
+    """click.HelpFormatter's width: the terminal's columns (see terminal_columns), at most cli's
+    max_content_width (100), less 2, at least 50. 0 when the columns are not known (the CLI
+    decides)."""
+    columns = terminal_columns(environ, 80)
+    return max(min(columns, 100) - 2, 50) if columns > 0 else 0
+
+
+def terminal_columns(environ: Mapping[str, str], fallback: int) -> int:
+    """The columns as shutil.get_terminal_size() finds them: COLUMNS when it is a positive
+    number, else stdout's terminal (its columns, 0 when the terminal does not say), else
+    fallback. (Not shutil itself: importing it imports bz2 and lzma, for every run.)"""
     try:
         columns = int(environ.get("COLUMNS", ""))
     except ValueError:
         columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            columns = 80
-    return max(min(columns, 100) - 2, 50) if columns > 0 else 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return fallback
 
 
 def catalog_text(args: Sequence[str], cwd: str) -> Optional[str]:

@@ -41,6 +41,29 @@ def test_help_is_clicks_at_the_widths_held(
     assert (text == capsys.readouterr().out) if held else text is None
 
 
+@pytest.mark.parametrize("columns", [None, "0", "-3", "wide", "123"])
+@pytest.mark.parametrize("terminal", [None, (0, 0), (132, 40)])
+def test_terminal_columns_are_what_shutil_finds(
+    columns: str | None, terminal: tuple[int, int] | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """COLUMNS, else stdout's terminal (None: not one), else the fallback, as shutil says."""
+    import shutil
+
+    def get_terminal_size(fd: int = 1) -> os.terminal_size:
+        if terminal is None:
+            raise OSError("not a terminal")
+        return os.terminal_size(terminal)
+
+    monkeypatch.setattr(os, "get_terminal_size", get_terminal_size)
+    monkeypatch.delenv("LINES", raising=False)
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    found = quick.terminal_columns(os.environ, 77)
+    assert (found or 77) == shutil.get_terminal_size((77, 24)).columns
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
