@@ -13,7 +13,7 @@ from ..shellcmd import SetEnv
 
 def assign(setting: Setting, value: str, note: Optional[str] = None) -> Fix:
     """Set ``setting`` to ``value`` in the place the current value comes from. ``note`` is a
-    short hint about the value ("staging; https://api.memorysync.io for production")."""
+    short hint about the value ("the staging API; for production use https://api.memorysync.io")."""
     variable = setting.variable
     line = f"{variable}={shlex.quote(value)}"
     kind = setting.source.split(":", 1)[0]

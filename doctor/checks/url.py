@@ -57,7 +57,7 @@ def url_format(ctx: CheckContext) -> Result:
     if url is None or not url.strip():
         return fail(
             "base_url is not set" + (" (empty)" if url is not None else "") + alias_hint(setting),
-            assign(setting, STAGING, f"staging; {PRODUCTION} for production"),
+            assign(setting, STAGING, f"the staging API; for production use {PRODUCTION}"),
             code="missing" if url is None else "empty",
             location=at if url is not None else None,
         )

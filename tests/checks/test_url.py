@@ -39,7 +39,7 @@ URLS = [
         FAIL,
         "base_url is not set",
         "export MEMORYSYNC_BASE_URL=https://staging.api.memorysync.io  "
-        "# staging; https://api.memorysync.io for production",
+        "# the staging API; for production use https://api.memorysync.io",
         id="unset",
     ),
     pytest.param("", FAIL, "base_url is not set (empty)", None, id="empty"),
