@@ -4,6 +4,9 @@ threads, inside one wall-clock deadline.
 Order: settings-only checks first (microseconds), then each fact as soon as the checks gating
 it have passed, then the checks that read facts once those are done. A check starts only when
 everything it declared (requires, after, facts) is finished, so no worker ever waits on another.
+While a session of one has a ``head_start`` fact (the probe request, the SDK round trip) that has
+not sent its request, only what such facts build on starts: the threads share one CPU (the GIL),
+and the rest of the work is better done while the answer travels than before the request leaves.
 Every task runs in a daemon thread, so neither a hanging server nor a hanging plugin can hold
 the run (or the interpreter's exit) past the deadline. ``jobs=1`` runs one task at a time through
 the same code, for deterministic tests.
@@ -47,6 +50,9 @@ if TYPE_CHECKING:
 REPORT_MARGIN = 0.25
 # Facts mostly wait on the network or the SDK child: many may wait at once (profiles).
 FACT_JOBS = 64
+# Work held back for head-start facts starts after this long even if they have not sent (an
+# interpreter that is slow to say which httpx it has must not hold the offline checks).
+HEAD_START_MAX_S = 1.0
 _GATE_PASSES = (Status.PASS, Status.WARN)
 _VERB = {Status.FAIL: "failed", Status.ERROR: "errored", Status.SKIP: "was skipped"}
 
@@ -135,6 +141,17 @@ class Scheduler:
                 for dep in deps:
                     self._dependents.setdefault((index, dep), []).append(task)
         self._initial = [t for t in self._blocking if self._blocking[t] == 0]
+        # A session of one holds back what its head-start facts do not build on. (With many
+        # profiles, some profiles' requests wait for a worker while others' answers travel: the
+        # CPU is shared out already, and holding work back would leave it idle.)
+        self._leaders = {
+            t for t in self._unfinished if isinstance(t.item, Fact) and t.item.head_start
+        }
+        if len(self.profiles) > 1:
+            self._leaders.clear()
+        self._lead = self._built_on(self._leaders)
+        self._held: Optional[list[_Task]] = [] if self._leaders else None
+        self._hold_until = 0.0
 
     def _dependencies(self, profile: _Profile, task: _Task) -> list[Any]:
         """What must finish before the task may start: checks (by id) and facts not given."""
@@ -147,6 +164,22 @@ class Scheduler:
             needs = item.facts
         return deps + [fact for fact in needs if not profile.slots[fact].done]
 
+    def _built_on(self, tasks: set[_Task]) -> set[_Task]:
+        """``tasks`` and every task they depend on, directly or not."""
+        by_key = {
+            (t.profile, t.item if isinstance(t.item, Fact) else t.item.id): t
+            for t in self._unfinished
+        }
+        found: set[_Task] = set()
+        todo = list(tasks)
+        while todo:
+            task = todo.pop()
+            if task not in found:
+                found.add(task)
+                deps = self._dependencies(self.profiles[task.profile], task)
+                todo += [by_key[(task.profile, d)] for d in deps if (task.profile, d) in by_key]
+        return found
+
     # --- the loop -----------------------------------------------------------------------------
 
     def run(self) -> list[tuple[Finding, ...]]:
@@ -154,16 +187,22 @@ class Scheduler:
         so far, with ``interrupted`` set."""
         with _interrupts_raise(), self._cond:
             try:
+                self._hold_until = time.monotonic() + HEAD_START_MAX_S
                 self._settle(self._initial)
                 while self._unfinished:
                     self._start_ready()
                     if not self._unfinished:
                         break
-                    remaining = self.deadline - time.monotonic()
+                    now = time.monotonic()
+                    remaining = self.deadline - now
                     idle = not any(self._running.values()) and not any(self._ready.values())
+                    if self._held is not None and (idle or now >= self._hold_until):
+                        self._release()
+                        continue
                     if remaining <= 0 or idle:
                         break
-                    self._cond.wait(remaining)
+                    held = self._held is not None
+                    self._cond.wait(min(remaining, self._hold_until - now) if held else remaining)
             except KeyboardInterrupt:
                 self.interrupted = True
             self._closed = True
@@ -178,8 +217,25 @@ class Scheduler:
             state, outcome = self._readiness(task)
             if state == "resolved":
                 todo += self._record(task, outcome, 0.0)
+            elif self._held is not None and task not in self._lead:
+                self._held.append(task)
             else:
                 self._ready["fact" if isinstance(task.item, Fact) else "check"].append(task)
+
+    def _sent(self, task: _Task) -> None:
+        """A head-start fact's request is out (or it ended): once none is left, the held tasks
+        are queued."""
+        with self._cond:
+            if task in self._leaders:
+                self._leaders.discard(task)
+                if not self._leaders:
+                    self._release()
+                self._cond.notify_all()
+
+    def _release(self) -> None:
+        held, self._held = self._held or [], None
+        for task in held:
+            self._ready["fact" if isinstance(task.item, Fact) else "check"].append(task)
 
     def _start_ready(self) -> None:
         """One more worker per queued task, up to the kind's limit; workers take tasks until
@@ -237,7 +293,7 @@ class Scheduler:
                     self._tell_waiting()
             started = time.perf_counter()
             if isinstance(task.item, Fact):
-                outcome: Any = self._compute(self.profiles[task.profile], task.item)
+                outcome: Any = self._compute(task, task.item)
             else:
                 outcome = self._execute(self.profiles[task.profile], task.item)
             duration = (time.perf_counter() - started) * 1000
@@ -247,8 +303,9 @@ class Scheduler:
                 self._settle(self._record(task, outcome, duration))
                 self._cond.notify_all()
 
-    def _compute(self, profile: _Profile, fact: Fact[Any]) -> Any:
+    def _compute(self, task: _Task, fact: Fact[Any]) -> Any:
         remaining = max(0.0, self.deadline - time.monotonic())
+        profile = self.profiles[task.profile]
         entry = profile.entry
         ctx = FactContext(
             profile=entry.profile,
@@ -261,6 +318,7 @@ class Scheduler:
             offline=self.offline,
             _get=lambda need: profile.slots[need].value,
             _sdk=profile.sdk,
+            _sent=lambda: self._sent(task),
         )
         try:
             return _Value(fact.compute(ctx))
@@ -333,6 +391,7 @@ class Scheduler:
         profile = self.profiles[task.profile]
         self._unfinished.discard(task)
         if isinstance(task.item, Fact):
+            self._sent(task)  # done, or resolved without running: nothing more to wait for
             slot = profile.slots[task.item]
             slot.done = True
             if isinstance(outcome, _Value):

@@ -22,7 +22,7 @@ from .watchdog import MAX_DEADLINE
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
-    from typing import IO, Any, Mapping, Optional, Sequence, Union
+    from typing import IO, Any, Callable, Mapping, Optional, Sequence, Union
 
     from .sdkinfo import SdkInstall, SdkRoundtrip, SdkRuntime
     from .spawn import SpawnedChild
@@ -333,12 +333,14 @@ class SdkProcess:
         request: Mapping[str, Any],
         deadline: float,
         environ: Optional[Mapping[str, str]] = None,
+        on_sent: Optional[Callable[[], None]] = None,
     ) -> SdkRoundtrip:
         """Build the real client from ``request`` and call ``export_all()``, bounded by ``deadline``.
 
         The request is written at once: a child still importing the SDK reads it as soon as it
         can, so the import and the round trip overlap the doctor's own work. ``environ``: the
         environment the client is built in, when it is not the one the child started with.
+        ``on_sent`` is called once the request is written (or could not be).
         """
         import json
 
@@ -365,6 +367,8 @@ class SdkProcess:
                 self._proc.stdin.flush()
         except (OSError, ValueError):
             pass  # the child is gone: install() below says why
+        if on_sent is not None:
+            on_sent()
         try:
             if not self.install(deadline).import_ok:
                 return SdkRoundtrip(Stage.IMPORT)

@@ -221,7 +221,7 @@ class FakeSdk:
     def runtime(self, deadline: float) -> SdkRuntime:
         return SdkRuntime(python=tuple(sys.version_info[:3]), httpx="0.28.1")
 
-    def roundtrip(self, request: Any, deadline: float) -> Any:
+    def roundtrip(self, request: Any, deadline: float, *args: Any, **kwargs: Any) -> Any:
         raise AssertionError("FakeSdk cannot do a round trip: use the real SDK for network tests")
 
     def close(self) -> None:

@@ -263,6 +263,105 @@ def test_a_fact_starts_only_after_its_gates_pass(make_context) -> None:
     assert rows["g.reader"].summary == "needs the request, which was not made: g.gate failed"
 
 
+def _head_start_registry(send: Callable[[FactContext], str], events: list[str]) -> CheckRegistry:
+    """h.gate gates the head-start fact h.request, which h.reader reads; h.other and the fact
+    h.side need neither."""
+
+    def note(event: str, value: Any = OK) -> Callable[[Any], Any]:
+        return lambda ctx: (events.append(event), value)[1]
+
+    request = Fact("h.request", send, title="the request", gates=["h.gate"], head_start=True)
+    side = Fact("h.side", note("side fact", 1), title="the side fact")
+    reg = CheckRegistry()
+    reg.register("h.gate", title="t", tags=["offline"])(note("gate"))
+    reg.register("h.other", title="t", tags=["offline"])(note("other"))
+    reg.register("h.side_reader", title="t", tags=["offline"], facts=[side])(note("side reader"))
+    reg.register("h.reader", title="t", tags=["offline"], facts=[request])(
+        lambda ctx: passed(ctx.fact(request))
+    )
+    return reg
+
+
+@pytest.mark.parametrize("jobs", [1, 8])
+def test_a_head_start_facts_request_leaves_before_the_work_it_does_not_need(
+    make_context, jobs: int
+) -> None:
+    """Checks and facts the request does not build on start once it says it is sent, while its
+    answer travels: the threads share one CPU, so the request leaves as early as it can."""
+    events: list[str] = []
+
+    def send(ctx: FactContext) -> str:
+        events.append("request out")
+        ctx.sent()
+        ctx.sent()  # again: nothing more happens
+        events.append("answer in")
+        return "answered"
+
+    rows = _run(_head_start_registry(send, events), make_context, jobs=jobs)
+    assert events.index("gate") < events.index("request out")
+    for held in ("other", "side fact", "side reader"):
+        assert events.index(held) > events.index("request out"), events
+    assert rows["h.reader"].summary == "answered" and rows["h.other"] == OK
+
+
+@pytest.mark.parametrize("how", ["gate fails", "raises", "never says"])
+def test_work_held_for_a_head_start_fact_starts_however_that_fact_ends(
+    make_context, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """A head-start fact that is not run (its gate failed), raises, or does not say it sent
+    (held at most HEAD_START_MAX_S) holds nothing back for good."""
+    import doctor.runner
+
+    monkeypatch.setattr(doctor.runner, "HEAD_START_MAX_S", 0.05)
+    events: list[str] = []
+    other_ran = threading.Event()
+
+    def send(ctx: FactContext) -> str:
+        if how == "raises":
+            raise RuntimeError("no route")
+        other_ran.wait(5)  # "never says": the held work runs while this still waits
+        events.append("answer in")
+        return "answered"
+
+    reg = _head_start_registry(send, events)
+    if how == "gate fails":
+        reg = CheckRegistry()
+        request = Fact("h.request", send, title="the request", gates=["h.gate"], head_start=True)
+        reg.register("h.gate", title="t", tags=["offline"])(lambda ctx: BROKEN)
+        reg.register("h.reader", title="t", tags=["offline"], facts=[request])(
+            lambda ctx: passed(ctx.fact(request))
+        )
+    reg.register("h.last", title="t", tags=["offline"])(
+        lambda ctx: (events.append("other"), other_ran.set(), OK)[2]
+    )
+    started = time.monotonic()
+    rows = _run(reg, make_context, jobs=8)
+    assert time.monotonic() - started < 2
+    assert rows["h.last"] == OK
+    if how == "never says":
+        assert events.index("other") < events.index("answer in")
+        assert rows["h.reader"].summary == "answered"
+    else:
+        assert rows["h.reader"].status is (Status.ERROR if how == "raises" else Status.SKIP)
+
+
+def test_profiles_hold_nothing_back(make_context) -> None:
+    """With many profiles the CPU is shared out already: a check runs before the requests."""
+    events: list[str] = []
+
+    def send(ctx: FactContext) -> str:
+        ctx.sent()
+        events.append("request out")
+        return "answered"
+
+    reg = _head_start_registry(send, events)
+    entries = [replace(make_context(), profile=name) for name in ("one", "two")]
+    every = list(reg)
+    session = Session(entries, plan(every, [s.id for s in every]), deadline=time.monotonic() + 5, jobs=1)
+    session.run()
+    assert events.index("other") < events.index("request out")
+
+
 def test_a_fact_that_raises_is_an_error_row_for_its_readers(make_context) -> None:
     def explode(ctx: FactContext) -> int:
         raise SystemExit("a plugin's fact must not end the run")

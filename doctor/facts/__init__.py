@@ -57,6 +57,7 @@ class Fact(Generic[T]):
         gates: Iterable[str] = (),
         needs: Iterable[Fact[Any]] = (),
         network: bool = False,
+        head_start: bool = False,
     ) -> None:
         self.name = name
         self.compute = compute
@@ -65,6 +66,11 @@ class Fact(Generic[T]):
         self.needs = tuple(needs)
         # A network fact is not computed with --offline (and only network checks may read it).
         self.network: bool = network or any(n.network for n in self.needs)
+        # It sends a request and waits for the answer: in a run of one profile the runner starts
+        # only what it builds on until it says its request is out (FactContext.sent()) or ends,
+        # so the CPU (one for every thread of the process, under the GIL) goes to getting the
+        # request out first and the rest of the run's work is done while the answer travels.
+        self.head_start = head_start
 
     def __repr__(self) -> str:
         return f"Fact({self.name!r})"
@@ -85,11 +91,18 @@ class FactContext:
     offline: bool  # no request is sent in this run (--offline)
     _get: Callable[[Fact[Any]], Any] = field(repr=False, compare=False)
     _sdk: Callable[[], SdkProcess] = field(repr=False, compare=False)
+    _sent: Callable[[], None] = field(default=lambda: None, repr=False, compare=False)
 
     def get(self, fact: Fact[T]) -> T:
         """The value of a fact this one ``needs`` (computed before this one started)."""
         value: T = self._get(fact)
         return value
+
+    def sent(self) -> None:
+        """A ``head_start`` fact's request is on its way (call it as soon as the bytes are
+        handed to the socket or the child, before waiting for the answer): the work held back
+        for it may start. Calling it again, or from a fact without a head start, does nothing."""
+        self._sent()
 
     @property
     def sdk(self) -> SdkProcess:

@@ -103,6 +103,7 @@ def _exchange(ctx: FactContext) -> Exchange:
             bundle=view.bundle,
             route=view.route,
             model=view.model,
+            on_sent=ctx.sent,
         )
 
     outcome, attempts = with_retries(attempt, _service_failed, ctx.retries, ctx.deadline)
@@ -124,6 +125,7 @@ EXCHANGE = Fact(
     gates=("url.format",),
     needs=(SDK_VIEW,),
     network=True,
+    head_start=True,
 )
 
 

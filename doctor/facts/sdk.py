@@ -77,7 +77,7 @@ def _roundtrip(ctx: FactContext) -> SdkRoundtrip:
     from .retry import with_retries
 
     outcome, attempts = with_retries(
-        lambda: ctx.sdk.roundtrip(request, ctx.deadline, ctx.environ),
+        lambda: ctx.sdk.roundtrip(request, ctx.deadline, ctx.environ, on_sent=ctx.sent),
         lambda done: done.error is not None and done.error.is_a("ServerError"),
         ctx.retries,
         ctx.deadline,
@@ -92,4 +92,5 @@ SDK_ROUNDTRIP = Fact(
     gates=("key.present", "url.format"),
     needs=(HTTPX_MODEL,),
     network=True,
+    head_start=True,
 )

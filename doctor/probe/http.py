@@ -15,7 +15,7 @@ import time
 from dataclasses import replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from doctor.headers import first_refused
 from doctor.mask import mask_url_credentials
@@ -128,12 +128,14 @@ def exchange(
     route: Optional[ProxyRoute] = None,
     model: Optional[HttpxModel] = None,
     read_chain: bool = True,
+    on_sent: Optional[Callable[[], None]] = None,
 ) -> Exchange:
     """GET ``url`` once as the SDK would; returns by ``deadline`` (a time.monotonic() value).
 
     ``bundle`` and ``route`` default to what the SDK (the httpx ``model``) would use with
     ``environ``. ``read_chain``: when a proxy's route is refused a certificate, read the chain
-    through the proxy's tunnel to say why (doctor.probe.tunnel).
+    through the proxy's tunnel to say why (doctor.probe.tunnel). ``on_sent`` is called once
+    the request is under way (its thread started: connecting, then sending), before the wait.
     """
     bundle = bundle or sdk_ca_bundle(environ, model)
     route = route or sdk_proxy_for(url, environ, model=model)
@@ -160,6 +162,8 @@ def exchange(
         daemon=True,  # never joined at exit: a hung server must not hold the interpreter
     )
     worker.start()
+    if on_sent is not None:
+        on_sent()
     if not attempt.done.wait(max(0.0, deadline - time.monotonic())):
         attempt.abandoned = True
         tracker.cut()

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from doctor.config import Config, load_config
 from doctor.results import Status
@@ -452,3 +454,34 @@ def test_a_virtualenv_next_to_the_app_with_the_sdk_is_pointed_out(
     (site / "memorysync-1.10.1.dist-info").rmdir()  # a virtualenv without the SDK: not pointed out
     result = check("sdk.version", make_context(install=MISSING))
     assert "virtualenv" not in result.summary and "-m pip install" in result.fix.command
+
+
+_OPERATORS = st.sampled_from(["<", "<=", ">", ">=", "==", "!=", "~=", "===", "=", "", " >= "])
+_VERSIONS = st.from_regex(r"[0-9]{1,3}(\.[0-9]{1,3}){0,3}(\.\*|a1|\+local| )?", fullmatch=True)
+_RANGES = st.lists(st.tuples(_OPERATORS, _VERSIONS).map("".join), max_size=3).map(",".join)
+
+
+@given(st.one_of(_RANGES, st.text(alphabet=" ,<>=!~*.0123456789a", max_size=14)))
+@example(">=1.0,<2.0")
+@example(" >= 1 , != 1.5 ")
+def test_a_plain_version_range_is_taken_without_packaging_only_when_packaging_takes_it(
+    text: str,
+) -> None:
+    """checks.sdk.VersionRange skips packaging for plain comparisons: never for a range
+    packaging would refuse, and the checks.yaml error is packaging's either way."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    from doctor.checks.sdk import _PLAIN_RANGE, VersionRange
+
+    try:
+        SpecifierSet(text)
+        valid = True
+    except InvalidSpecifier:
+        valid = False
+    if _PLAIN_RANGE.fullmatch(text):
+        assert valid
+    if valid:
+        assert VersionRange(text) == text
+    else:
+        with pytest.raises(ValueError):
+            VersionRange(text)

@@ -84,6 +84,31 @@ def test_sends_the_sdk_headers_and_no_netrc_credentials(
     assert "authorization" not in headers
 
 
+def test_on_sent_is_called_while_the_answer_is_still_awaited(
+    http_server: Callable[..., HTTPServer],
+) -> None:
+    """The run holds other work back until the probe says its request is out (doctor.runner):
+    it must say so before it waits, not when the answer is in."""
+    told = threading.Event()
+    calls, seen_by_server = [], []
+
+    def answer_once_told(handler: BaseHTTPRequestHandler) -> None:
+        seen_by_server.append(told.wait(5))
+        send(handler, 200, b"{}", {"Content-Type": "application/json"})
+
+    server = http_server(answer_once_told)
+    result = exchange(
+        server.url(),
+        HEADERS,
+        timeout=3.0,
+        environ={},
+        deadline=time.monotonic() + 8.0,
+        on_sent=lambda: (calls.append(1), told.set()),
+    )
+    assert result.status == 200
+    assert seen_by_server == [True] and calls == [1]
+
+
 @pytest.mark.waits
 def test_hanging_server_is_cut_at_the_deadline() -> None:
     def hang(conn: socket.socket, stop: threading.Event) -> None:
