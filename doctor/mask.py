@@ -254,9 +254,20 @@ def proxy_passwords(environ: Mapping[str, str]) -> List[str]:
 
 def fingerprint(key: str) -> str:
     """A short, stable id for "is this the same key?" that does not reveal the key."""
-    import hashlib
+    return "sha256:" + _sha256()(key.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
-    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+def _sha256() -> Any:
+    """CPython's own SHA-256 (_sha2 from 3.12, _sha256 before): importing hashlib sets up
+    OpenSSL's, which costs 3-4 ms, a run with a key set computes one fingerprint."""
+    for name in ("_sha2", "_sha256"):
+        try:
+            return __import__(name).sha256
+        except (ImportError, AttributeError):
+            pass
+    from hashlib import sha256
+
+    return sha256
 
 
 class Masker:

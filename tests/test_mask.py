@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -553,3 +554,14 @@ def test_a_long_text_is_masked_as_if_every_window_were_looked_at(
         mask._LONG_TEXT = short
     for secret in (GOOD_KEY[8:], _ODD_KEY[8:]):
         assert not any(secret[i : i + mask.WINDOW] in masked for i in range(len(secret) - 7))
+
+
+def test_a_fingerprint_is_the_start_of_the_keys_sha256() -> None:
+    """Computed without hashlib (doctor.mask._sha256): the same digest, whichever module."""
+    from doctor.mask import _sha256
+
+    key = "ms_test_5b1d3c0e9f2a4d6b8c7e1f0a2b3c5f60\udcff"  # a lone surrogate as read from argv
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    assert fingerprint(key) == "sha256:" + digest[:8]
+    if sys.implementation.name == "cpython":  # OpenSSL's (hashlib's) is not set up for it
+        assert _sha256().__module__ in ("_sha2", "_sha256")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import enum
 import errno
-import socket
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
@@ -125,6 +124,8 @@ def dns_failure(host: str, err: BaseException) -> Failure:
 
 def connect_failure(address: str, err: BaseException, timeout: float) -> Failure:
     """Classify a failed TCP connect to ``address`` ("ip:port" or "host:port")."""
+    import socket  # (here: an offline run imports this module, and socket costs it 2-8 ms)
+
     if isinstance(err, socket.timeout):
         return Failure(
             Phase.CONNECT,
@@ -188,6 +189,8 @@ def tls_failure(
             f"{address} closed the connection during the TLS handshake (often a firewall or "
             "proxy that intercepts TLS)",
         )
+    import socket
+
     if isinstance(err, socket.timeout):
         return Failure(Phase.TLS, Kind.TLS_TIMEOUT, f"TLS handshake with {address} timed out")
     return Failure(Phase.TLS, Kind.TLS_FAILED, f"TLS handshake with {address} failed: {err}")

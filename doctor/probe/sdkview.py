@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import enum
 import functools
-import importlib.util
 from dataclasses import field
 from fnmatch import fnmatch
 from typing import List, Mapping, Optional, Tuple
@@ -130,7 +129,13 @@ def sdk_view(url: str, environ: Mapping[str, str], model: Optional[HttpxModel] =
 
 @functools.cache
 def _socks_available() -> bool:
-    return importlib.util.find_spec("socksio") is not None
+    return _importable("socksio")
+
+
+def _importable(name: str) -> bool:
+    import importlib.util  # (here: a run without a proxy need not import it)
+
+    return importlib.util.find_spec(name) is not None
 
 
 def sdk_proxy_for(
@@ -167,9 +172,9 @@ def sdk_proxy_for(
     kinds: List[ProxyProblem] = []
     # httpx builds a transport for every proxy mount when the client is created, so a bad
     # proxy breaks the SDK even for URLs that would not use it.
-    socks_ok = _socks_available() if socksio_installed is None else socksio_installed
     for mount in mounts:
         if mount.proxy is not None:
+            socks_ok = _socks_available() if socksio_installed is None else socksio_installed
             found = _httpx_proxy_problem(mount.proxy, socks_ok, model)
             if found:
                 var = env.variables.get(mount.origin, mount.origin)
@@ -339,7 +344,7 @@ def requests_proxy_for(url: str, environ: Mapping[str, str]) -> ProxyRoute:
     proxy = proxy if "://" in proxy else f"http://{proxy}"
     var = env.variables[key]
     problem, kind = None, None
-    if proxy.lower().startswith("socks") and importlib.util.find_spec("socks") is None:
+    if proxy.lower().startswith("socks") and not _importable("socks"):
         problem = "socks proxies need PySocks (pip install 'requests[socks]')"
         kind = ProxyProblem.NEEDS_PYSOCKS
     reason = f"{var} is set and no NO_PROXY entry matches {hostname} for requests"
