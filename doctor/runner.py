@@ -50,8 +50,9 @@ if TYPE_CHECKING:
 REPORT_MARGIN = 0.25
 # Facts mostly wait on the network or the SDK child: many may wait at once (profiles).
 FACT_JOBS = 64
-# Work held back for head-start facts starts after this long even if they have not sent (an
-# interpreter that is slow to say which httpx it has must not hold the offline checks).
+# Work held back for head-start facts starts after this long (and a quarter of the run's time at
+# most) even if they have not sent: an interpreter slow to say which httpx it has must not hold
+# the offline checks, nor a short --deadline leave them not started.
 HEAD_START_MAX_S = 1.0
 _GATE_PASSES = (Status.PASS, Status.WARN)
 _VERB = {Status.FAIL: "failed", Status.ERROR: "errored", Status.SKIP: "was skipped"}
@@ -187,7 +188,8 @@ class Scheduler:
         so far, with ``interrupted`` set."""
         with _interrupts_raise(), self._cond:
             try:
-                self._hold_until = time.monotonic() + HEAD_START_MAX_S
+                now = time.monotonic()
+                self._hold_until = now + min(HEAD_START_MAX_S, (self.deadline - now) / 4)
                 self._settle(self._initial)
                 while self._unfinished:
                     self._start_ready()

@@ -47,7 +47,9 @@ def test_registration_rejects_bad_declarations() -> None:
 def test_an_unknown_requires_id_fails_when_the_checks_load() -> None:
     reg = CheckRegistry()
     reg.register("a.one", title="t", tags=["offline"], requires=["a.nowhere"])(lambda ctx: OK)
-    with pytest.raises(RegistrationError, match=r"check 'a.one' .* requires unknown check id\(s\) 'a.nowhere'"):
+    with pytest.raises(
+        RegistrationError, match=r"check 'a.one' .* requires unknown check id\(s\) 'a.nowhere'"
+    ):
         reg.validate()
 
 
@@ -104,7 +106,9 @@ def _run(
 
 
 @pytest.mark.parametrize("jobs", [1, 8])
-def test_dependencies_skip_with_reason_and_exceptions_become_errors(make_context, jobs: int) -> None:
+def test_dependencies_skip_with_reason_and_exceptions_become_errors(
+    make_context, jobs: int
+) -> None:
     def crash(ctx: object) -> Result:
         raise ValueError("boom")
 
@@ -128,7 +132,9 @@ def test_dependencies_skip_with_reason_and_exceptions_become_errors(make_context
     assert results["b.crash"].code == "b.crash/crashed"
     assert results["b.after"].summary == "needs b.crash, which errored"
     assert results["c.fine"] == OK
-    assert results["c.wrong"].status is Status.ERROR and "not a Result" in results["c.wrong"].summary
+    assert (
+        results["c.wrong"].status is Status.ERROR and "not a Result" in results["c.wrong"].summary
+    )
 
 
 def test_a_skipped_requirement_is_readable_and_does_not_skip_its_dependant(make_context) -> None:
@@ -195,7 +201,9 @@ def test_network_checks_run_concurrently(make_context) -> None:
         barrier.wait()  # only passes if all three run at the same time
         return OK
 
-    reg = _registry(n_one=(meet, (), "network"), n_two=(meet, (), "network"), n_three=(meet, (), "network"))
+    reg = _registry(
+        n_one=(meet, (), "network"), n_two=(meet, (), "network"), n_three=(meet, (), "network")
+    )
     assert {r.status for r in _run(reg, make_context).values()} == {Status.PASS}
 
 
@@ -251,10 +259,14 @@ def test_a_fact_is_computed_once_for_all_its_readers(make_context) -> None:
 
 def test_a_fact_starts_only_after_its_gates_pass(make_context) -> None:
     started = []
-    fact = Fact("g.secret", lambda ctx: started.append(1) or "sent", title="the request", gates=["g.gate"])
+    fact = Fact(
+        "g.secret", lambda ctx: started.append(1) or "sent", title="the request", gates=["g.gate"]
+    )
     reg = CheckRegistry()
     reg.register("g.gate", title="t", tags=["offline"])(lambda ctx: BROKEN)
-    reg.register("g.reader", title="t", tags=["offline"], facts=[fact])(lambda ctx: passed(ctx.fact(fact)))
+    reg.register("g.reader", title="t", tags=["offline"], facts=[fact])(
+        lambda ctx: passed(ctx.fact(fact))
+    )
     # The gate runs (hidden) even when only the reader is chosen: it guards the fact.
     rows = _run(reg, make_context, chosen=["g.reader"])
     assert started == []
@@ -345,6 +357,23 @@ def test_work_held_for_a_head_start_fact_starts_however_that_fact_ends(
         assert rows["h.reader"].status is (Status.ERROR if how == "raises" else Status.SKIP)
 
 
+def test_a_short_deadline_does_not_leave_held_work_unstarted(make_context) -> None:
+    """With --deadline under a few seconds, held work waits a quarter of it at most."""
+    events: list[str] = []
+    never = threading.Event()
+
+    def send(ctx: FactContext) -> str:
+        never.wait(5)  # hangs past the run's deadline
+        return "answered"
+
+    try:
+        rows = _run(_head_start_registry(send, events), make_context, jobs=8, deadline=0.6)
+    finally:
+        never.set()
+    assert rows["h.other"] == OK
+    assert rows["h.reader"].status is Status.ERROR  # not finished by the deadline
+
+
 def test_profiles_hold_nothing_back(make_context) -> None:
     """With many profiles the CPU is shared out already: a check runs before the requests."""
     events: list[str] = []
@@ -357,7 +386,9 @@ def test_profiles_hold_nothing_back(make_context) -> None:
     reg = _head_start_registry(send, events)
     entries = [replace(make_context(), profile=name) for name in ("one", "two")]
     every = list(reg)
-    session = Session(entries, plan(every, [s.id for s in every]), deadline=time.monotonic() + 5, jobs=1)
+    session = Session(
+        entries, plan(every, [s.id for s in every]), deadline=time.monotonic() + 5, jobs=1
+    )
     session.run()
     assert events.index("other") < events.index("request out")
 
@@ -368,11 +399,16 @@ def test_a_fact_that_raises_is_an_error_row_for_its_readers(make_context) -> Non
 
     fact = Fact("x.fact", explode, title="the exploding fact")
     reg = CheckRegistry()
-    reg.register("x.reader", title="t", tags=["offline"], facts=[fact])(lambda ctx: passed(str(ctx.fact(fact))))
+    reg.register("x.reader", title="t", tags=["offline"], facts=[fact])(
+        lambda ctx: passed(str(ctx.fact(fact)))
+    )
     reg.register("x.other", title="t", tags=["offline"])(lambda ctx: OK)
     rows = _run(reg, make_context)
     assert rows["x.reader"].status is Status.ERROR
-    assert rows["x.reader"].summary == "the exploding fact failed: SystemExit: a plugin's fact must not end the run"
+    assert (
+        rows["x.reader"].summary
+        == "the exploding fact failed: SystemExit: a plugin's fact must not end the run"
+    )
     assert rows["x.other"] == OK
 
 
@@ -385,7 +421,9 @@ def test_a_session_checks_each_entry_with_its_own_facts(make_context) -> None:
 
     fact = Fact("k.tail", key_tail, title="the key's tail")
     reg = CheckRegistry()
-    reg.register("k.show", title="t", tags=["offline"], facts=[fact])(lambda ctx: passed(ctx.fact(fact)))
+    reg.register("k.show", title="t", tags=["offline"], facts=[fact])(
+        lambda ctx: passed(ctx.fact(fact))
+    )
     first = replace(make_context(MEMORYSYNC_API_KEY="ms_test_aaaa1111"), profile="one")
     second = replace(make_context(MEMORYSYNC_API_KEY="ms_test_bbbb2222"), profile="two")
     session = Session([first, second], plan(list(reg), ["k.show"]), deadline=time.monotonic() + 5)
@@ -398,7 +436,10 @@ def test_a_check_that_calls_sys_exit_is_an_error_row(make_context) -> None:
     def leave(ctx: object) -> Result:
         raise SystemExit(3)
 
-    rows = _run(_registry(s_exit=(leave, (), "offline"), s_fine=(lambda ctx: OK, (), "offline")), make_context)
+    rows = _run(
+        _registry(s_exit=(leave, (), "offline"), s_fine=(lambda ctx: OK, (), "offline")),
+        make_context,
+    )
     assert rows["s.exit"].status is Status.ERROR and "SystemExit" in rows["s.exit"].summary
     assert rows["s.fine"] == OK
 
@@ -408,7 +449,9 @@ def test_results_of_the_wrong_shape_are_made_plain_or_become_errors() -> None:
     reg.register("w.spec", title="t", tags=["offline"])(lambda ctx: OK)
     (spec,) = list(reg)
 
-    odd = Result("warn", "fine", "a fix as text", None, None, {("a", 1): float("nan"), "n": [1, (2, 3)]})  # type: ignore[arg-type]
+    odd = Result(
+        "warn", "fine", "a fix as text", None, None, {("a", 1): float("nan"), "n": [1, (2, 3)]}
+    )  # type: ignore[arg-type]
     made = checked(spec, odd)
     assert (made.status, made.fix) == (Status.WARN, Fix(note="a fix as text"))
     assert made.details == {"('a', 1)": "nan", "n": [1, [2, 3]]}
