@@ -258,8 +258,8 @@ def fingerprint(key: str) -> str:
 
 
 def _sha256() -> Any:
-    """CPython's own SHA-256 (_sha2 from 3.12, _sha256 before): importing hashlib sets up
-    OpenSSL's, which costs 3-4 ms, a run with a key set computes one fingerprint."""
+    """CPython's own SHA-256 (_sha2 from 3.12, _sha256 before), else hashlib's: importing
+    hashlib sets up OpenSSL's (3-4 ms), and every run with a key computes a fingerprint."""
     for name in ("_sha2", "_sha256"):
         try:
             return __import__(name).sha256

@@ -145,11 +145,10 @@ class Scheduler:
         # A session of one holds back what its head-start facts do not build on. (With many
         # profiles, some profiles' requests wait for a worker while others' answers travel: the
         # CPU is shared out already, and holding work back would leave it idle.)
+        one = len(self.profiles) == 1
         self._leaders = {
-            t for t in self._unfinished if isinstance(t.item, Fact) and t.item.head_start
+            t for t in self._unfinished if one and isinstance(t.item, Fact) and t.item.head_start
         }
-        if len(self.profiles) > 1:
-            self._leaders.clear()
         self._lead = self._built_on(self._leaders)
         self._held: Optional[list[_Task]] = [] if self._leaders else None
         self._hold_until = 0.0
