@@ -5,20 +5,6 @@ Made by `python -m doctor._catalog` (then `ruff format` it); tests/cli/test_quic
 when the help or a check changed and this was not made again.
 """
 
-CHECKS_YAML = (
-    b"# memorysync-doctor configuration. A checks.yaml in the working directory (o"
-    b"r --config PATH) is\n# merged over this packaged default: environments by"
-    b" name, checks by id.\nversion: 1\n\nenvironments:            # which base U"
-    b"RL is which environment, and the key prefix it takes\n  production: {base"
-    b"_url: https://api.memorysync.io, key_prefix: ms_live_}\n  staging:    {ba"
-    b"se_url: https://staging.api.memorysync.io, key_prefix: ms_test_}\n\nchecks"
-    b":                  # per-check options; `enabled: false` turns a check o"
-    b'ff\n  sdk.version: {require: ">=1.0,<2.0"}\n  timeout.sane: {min: 1.0, max'
-    b": 120.0}\n\nplugins: []              # importable modules that register mo"
-    b"re checks\n\n# settings:              # lowest-precedence values for the f"
-    b"ive settings (flags and env win)\n#   base_url: https://staging.api.memor"
-    b"ysync.io\n#   end_user_id: user_123\n"
-)
 HELP = {
     78: "Usage: memorysync-doctor [OPTIONS] COMMAND [ARGS]...\n"
     "\n"
