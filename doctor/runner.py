@@ -144,10 +144,16 @@ class Scheduler:
         self._initial = [t for t in self._blocking if self._blocking[t] == 0]
         # A session of one holds back what its head-start facts do not build on. (With many
         # profiles, some profiles' requests wait for a worker while others' answers travel: the
-        # CPU is shared out already, and holding work back would leave it idle.)
+        # CPU is shared out already, and holding work back would leave it idle. With --offline
+        # a network fact sends nothing.)
         one = len(self.profiles) == 1
         self._leaders = {
-            t for t in self._unfinished if one and isinstance(t.item, Fact) and t.item.head_start
+            t
+            for t in self._unfinished
+            if one
+            and isinstance(t.item, Fact)
+            and t.item.head_start
+            and not (offline and t.item.network)
         }
         self._lead = self._built_on(self._leaders)
         self._held: Optional[list[_Task]] = [] if self._leaders else None

@@ -374,6 +374,23 @@ def test_a_short_deadline_does_not_leave_held_work_unstarted(make_context) -> No
     assert rows["h.reader"].status is Status.ERROR  # not finished by the deadline
 
 
+def test_an_offline_run_holds_nothing_back_for_requests_it_will_not_send(make_context) -> None:
+    """With --offline a network head-start fact is never computed: nothing waits for what it
+    builds on (here a slow fact that the other check's result unblocks)."""
+    other_ran = threading.Event()
+    slow = Fact("h.slow", lambda ctx: other_ran.wait(5), title="the slow fact")
+    request = Fact(
+        "h.request", lambda ctx: "sent", title="r", needs=[slow], network=True, head_start=True
+    )
+    reg = CheckRegistry()
+    reg.register("h.reader", title="t", tags=["network"], facts=[request])(lambda ctx: OK)
+    reg.register("h.other", title="t", tags=["offline"])(lambda ctx: (other_ran.set(), OK)[1])
+    started = time.monotonic()
+    rows = _run(reg, make_context, offline=True, jobs=8)
+    assert time.monotonic() - started < 0.8  # held, "h.other" would wait for the 1 s cap
+    assert rows["h.other"] == OK
+
+
 def test_profiles_hold_nothing_back(make_context) -> None:
     """With many profiles the CPU is shared out already: a check runs before the requests."""
     events: list[str] = []
