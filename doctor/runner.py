@@ -172,6 +172,8 @@ class Scheduler:
 
     def _built_on(self, tasks: set[_Task]) -> set[_Task]:
         """``tasks`` and every task they depend on, directly or not."""
+        if not tasks:
+            return set()
         by_key = {
             (t.profile, t.item if isinstance(t.item, Fact) else t.item.id): t
             for t in self._unfinished

@@ -136,8 +136,8 @@ def clean_env(
 
     The cwd is the test's tmp_path when it has one; else a new empty directory, made with
     mkdtemp and removed after the test if still empty. (pytest's tmp_path for every test cost
-    a listing of all the worker's earlier ones, and left 2,500 directories for the next runs'
-    clean-up to remove: about 2 s of the suite's wall time on two cores.)"""
+    a listing of all the worker's earlier ones, about 0.4 s of CPU per 700 tests, and left 2,500
+    directories for a later run's clean-up to remove, 0.4 s at its end.)"""
     for name in _VARIABLES:
         monkeypatch.delenv(name, raising=False)
     if "tmp_path" in request.fixturenames:

@@ -237,10 +237,10 @@ def _is_valid_cidr(entry: str) -> bool:
 
 
 def _address_in_network(ip: str, net: str) -> bool:
-    address, bits = net.split("/")
-    netmask = (0xFFFFFFFF << (32 - int(bits))) & 0xFFFFFFFF
     import socket
 
+    address, bits = net.split("/")
+    netmask = (0xFFFFFFFF << (32 - int(bits))) & 0xFFFFFFFF
     ip_value = struct.unpack(">L", socket.inet_aton(ip))[0]
     net_value = struct.unpack(">L", socket.inet_aton(address))[0]
     return (ip_value & netmask) == (net_value & netmask)
